@@ -1,0 +1,243 @@
+//! Diagnostics: stable codes, spans, help lines, and a rustc-style renderer.
+
+use std::fmt;
+use std::sync::Arc;
+
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, Chars, Config};
+use serde::Serialize;
+
+use crate::span::{line_col, Span};
+
+/// Stable diagnostic codes, for embedders who match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Code {
+    /// A syntax error.
+    E0001,
+    /// Expressions or blocks nested too deeply.
+    E0002,
+    /// A literal out of range or malformed (a huge number, a bad date).
+    E0003,
+    /// The file could not be read or is not UTF-8.
+    E0004,
+    /// An unknown name.
+    E0101,
+    /// A name declared twice.
+    E0102,
+    /// A type error.
+    E0103,
+    /// Money of two currencies meet.
+    E0104,
+    /// A stage or score used before it is defined.
+    E0105,
+    /// An unknown type name.
+    E0106,
+    /// An unknown function, or the wrong number of arguments.
+    E0107,
+    /// A `let` mentions a record field, or a value that must be constant is not.
+    E0108,
+    /// A header problem (unknown time zone, repeated option).
+    E0109,
+    /// A record declaration problem (key not a field, key missing).
+    E0110,
+    /// A health block rule broken (missing `else`, weights, bands).
+    E0201,
+    /// A calendar rule broken (time zone, intervals, no open time).
+    E0301,
+    /// A handoff rule broken (unknown goal or calendar, offsets, units).
+    E0302,
+    /// A commission rule broken (schedule gaps or overlaps, rounding).
+    E0401,
+    /// A policy directory rule broken (names, versions, dates).
+    E0501,
+    /// A test block that cannot run.
+    E0601,
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The policy is rejected.
+    Error,
+    /// The policy is accepted; something looks wrong.
+    Warning,
+}
+
+/// One problem found in a policy, with where it is and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Stable code.
+    pub code: Code,
+    /// Error or warning.
+    pub severity: Severity,
+    /// What is wrong, lowercase, user input in backticks.
+    pub message: String,
+    /// The file it is in.
+    pub file: Arc<str>,
+    /// Where.
+    pub span: Span,
+    /// 1-based line of `span.start`.
+    pub line: usize,
+    /// 1-based column (in characters) of `span.start`.
+    pub column: usize,
+    /// A short text under the underlined span.
+    pub label: Option<String>,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error at `span` of `source` (named `file`).
+    pub fn error(code: Code, file: &Arc<str>, source: &str, span: Span, message: impl Into<String>) -> Diagnostic {
+        let (line, column) = line_col(source, span.start);
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            file: Arc::clone(file),
+            span,
+            line,
+            column,
+            label: None,
+            help: None,
+        }
+    }
+
+    /// Adds a label under the span.
+    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Adds a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Makes it a warning.
+    pub fn warning(mut self) -> Diagnostic {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Renders the diagnostic the way rustc does:
+    /// `error[CODE]: message`, ` --> file:line:col`, the line with a caret.
+    pub fn render(&self, source: &str) -> String {
+        let mut files = SimpleFiles::new();
+        let id = files.add(self.file.to_string(), source);
+        let head = match self.severity {
+            Severity::Error => CsDiagnostic::error(),
+            Severity::Warning => CsDiagnostic::warning(),
+        };
+        let end = self.span.end.max(self.span.start).min(source.len());
+        let start = self.span.start.min(end);
+        let mut label = Label::primary(id, start..end);
+        if let Some(l) = &self.label {
+            label = label.with_message(l.clone());
+        }
+        let mut d = head
+            .with_message(self.message.clone())
+            .with_code(self.code.to_string())
+            .with_labels(vec![label]);
+        if let Some(h) = &self.help {
+            d = d.with_notes(vec![format!("help: {h}")]);
+        }
+        let config = Config {
+            chars: Chars::ascii(),
+            ..Config::default()
+        };
+        match term::emit_into_string(&config, &files, &d) {
+            Ok(s) => s,
+            // The renderer fails only when a span is outside the file; fall
+            // back to the plain form so that nothing is lost.
+            Err(_) => format!(
+                "{}[{}]: {}\n --> {}:{}:{}\n",
+                if self.is_error() { "error" } else { "warning" },
+                self.code,
+                self.message,
+                self.file,
+                self.line,
+                self.column
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}[{}]: {}",
+            self.file,
+            self.line,
+            self.column,
+            if self.is_error() { "error" } else { "warning" },
+            self.code,
+            self.message
+        )
+    }
+}
+
+/// Collects diagnostics for one source file.
+#[derive(Debug)]
+pub struct Sink<'s> {
+    /// File name shown in diagnostics.
+    pub file: Arc<str>,
+    /// Its text.
+    pub source: &'s str,
+    /// What was found so far.
+    pub diags: Vec<Diagnostic>,
+}
+
+impl<'s> Sink<'s> {
+    /// An empty sink for `source`.
+    pub fn new(file: Arc<str>, source: &'s str) -> Sink<'s> {
+        Sink { file, source, diags: Vec::new() }
+    }
+
+    /// Builds an error at `span` without recording it (to add a label or help).
+    pub fn make(&self, code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(code, &self.file, self.source, span, message)
+    }
+
+    /// Records a diagnostic.
+    pub fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// Records a plain error.
+    pub fn error(&mut self, code: Code, span: Span, message: impl Into<String>) {
+        let d = self.make(code, span, message);
+        self.diags.push(d);
+    }
+
+    /// Whether any error was recorded.
+    pub fn has_errors(&self) -> bool {
+        self.diags.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// The closest of `candidates` to `name`, for "did you mean" help.
+pub fn suggest<'a, I: IntoIterator<Item = &'a str>>(name: &str, candidates: I) -> Option<String> {
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (strsim::damerau_levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= 2.max(name.len().min(c.len()) / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}

@@ -1,0 +1,360 @@
+//! Source → owned AST. pest does the recognising; this module turns pairs
+//! into [`ast`] nodes with spans, validates literals, limits nesting, and
+//! words syntax errors in the user's terms.
+
+pub mod ast;
+mod expr;
+mod items;
+
+pub use expr::parse_duration;
+
+use std::sync::Arc;
+
+use pest::iterators::{Pair, Pairs};
+use pest::Parser as _;
+
+use crate::diag::{Code, Diagnostic, Sink};
+use crate::span::Span;
+
+mod grammar {
+    #![allow(missing_docs)]
+    /// The pest parser generated from `grammar/baton.pest`.
+    #[derive(pest_derive::Parser)]
+    #[grammar = "grammar/baton.pest"]
+    pub struct BatonParser;
+}
+
+use grammar::BatonParser;
+pub(crate) use grammar::Rule;
+
+/// Deepest nesting of parentheses and braces accepted. Deeper input is
+/// rejected with a diagnostic instead of risking the stack.
+pub const MAX_NESTING: usize = 48;
+/// Deepest expression tree accepted (long operator chains count too).
+pub const MAX_EXPR_DEPTH: usize = 256;
+
+/// Parses one policy source. Returns the AST, or every syntax problem found
+/// (pest stops at the first syntax error; literal problems are all collected).
+///
+/// ```
+/// let src = "policy \"p\" version 1 effective 2026-01-01\nlet x = 1 + 2";
+/// let file = baton::syntax::parse("p.baton", src).unwrap();
+/// assert_eq!(file.header.version.node, 1);
+/// ```
+pub fn parse(file: &str, source: &str) -> Result<ast::File, Vec<Diagnostic>> {
+    let name: Arc<str> = Arc::from(file);
+    let mut sink = Sink::new(Arc::clone(&name), source);
+    if let Some(at) = too_deep(source) {
+        sink.push(
+            sink.make(Code::E0002, Span::new(at, at + 1), "nesting too deep")
+                .with_label(format!("more than {MAX_NESTING} levels of parentheses or braces"))
+                .with_help("split the expression with `let` constants or simplify it"),
+        );
+        return Err(sink.diags);
+    }
+    // Guards against pathological backtracking on hostile input.
+    pest::set_call_limit(std::num::NonZeroUsize::new(20_000_000));
+    let pairs = match BatonParser::parse(Rule::file, source) {
+        Ok(p) => p,
+        Err(e) => {
+            sink.push(syntax_error(&sink, e));
+            return Err(sink.diags);
+        }
+    };
+    let mut b = Builder { sink };
+    let result = b.file(pairs);
+    match result {
+        Ok(f) if !b.sink.has_errors() => Ok(f),
+        Ok(_) => Err(b.sink.diags),
+        Err(d) => {
+            b.sink.push(d);
+            Err(b.sink.diags)
+        }
+    }
+}
+
+/// Finds the first byte where parentheses/braces nest deeper than allowed,
+/// skipping strings and comments.
+fn too_deep(source: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut in_comment = false;
+    for (i, c) in source.char_indices() {
+        if in_comment {
+            in_comment = c != '\n';
+        } else if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' || c == '\n' {
+                in_string = false;
+            }
+        } else {
+            match c {
+                '#' => in_comment = true,
+                '"' => in_string = true,
+                '(' | '{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some(i);
+                    }
+                }
+                ')' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// Words for grammar rules, as a user would say them (pest's
+/// `renamed_rules`): never a rule name.
+pub(crate) fn describe_rule(rule: Rule) -> String {
+    let s = format!("{rule:?}");
+    if let Some(kw) = s.strip_prefix("kw_") {
+        return format!("`{kw}`");
+    }
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr | Rule::sum | Rule::product | Rule::unary | Rule::paren | Rule::call | Rule::path | Rule::set_lit | Rule::today | Rule::bool_lit => "an expression",
+        Rule::ident => "a name",
+        Rule::string_lit | Rule::string_inner => "a text in double quotes",
+        Rule::int_lit => "a whole number",
+        Rule::number_lit | Rule::signed_number => "a number",
+        Rule::percent_lit | Rule::rate_lit => "a rate such as `50%`",
+        Rule::money_lit => "an amount of money",
+        Rule::currency_code => "a currency code such as `USD`",
+        Rule::duration_lit => "a duration such as `4h` or `90d`",
+        Rule::date_lit => "a date such as `2026-11-22`",
+        Rule::timestamp_lit => "a timestamp such as `2026-11-22T09:30:00Z`",
+        Rule::time_of_day | Rule::time_range => "a time such as `09:00`",
+        Rule::weekday | Rule::day_range => "a weekday such as `mon`",
+        Rule::cmp_op | Rule::cmp_op_tail => "a comparison",
+        Rule::add_op | Rule::mul_op => "an operator",
+        Rule::header => "a `policy \"name\" version N effective DATE` header",
+        Rule::field_decl => "a field declaration such as `budget: money?`",
+        Rule::type_ref => "a type",
+        Rule::object_lit => "`{`",
+        Rule::object_entry => "`name: value`",
+        Rule::score_rule => "`add` or `subtract`",
+        Rule::clamp_stmt => "`clamp`",
+        Rule::stage_stmt => "`stage`",
+        Rule::measure_stmt => "`measure`",
+        Rule::band_stmt => "`band`",
+        Rule::when_arm | Rule::else_arm => "a measure arm such as `100 when …` or `else 0`",
+        Rule::schedule_band => "a band such as `days 0 to 30: 100%`",
+        Rule::schedule => "a schedule `{ days … }` or `prorated`",
+        Rule::let_item | Rule::record_item | Rule::score_item | Rule::qualify_item | Rule::health_item | Rule::calendar_item | Rule::handoff_item | Rule::commission_item | Rule::test_item => "a declaration (`let`, `record`, `score`, `qualify`, `health`, `calendar`, `handoff`, `commission` or `test`)",
+        _ => return s.replace('_', " "),
+    }
+    .to_string()
+}
+
+fn syntax_error(sink: &Sink<'_>, e: pest::error::Error<Rule>) -> Diagnostic {
+    let pos = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let src = sink.source;
+    let found = found_at(src, pos);
+    let after = previous_token(src, pos);
+    let mut expected: Vec<String> = Vec::new();
+    let mut unexpected: Vec<String> = Vec::new();
+    match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, negatives } => {
+            for r in positives {
+                let w = describe_rule(*r);
+                if !expected.contains(&w) {
+                    expected.push(w);
+                }
+            }
+            for r in negatives {
+                let w = describe_rule(*r);
+                if !unexpected.contains(&w) {
+                    unexpected.push(w);
+                }
+            }
+        }
+        pest::error::ErrorVariant::CustomError { message } => expected.push(message.clone()),
+    }
+    let what = match expected.len() {
+        0 => String::new(),
+        1 => expected.join(""),
+        _ => {
+            let (last, rest) = expected.split_last().map(|(l, r)| (l.clone(), r.to_vec())).unwrap_or_default();
+            format!("{} or {}", rest.join(", "), last)
+        }
+    };
+    let mut message = if what.is_empty() {
+        format!("unexpected {found}")
+    } else {
+        format!("expected {what}")
+    };
+    if let Some(prev) = after {
+        message.push_str(&format!(" after `{prev}`"));
+    }
+    let end = next_char_end(src, pos);
+    let mut d = sink.make(Code::E0001, Span::new(pos, end), message).with_label(format!("found {found}"));
+    if !unexpected.is_empty() {
+        d = d.with_help(format!("{} cannot stand here", unexpected.join(", ")));
+    }
+    d
+}
+
+fn next_char_end(src: &str, pos: usize) -> usize {
+    src.get(pos..)
+        .and_then(|s| s.chars().next())
+        .map_or(pos, |c| pos + c.len_utf8())
+}
+
+/// Describes the token at `pos` for "found …".
+fn found_at(src: &str, pos: usize) -> String {
+    let rest = src.get(pos..).unwrap_or("");
+    let token: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(20)
+        .collect();
+    if token.is_empty() {
+        if rest.is_empty() {
+            "end of file".into()
+        } else {
+            "end of line".into()
+        }
+    } else {
+        let word: String = token
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        format!("`{}`", if word.is_empty() { token } else { word })
+    }
+}
+
+/// The last word or symbol before `pos`, for "after `and`".
+fn previous_token(src: &str, pos: usize) -> Option<String> {
+    let before = src.get(..pos)?.trim_end();
+    let last = before.split_whitespace().last()?;
+    let last = last.rsplit(['(', ',']).next().unwrap_or(last);
+    if last.is_empty() || last.len() > 30 {
+        None
+    } else {
+        Some(last.to_string())
+    }
+}
+
+/// Builds AST nodes; literal problems go to the sink and parsing goes on.
+pub(crate) struct Builder<'s> {
+    pub(crate) sink: Sink<'s>,
+}
+
+type PResult<T> = Result<T, Diagnostic>;
+
+impl Builder<'_> {
+    pub(crate) fn span(p: &Pair<'_, Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(s.start(), s.end())
+    }
+
+    /// An internal error: the grammar and the builder disagree. Reported as
+    /// a diagnostic, never a panic.
+    pub(crate) fn internal(&self, span: Span, what: &str) -> Diagnostic {
+        self.sink.make(Code::E0001, span, format!("internal parser error: {what}"))
+    }
+
+    /// The next pair, which the grammar guarantees.
+    pub(crate) fn next<'i>(&self, pairs: &mut Pairs<'i, Rule>, parent: Span, what: &str) -> PResult<Pair<'i, Rule>> {
+        pairs.next().ok_or_else(|| self.internal(parent, what))
+    }
+
+    /// Skips keyword pairs, returning the next meaningful one.
+    pub(crate) fn next_non_kw<'i>(&self, pairs: &mut Pairs<'i, Rule>, parent: Span, what: &str) -> PResult<Pair<'i, Rule>> {
+        loop {
+            let p = self.next(pairs, parent, what)?;
+            if !is_keyword(p.as_rule()) {
+                return Ok(p);
+            }
+        }
+    }
+}
+
+pub(crate) fn is_keyword(r: Rule) -> bool {
+    format!("{r:?}").starts_with("kw_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(src: &str) -> Diagnostic {
+        match parse("t.baton", src) {
+            Ok(_) => panic!("expected an error for {src:?}"),
+            Err(mut d) => d.remove(0),
+        }
+    }
+
+    #[test]
+    fn missing_expression_after_and_is_worded_for_users() {
+        let d = err("policy \"p\" version 1 effective 2026-01-01\nlet x = true and");
+        assert_eq!(d.code, Code::E0001);
+        assert!(d.message.starts_with("expected an expression"), "{}", d.message);
+        assert!(d.message.ends_with("after `and`"), "{}", d.message);
+        assert_eq!((d.line, d.column), (2, 17));
+    }
+
+    #[test]
+    fn deep_nesting_is_a_diagnostic_not_a_crash() {
+        let src = format!("policy \"p\" version 1 effective 2026-01-01\nlet x = {}1{}", "(".repeat(5000), ")".repeat(5000));
+        assert_eq!(err(&src).code, Code::E0002);
+    }
+
+    #[test]
+    fn long_chains_are_limited() {
+        let src = format!("policy \"p\" version 1 effective 2026-01-01\nlet x = 1{}", " + 1".repeat(20000));
+        assert_eq!(err(&src).code, Code::E0002);
+    }
+
+    #[test]
+    fn huge_numbers_are_diagnostics() {
+        let d = err("policy \"p\" version 1 effective 2026-01-01\nlet x = 99999999999999999999999");
+        assert_eq!(d.code, Code::E0003);
+    }
+
+    #[test]
+    fn comparisons_do_not_chain() {
+        let d = err("policy \"p\" version 1 effective 2026-01-01\nlet x = 1 < 2 < 3");
+        assert_eq!(d.code, Code::E0001);
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    /// Every policy shipped with the worked examples parses.
+    #[test]
+    fn shared_example_policies_parse() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/examples");
+        let mut n = 0;
+        for entry in walk(std::path::Path::new(root)) {
+            let src = std::fs::read_to_string(&entry).unwrap();
+            if let Err(d) = super::parse(&entry.display().to_string(), &src) {
+                panic!("{}", d.iter().map(|d| d.render(&src)).collect::<String>());
+            }
+            n += 1;
+        }
+        assert!(n >= 9, "found only {n} policies");
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else if p.extension().is_some_and(|x| x == "baton") {
+                out.push(p);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,461 @@
+//! Types and values: currencies, money, sets, and their text forms.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Serialize, Serializer};
+
+/// An ISO-4217 currency code: three capital letters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// ISO-4217's "no currency", used as a placeholder after an error.
+    pub const XXX: Currency = Currency(*b"XXX");
+
+    /// Parses three ASCII capitals.
+    ///
+    /// ```
+    /// use baton::value::Currency;
+    /// assert_eq!(Currency::parse("EUR").map(|c| c.to_string()), Some("EUR".into()));
+    /// assert!(Currency::parse("eur").is_none());
+    /// ```
+    pub fn parse(s: &str) -> Option<Currency> {
+        match s.as_bytes() {
+            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => {
+                Some(Currency([*a, *b, *c]))
+            }
+            _ => None,
+        }
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        // INVARIANT: built only from ASCII capitals by `parse`.
+        std::str::from_utf8(&self.0).unwrap_or("???")
+    }
+
+    /// Decimal places of the currency's minor unit: 0 for JPY and KRW, 2
+    /// otherwise (LANGUAGE.md §8).
+    pub fn minor_units(&self) -> u32 {
+        match &self.0 {
+            b"JPY" | b"KRW" => 0,
+            _ => 2,
+        }
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// An exact amount in one currency.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Money {
+    /// The amount, exact.
+    pub amount: Decimal,
+    /// Its currency.
+    pub currency: Currency,
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.currency)
+    }
+}
+
+/// The declared type of a field or the inferred type of an expression.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Type {
+    /// `bool`
+    Bool,
+    /// `int`
+    Int,
+    /// `decimal`
+    Decimal,
+    /// `money`
+    Money,
+    /// `text`
+    Text,
+    /// `date`
+    Date,
+    /// `timestamp`
+    Timestamp,
+    /// `duration`
+    Duration,
+    /// `set of text`
+    SetText,
+    /// `set of int`
+    SetInt,
+}
+
+impl Type {
+    /// The type as a user writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::Bool => "bool",
+            Type::Int => "int",
+            Type::Decimal => "decimal",
+            Type::Money => "money",
+            Type::Text => "text",
+            Type::Date => "date",
+            Type::Timestamp => "timestamp",
+            Type::Duration => "duration",
+            Type::SetText => "set of text",
+            Type::SetInt => "set of int",
+        }
+    }
+
+    /// `int` and `decimal` mix in arithmetic and comparisons.
+    pub fn is_number(self) -> bool {
+        matches!(self, Type::Int | Type::Decimal)
+    }
+
+    /// The element type of a set type.
+    pub fn element(self) -> Option<Type> {
+        match self {
+            Type::SetText => Some(Type::Text),
+            Type::SetInt => Some(Type::Int),
+            _ => None,
+        }
+    }
+
+    /// Whether values of this type have an order (`<`, `between`, `min`).
+    pub fn is_ordered(self) -> bool {
+        matches!(
+            self,
+            Type::Int | Type::Decimal | Type::Money | Type::Date | Type::Timestamp | Type::Duration
+        )
+    }
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A set of texts: sorted, without duplicates, so membership is a binary
+/// search and equality is structural.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct TextSet(Vec<Box<str>>);
+
+impl TextSet {
+    /// Builds a set from any texts.
+    pub fn new<I: IntoIterator<Item = S>, S: Into<Box<str>>>(items: I) -> TextSet {
+        let mut v: Vec<Box<str>> = items.into_iter().map(Into::into).collect();
+        v.sort();
+        v.dedup();
+        TextSet(v)
+    }
+    /// Membership.
+    pub fn contains(&self, s: &str) -> bool {
+        self.0.binary_search_by(|x| (**x).cmp(s)).is_ok()
+    }
+    /// Every element of `self` is in `other`.
+    pub fn is_subset(&self, other: &TextSet) -> bool {
+        self.0.iter().all(|x| other.contains(x))
+    }
+    /// Some element of `self` is in `other`.
+    pub fn intersects(&self, other: &TextSet) -> bool {
+        self.0.iter().any(|x| other.contains(x))
+    }
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// No elements.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Elements in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|s| &**s)
+    }
+}
+
+/// A set of ints, sorted and without duplicates.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct IntSet(Vec<i64>);
+
+impl IntSet {
+    /// Builds a set from any ints.
+    pub fn new<I: IntoIterator<Item = i64>>(items: I) -> IntSet {
+        let mut v: Vec<i64> = items.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        IntSet(v)
+    }
+    /// Membership.
+    pub fn contains(&self, x: i64) -> bool {
+        self.0.binary_search(&x).is_ok()
+    }
+    /// Every element of `self` is in `other`.
+    pub fn is_subset(&self, other: &IntSet) -> bool {
+        self.0.iter().all(|x| other.contains(*x))
+    }
+    /// Some element of `self` is in `other`.
+    pub fn intersects(&self, other: &IntSet) -> bool {
+        self.0.iter().any(|x| other.contains(*x))
+    }
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// No elements.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Elements in order.
+    pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+/// An owned, known value: what a record field or a constant holds.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Value {
+    /// `bool`
+    Bool(bool),
+    /// `int`
+    Int(i64),
+    /// `decimal`
+    Decimal(Decimal),
+    /// `money`
+    Money(Money),
+    /// `text`
+    Text(Box<str>),
+    /// `date`
+    Date(NaiveDate),
+    /// `timestamp`, Unix seconds
+    Timestamp(i64),
+    /// `duration`, seconds
+    Duration(i64),
+    /// `set of text`
+    SetText(TextSet),
+    /// `set of int`
+    SetInt(IntSet),
+}
+
+impl Value {
+    /// The value's type.
+    pub fn ty(&self) -> Type {
+        match self {
+            Value::Bool(_) => Type::Bool,
+            Value::Int(_) => Type::Int,
+            Value::Decimal(_) => Type::Decimal,
+            Value::Money(_) => Type::Money,
+            Value::Text(_) => Type::Text,
+            Value::Date(_) => Type::Date,
+            Value::Timestamp(_) => Type::Timestamp,
+            Value::Duration(_) => Type::Duration,
+            Value::SetText(_) => Type::SetText,
+            Value::SetInt(_) => Type::SetInt,
+        }
+    }
+
+    /// Borrows the value for evaluation.
+    pub fn as_val(&self) -> Val<'_> {
+        match self {
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Int(i) => Val::Int(*i),
+            Value::Decimal(d) => Val::Dec(*d),
+            Value::Money(m) => Val::Money(*m),
+            Value::Text(t) => Val::Text(Cow::Borrowed(t)),
+            Value::Date(d) => Val::Date(*d),
+            Value::Timestamp(t) => Val::Timestamp(*t),
+            Value::Duration(d) => Val::Duration(*d),
+            Value::SetText(s) => Val::SetText(s),
+            Value::SetInt(s) => Val::SetInt(s),
+        }
+    }
+
+    /// The value in JSON, by the encoding of CLI.md.
+    pub fn to_json(&self) -> serde_json::Value {
+        self.as_val().to_json()
+    }
+}
+
+/// A value during evaluation: borrowed from the record or the compiled
+/// policy where possible, `Unknown` for missing data.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Val<'a> {
+    /// Missing data (three-valued logic).
+    Unknown,
+    /// `bool`
+    Bool(bool),
+    /// `int`
+    Int(i64),
+    /// `decimal`
+    Dec(Decimal),
+    /// `money`
+    Money(Money),
+    /// `text`
+    Text(Cow<'a, str>),
+    /// `date`
+    Date(NaiveDate),
+    /// `timestamp`
+    Timestamp(i64),
+    /// `duration`
+    Duration(i64),
+    /// `set of text`
+    SetText(&'a TextSet),
+    /// `set of int`
+    SetInt(&'a IntSet),
+}
+
+impl Val<'_> {
+    /// Renders the value the way error messages and `--explain` show it.
+    pub fn display(&self) -> String {
+        match self {
+            Val::Unknown => "unknown".into(),
+            Val::Bool(b) => b.to_string(),
+            Val::Int(i) => i.to_string(),
+            Val::Dec(d) => format_decimal(*d),
+            Val::Money(m) => format!("{} {}", format_decimal(m.amount), m.currency),
+            Val::Text(t) => format!("{t:?}"),
+            Val::Date(d) => d.to_string(),
+            Val::Timestamp(t) => format_timestamp(*t),
+            Val::Duration(s) => format_duration(*s),
+            Val::SetText(s) => format!(
+                "{{{}}}",
+                s.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ")
+            ),
+            Val::SetInt(s) => format!(
+                "{{{}}}",
+                s.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    /// The value in JSON, by the encoding of CLI.md (money as its amount).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Val::Unknown => J::Null,
+            Val::Bool(b) => J::Bool(*b),
+            Val::Int(i) => J::from(*i),
+            Val::Dec(d) => J::String(format_decimal(*d)),
+            Val::Money(m) => J::String(format_money(m.amount, m.currency)),
+            Val::Text(t) => J::String(t.to_string()),
+            Val::Date(d) => J::String(d.to_string()),
+            Val::Timestamp(t) => J::String(format_timestamp(*t)),
+            Val::Duration(s) => J::from(*s),
+            Val::SetText(s) => J::Array(s.iter().map(|x| J::String(x.into())).collect()),
+            Val::SetInt(s) => J::Array(s.iter().map(J::from).collect()),
+        }
+    }
+}
+
+/// A decimal as CLI.md prints it: no exponent, no trailing zeros, `0` never
+/// negative.
+///
+/// ```
+/// use baton::value::format_decimal;
+/// use rust_decimal::Decimal;
+/// assert_eq!(format_decimal(Decimal::new(6250, 2)), "62.5");
+/// assert_eq!(format_decimal(Decimal::new(6000, 2)), "60");
+/// ```
+pub fn format_decimal(d: Decimal) -> String {
+    if d.is_zero() {
+        return "0".into();
+    }
+    d.normalize().to_string()
+}
+
+/// A decimal rounded half-even to `places` and printed with exactly that
+/// many places (health scores: `75.00`).
+pub fn format_fixed(d: Decimal, places: u32) -> String {
+    let mut r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven);
+    if r.is_zero() {
+        r = Decimal::ZERO;
+    }
+    r.rescale(places);
+    r.to_string()
+}
+
+/// An amount printed in its currency's minor unit (`1234.50`, `15000`).
+pub fn format_money(amount: Decimal, currency: Currency) -> String {
+    format_fixed(amount, currency.minor_units())
+}
+
+/// A timestamp as `2026-11-22T14:00:00Z`.
+pub fn format_timestamp(t: i64) -> String {
+    match chrono::DateTime::from_timestamp(t, 0) {
+        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => t.to_string(),
+    }
+}
+
+/// A duration as a literal (`1d12h`, `0m`).
+pub fn format_duration(seconds: i64) -> String {
+    let sign = if seconds < 0 { "-" } else { "" };
+    let mut s = seconds.unsigned_abs();
+    let mut out = String::from(sign);
+    for (unit, len) in [("d", 86_400u64), ("h", 3_600), ("m", 60), ("s", 1)] {
+        if s >= len {
+            out.push_str(&format!("{}{unit}", s / len));
+            s %= len;
+        }
+    }
+    if out.len() == sign.len() {
+        out.push_str("0m");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_print_without_trailing_zeros() {
+        assert_eq!(format_decimal(Decimal::new(-500, 2)), "-5");
+        assert_eq!(format_decimal(Decimal::new(0, 3)), "0");
+        assert_eq!(format_decimal(Decimal::new(-0, 3)), "0");
+        assert_eq!(format_fixed(Decimal::new(3333333, 5), 2), "33.33");
+        assert_eq!(format_fixed(Decimal::new(100, 0), 2), "100.00");
+        assert_eq!(format_fixed(Decimal::new(-1, 3), 2), "0.00");
+    }
+
+    #[test]
+    fn money_uses_minor_units() {
+        let jpy = Currency::parse("JPY").unwrap();
+        let usd = Currency::parse("USD").unwrap();
+        assert_eq!(format_money(Decimal::new(15000, 0), jpy), "15000");
+        assert_eq!(format_money(Decimal::new(-675, 0), usd), "-675.00");
+    }
+
+    #[test]
+    fn durations_print_as_literals() {
+        assert_eq!(format_duration(129_600), "1d12h");
+        assert_eq!(format_duration(0), "0m");
+        assert_eq!(format_duration(5_400), "1h30m");
+    }
+
+    #[test]
+    fn sets_are_sorted_and_deduplicated() {
+        let s = TextSet::new(["b", "a", "b"]);
+        assert_eq!(s.len(), 2);
+        assert!(s.contains("a") && !s.contains("c"));
+        assert!(TextSet::new(["a"]).is_subset(&s));
+        assert!(IntSet::new([3, 1, 3]).is_subset(&IntSet::new([1, 2, 3])));
+    }
+}
