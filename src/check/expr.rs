@@ -1,0 +1,614 @@
+//! Checking and compiling expressions: names → slots, types inferred and
+//! checked, operators specialised, constants folded.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use super::Checker;
+use crate::diag::{suggest, Code};
+use crate::eval::Env;
+use crate::ir::{self, Arith, ArithKind, ArithOp, Between, Cmp, CmpKind, CmpOp, Func, Origin, SetRel};
+use crate::record::Schema;
+use crate::span::Span;
+use crate::syntax::ast::{self, BinOp, ExprKind, Literal, UnOp};
+use crate::value::{IntSet, Money, TextSet, Type, Val, Value};
+
+/// A value computed earlier for a record (score, stage, measure) that later
+/// expressions may name.
+#[derive(Debug, Clone)]
+pub struct LocalDef {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    pub ty: Type,
+    /// Its slot among the record's locals.
+    pub slot: u16,
+    /// Where it is defined; uses before this byte are errors.
+    pub defined_at: usize,
+    /// "score", "stage", "measure".
+    pub what: &'static str,
+}
+
+/// What names an expression can see.
+#[derive(Clone, Copy)]
+pub struct Scope<'s> {
+    /// Bare names resolve to this record's fields.
+    pub record: Option<&'s Schema>,
+    /// `q.field` resolves here: (qualifier, schema, is the second record).
+    pub qualified: &'s [(&'s str, &'s Schema, bool)],
+    /// Scores, stages, measures visible by name.
+    pub locals: &'s [LocalDef],
+    /// Where the expression stands (for "used before it is defined").
+    pub position: usize,
+    /// Inside a `let`: record fields are not allowed.
+    pub in_let: bool,
+}
+
+impl<'s> Scope<'s> {
+    /// A scope with only `let` constants.
+    pub fn constants() -> Scope<'static> {
+        Scope { record: None, qualified: &[], locals: &[], position: usize::MAX, in_let: true }
+    }
+}
+
+/// A compiled expression and its type.
+pub type Typed = (ir::Expr, Type);
+
+impl Checker<'_> {
+    /// Checks `e` and requires it to be a `bool`.
+    pub fn bool_expr(&mut self, e: &ast::Expr, scope: &Scope<'_>) -> Option<ir::Expr> {
+        let (ir, ty) = self.expr(e, scope)?;
+        if ty != Type::Bool {
+            self.sink.push(
+                self.sink
+                    .make(Code::E0103, e.span, format!("expected a condition (bool), found {ty}"))
+                    .with_label(format!("this is {}", article(ty))),
+            );
+            return None;
+        }
+        Some(ir)
+    }
+
+    /// Checks and compiles an expression. Problems are reported to the
+    /// sink; `None` means the expression had an error.
+    pub fn expr(&mut self, e: &ast::Expr, scope: &Scope<'_>) -> Option<Typed> {
+        let span = e.span;
+        match &e.node {
+            ExprKind::Lit(l) => Some(literal(l)),
+            ExprKind::Today => Some((ir::Expr::Today, Type::Date)),
+            ExprKind::Name(n) => self.name(n, span, scope),
+            ExprKind::Field(q, f) => self.qualified(q, f, scope),
+            ExprKind::Set(elems) => self.set(elems, span, scope),
+            ExprKind::Call(f, args) => self.call(f, args, span, scope),
+            ExprKind::Unary(UnOp::Not, a) => {
+                let a = self.bool_expr(a, scope)?;
+                self.fold(ir::Expr::Not(Box::new(a)), Type::Bool, span)
+            }
+            ExprKind::Unary(UnOp::Neg, a) => {
+                let (a, ty) = self.expr(a, scope)?;
+                if !matches!(ty, Type::Int | Type::Decimal | Type::Money | Type::Duration) {
+                    self.type_error(span, format!("cannot negate {}", article(ty)));
+                    return None;
+                }
+                self.fold(ir::Expr::Neg(Box::new(a)), ty, span)
+            }
+            ExprKind::IsSet(a, negate) => {
+                let (a, _) = self.expr(a, scope)?;
+                Some((ir::Expr::IsSet(Box::new(a), *negate), Type::Bool))
+            }
+            ExprKind::Between(v, lo, hi) => {
+                let tv = self.expr(v, scope);
+                let tl = self.expr(lo, scope);
+                let th = self.expr(hi, scope);
+                let ((v, t1), (lo, t2), (hi, t3)) = (tv?, tl?, th?);
+                let k1 = self.cmp_kind(CmpOp::Le, t1, t2, &v, &lo, span)?;
+                let k2 = self.cmp_kind(CmpOp::Le, t1, t3, &v, &hi, span)?;
+                let kind = if k1 == CmpKind::Num || k2 == CmpKind::Num { CmpKind::Num } else { k1 };
+                let origin = self.origin(span, None, &[&v, &lo, &hi], scope);
+                let node = ir::Expr::Between(Box::new(Between { kind, value: v, lo, hi, origin }));
+                self.fold(node, Type::Bool, span)
+            }
+            ExprKind::Binary(op, l, r) => self.binary(*op, l, r, span, scope),
+        }
+    }
+
+    fn type_error(&mut self, span: Span, message: String) {
+        self.sink.error(Code::E0103, span, message);
+    }
+
+    fn name(&mut self, n: &str, span: Span, scope: &Scope<'_>) -> Option<Typed> {
+        if let Some(l) = scope.locals.iter().find(|l| l.name == n) {
+            if l.defined_at >= scope.position {
+                self.sink.push(
+                    self.sink
+                        .make(Code::E0105, span, format!("{} `{n}` is used before it is defined", l.what))
+                        .with_help(format!("move this after the {} `{n}`", l.what)),
+                );
+                return None;
+            }
+            return Some((ir::Expr::Local(l.slot), l.ty));
+        }
+        if let Some(schema) = scope.record {
+            if let Some(slot) = schema.slot(n) {
+                if scope.in_let {
+                    self.sink.error(Code::E0108, span, format!("a `let` may not mention the record field `{n}`"));
+                    return None;
+                }
+                let ty = schema.field(slot).map(|f| f.ty)?;
+                return Some((ir::Expr::Field(slot), ty));
+            }
+        }
+        if self.lets.contains_key(n) {
+            return self.let_value(n, span);
+        }
+        let mut candidates: Vec<&str> = scope.locals.iter().map(|l| l.name.as_str()).collect();
+        if let Some(s) = scope.record {
+            candidates.extend(s.fields.iter().map(|f| f.name.as_str()));
+        }
+        candidates.extend(self.lets.keys().map(String::as_str));
+        let mut d = self.sink.make(Code::E0101, span, format!("unknown name `{n}`")).with_label("not a field, score, stage or `let`");
+        if let Some(help) = suggest(n, candidates) {
+            d = d.with_help(help);
+        } else if !scope.qualified.is_empty() {
+            d = d.with_help("fields here are written `deal.field` or `event.field`");
+        }
+        self.sink.push(d);
+        None
+    }
+
+    fn qualified(&mut self, q: &ast::Ident, f: &ast::Ident, scope: &Scope<'_>) -> Option<Typed> {
+        let Some((_, schema, other)) = scope.qualified.iter().find(|(name, _, _)| *name == q.node) else {
+            let names: Vec<&str> = scope.qualified.iter().map(|(n, _, _)| *n).collect();
+            let mut d = self.sink.make(Code::E0101, q.span, format!("unknown record `{}`", q.node));
+            d = d.with_help(if names.is_empty() {
+                "fields are named without a prefix here".to_string()
+            } else {
+                suggest(&q.node, names.iter().copied()).unwrap_or_else(|| format!("write one of {}", names.join(", ")))
+            });
+            self.sink.push(d);
+            return None;
+        };
+        match schema.slot(&f.node) {
+            Some(slot) => {
+                let ty = schema.field(slot).map(|x| x.ty)?;
+                Some((if *other { ir::Expr::Other(slot) } else { ir::Expr::Field(slot) }, ty))
+            }
+            None => {
+                let mut d = self.sink.make(Code::E0101, f.span, format!("`{}` has no field `{}`", q.node, f.node));
+                if let Some(h) = suggest(&f.node, schema.fields.iter().map(|x| x.name.as_str())) {
+                    d = d.with_help(h);
+                }
+                self.sink.push(d);
+                None
+            }
+        }
+    }
+
+    /// The value of a `let`, compiled once in a constants-only scope and
+    /// inlined (folded to a constant unless it mentions `today`).
+    fn let_value(&mut self, n: &str, span: Span) -> Option<Typed> {
+        if let Some(done) = self.let_cache.get(n) {
+            return done.clone();
+        }
+        if self.let_stack.iter().any(|s| s == n) {
+            self.sink.error(Code::E0105, span, format!("`let {n}` refers to itself"));
+            return None;
+        }
+        let decl = self.lets.get(n).copied()?;
+        self.let_stack.push(n.to_string());
+        let compiled = self.expr(&decl.value, &Scope::constants());
+        self.let_stack.pop();
+        self.let_cache.insert(n.to_string(), compiled.clone());
+        compiled
+    }
+
+    fn set(&mut self, elems: &[ast::Expr], span: Span, scope: &Scope<'_>) -> Option<Typed> {
+        let mut texts = Vec::new();
+        let mut ints = Vec::new();
+        let mut ok = true;
+        for el in elems {
+            match self.expr(el, scope) {
+                Some((ir::Expr::Const(Value::Text(t)), _)) => texts.push(t),
+                Some((ir::Expr::Const(Value::Int(i)), _)) => ints.push(i),
+                Some((_, ty)) => {
+                    ok = false;
+                    self.sink.push(
+                        self.sink
+                            .make(Code::E0108, el.span, format!("a set holds constant texts or ints, not {}", article(ty)))
+                            .with_help("set literals are built once, when the policy is checked"),
+                    );
+                }
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        if !texts.is_empty() && !ints.is_empty() {
+            self.type_error(span, "a set holds texts or ints, not both".into());
+            return None;
+        }
+        if ints.is_empty() {
+            Some((ir::Expr::Const(Value::SetText(TextSet::new(texts))), Type::SetText))
+        } else {
+            Some((ir::Expr::Const(Value::SetInt(IntSet::new(ints))), Type::SetInt))
+        }
+    }
+
+    fn call(&mut self, f: &ast::Ident, args: &[ast::Expr], span: Span, scope: &Scope<'_>) -> Option<Typed> {
+        let (func, arity) = match f.node.as_str() {
+            "in_days" => (Func::InDays, 1),
+            "in_hours" => (Func::InHours, 1),
+            "currency" => (Func::Currency, 1),
+            "amount" => (Func::Amount, 1),
+            "len" => (Func::Len, 1),
+            "lower" => (Func::Lower, 1),
+            "min" => (Func::Min, 2),
+            "max" => (Func::Max, 2),
+            "round" => (Func::Round, 2),
+            other => {
+                let names = ["in_days", "in_hours", "currency", "amount", "len", "lower", "min", "max", "round"];
+                let mut d = self.sink.make(Code::E0107, f.span, format!("unknown function `{other}`"));
+                d = d.with_help(suggest(other, names).unwrap_or_else(|| format!("functions are {}", names.join(", "))));
+                self.sink.push(d);
+                return None;
+            }
+        };
+        if args.len() != arity {
+            self.sink.error(
+                Code::E0107,
+                span,
+                format!("`{}` takes {arity} argument{}, not {}", f.node, if arity == 1 { "" } else { "s" }, args.len()),
+            );
+            return None;
+        }
+        let mut typed = Vec::new();
+        for a in args {
+            typed.push(self.expr(a, scope));
+        }
+        let typed: Vec<Typed> = typed.into_iter().collect::<Option<_>>()?;
+        let tys: Vec<Type> = typed.iter().map(|(_, t)| *t).collect();
+        let want = |expected: &str, found: Type| format!("`{}` expects {expected}, found {}", f.node, article(found));
+        let result = match (func, tys.as_slice()) {
+            (Func::InDays | Func::InHours, [Type::Duration]) => Type::Decimal,
+            (Func::Currency, [Type::Money]) => Type::Text,
+            (Func::Amount, [Type::Money]) => Type::Decimal,
+            (Func::Len, [Type::SetText | Type::SetInt]) => Type::Int,
+            (Func::Lower, [Type::Text]) => Type::Text,
+            (Func::Round, [Type::Int | Type::Decimal, Type::Int]) => Type::Decimal,
+            (Func::Min | Func::Max, [a, b]) if a.is_number() && b.is_number() => {
+                if *a == Type::Int && *b == Type::Int {
+                    Type::Int
+                } else {
+                    Type::Decimal
+                }
+            }
+            (Func::Min | Func::Max, [a, b]) if a == b && a.is_ordered() => *a,
+            (Func::Min | Func::Max, [a, b]) => {
+                self.type_error(span, format!("`{}` needs two values of one ordered type, found {a} and {b}", f.node));
+                return None;
+            }
+            (Func::InDays | Func::InHours, [t]) => return self.fail(span, want("a duration", *t)),
+            (Func::Currency | Func::Amount, [t]) => return self.fail(span, want("money", *t)),
+            (Func::Len, [t]) => return self.fail(span, want("a set", *t)),
+            (Func::Lower, [t]) => return self.fail(span, want("a text", *t)),
+            (Func::Round, [a, b]) => {
+                return self.fail(span, format!("`round` expects a decimal and an int, found {a} and {b}"))
+            }
+            _ => return None,
+        };
+        let args = typed.into_iter().map(|(e, _)| e).collect();
+        self.fold(ir::Expr::Call(func, args), result, span)
+    }
+
+    fn fail<T>(&mut self, span: Span, message: String) -> Option<T> {
+        self.type_error(span, message);
+        None
+    }
+
+    fn binary(&mut self, op: BinOp, l: &ast::Expr, r: &ast::Expr, span: Span, scope: &Scope<'_>) -> Option<Typed> {
+        if matches!(op, BinOp::And | BinOp::Or) {
+            let a = self.bool_expr(l, scope);
+            let b = self.bool_expr(r, scope);
+            let (a, b) = (Box::new(a?), Box::new(b?));
+            let node = if op == BinOp::And { ir::Expr::And(a, b) } else { ir::Expr::Or(a, b) };
+            return self.fold(node, Type::Bool, span);
+        }
+        let lt = self.expr(l, scope);
+        let rt = self.expr(r, scope);
+        let ((le, lty), (re, rty)) = (lt?, rt?);
+        let cmp_op = match op {
+            BinOp::Eq => Some(CmpOp::Eq),
+            BinOp::Ne => Some(CmpOp::Ne),
+            BinOp::Lt => Some(CmpOp::Lt),
+            BinOp::Le => Some(CmpOp::Le),
+            BinOp::Gt => Some(CmpOp::Gt),
+            BinOp::Ge => Some(CmpOp::Ge),
+            _ => None,
+        };
+        if let Some(cop) = cmp_op {
+            let kind = self.cmp_kind(cop, lty, rty, &le, &re, span)?;
+            let origin = self.origin(span, Some(r.span), &[&le, &re], scope);
+            let node = ir::Expr::Cmp(Box::new(Cmp { op: cop, kind, lhs: le, rhs: re, origin }));
+            return self.fold(node, Type::Bool, span);
+        }
+        match op {
+            BinOp::In | BinOp::NotIn | BinOp::Contains => {
+                let (elem, ety, set, sty) = if op == BinOp::Contains { (re, rty, le, lty) } else { (le, lty, re, rty) };
+                match sty.element() {
+                    Some(t) if t == ety => {}
+                    Some(_) if ety.element().is_some() && op == BinOp::Contains => {
+                        return self.fail(span, format!("`contains` takes one element; to test a whole {ety} use `contains all` or `contains any`"));
+                    }
+                    Some(t) => return self.fail(span, format!("`{}` needs {} and a {sty}, found {}", op.symbol(), article(t), article(ety))),
+                    None => return self.fail(span, format!("`{}` needs a set, found {}", op.symbol(), article(sty))),
+                }
+                let negate = op == BinOp::NotIn;
+                let node = match (&elem, &set) {
+                    (ir::Expr::Field(slot), ir::Expr::Const(Value::SetText(s))) => {
+                        ir::Expr::FieldInTexts { slot: *slot, set: s.clone(), negate }
+                    }
+                    (ir::Expr::Const(Value::Text(t)), ir::Expr::Field(slot)) if !negate => {
+                        ir::Expr::FieldContainsText { slot: *slot, text: t.clone() }
+                    }
+                    _ => ir::Expr::Member { elem: Box::new(elem), set: Box::new(set), negate },
+                };
+                self.fold(node, Type::Bool, span)
+            }
+            BinOp::ContainsAny | BinOp::ContainsAll | BinOp::SubsetOf => {
+                if lty.element().is_none() || lty != rty {
+                    return self.fail(span, format!("`{}` needs two sets of one type, found {lty} and {rty}", op.symbol()));
+                }
+                let rel = match op {
+                    BinOp::ContainsAny => SetRel::Any,
+                    BinOp::ContainsAll => SetRel::All,
+                    _ => SetRel::Subset,
+                };
+                self.fold(ir::Expr::SetRel(rel, Box::new(le), Box::new(re)), Type::Bool, span)
+            }
+            _ => {
+                let aop = match op {
+                    BinOp::Add => ArithOp::Add,
+                    BinOp::Sub => ArithOp::Sub,
+                    BinOp::Mul => ArithOp::Mul,
+                    _ => ArithOp::Div,
+                };
+                let (kind, ty) = self.arith_kind(aop, lty, rty, &le, &re, r, span)?;
+                let origin = self.origin(span, Some(r.span), &[&le, &re], scope);
+                let node = ir::Expr::Arith(Box::new(Arith { op: aop, kind, lhs: le, rhs: re, origin }));
+                self.fold(node, ty, span)
+            }
+        }
+    }
+
+    fn cmp_kind(&mut self, op: CmpOp, l: Type, r: Type, le: &ir::Expr, re: &ir::Expr, span: Span) -> Option<CmpKind> {
+        let ordering = !matches!(op, CmpOp::Eq | CmpOp::Ne);
+        if l.is_number() && r.is_number() {
+            return Some(if l == Type::Int && r == Type::Int { CmpKind::Int } else { CmpKind::Num });
+        }
+        if l != r {
+            let mut d = self.sink.make(Code::E0103, span, format!("cannot compare {} with {}", article(l), article(r)));
+            if l == Type::Money && r.is_number() || r == Type::Money && l.is_number() {
+                d = d.with_help("write the amount with its currency, e.g. `10_000 USD`, or use `amount(…)`");
+            }
+            self.sink.push(d);
+            return None;
+        }
+        if l == Type::Money {
+            if let (ir::Expr::Const(Value::Money(a)), ir::Expr::Const(Value::Money(b))) = (le, re) {
+                if a.currency != b.currency {
+                    self.sink.error(Code::E0104, span, format!("money of two currencies compared: {} and {}", a.currency, b.currency));
+                    return None;
+                }
+            }
+            return Some(CmpKind::Money);
+        }
+        if ordering && !l.is_ordered() {
+            self.sink.push(
+                self.sink
+                    .make(Code::E0103, span, format!("{} values support only `==` and `!=`", l))
+                    .with_label(format!("`{}` needs an ordered type", op.symbol())),
+            );
+            return None;
+        }
+        Some(CmpKind::Same)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn arith_kind(&mut self, op: ArithOp, l: Type, r: Type, le: &ir::Expr, re: &ir::Expr, rhs: &ast::Expr, span: Span) -> Option<(ArithKind, Type)> {
+        use ArithOp::*;
+        use Type::*;
+        let k = match (op, l, r) {
+            (_, Int, Int) => (ArithKind::IntInt, if op == Div { Decimal } else { Int }),
+            (_, a, b) if a.is_number() && b.is_number() => (ArithKind::Num, Decimal),
+            (Add | Sub, Money, Money) => (ArithKind::MoneyMoney, Money),
+            (Div, Money, Money) => (ArithKind::MoneyMoney, Decimal),
+            (Mul | Div, Money, b) if b.is_number() => (ArithKind::MoneyNum, Money),
+            (Mul, a, Money) if a.is_number() => (ArithKind::NumMoney, Money),
+            (Add | Sub, Duration, Duration) => (ArithKind::DurDur, Duration),
+            (Mul, Duration, Int) => (ArithKind::DurInt, Duration),
+            (Mul, Int, Duration) => (ArithKind::IntDur, Duration),
+            (Sub, Timestamp, Timestamp) => (ArithKind::TsTs, Duration),
+            (Sub, Date, Date) => (ArithKind::DateDate, Duration),
+            (Add | Sub, Timestamp, Duration) => (ArithKind::TsDur, Timestamp),
+            (Add | Sub, Date, Duration) => {
+                if let ast::ExprKind::Lit(Literal::Duration(d)) = &rhs.node {
+                    if d.seconds % 86_400 != 0 {
+                        self.sink.push(
+                            self.sink
+                                .make(Code::E0103, rhs.span, "a duration with hours or minutes cannot be added to a date")
+                                .with_help("use whole days, or a timestamp"),
+                        );
+                        return None;
+                    }
+                }
+                (ArithKind::DateDur, Date)
+            }
+            _ => {
+                self.type_error(span, format!("cannot apply `{}` to {} and {}", op.symbol(), article(l), article(r)));
+                return None;
+            }
+        };
+        if k.0 == ArithKind::MoneyMoney {
+            if let (ir::Expr::Const(Value::Money(a)), ir::Expr::Const(Value::Money(b))) = (le, re) {
+                if a.currency != b.currency {
+                    self.sink.error(Code::E0104, span, format!("money of two currencies in one sum: {} and {}", a.currency, b.currency));
+                    return None;
+                }
+            }
+        }
+        Some(k)
+    }
+
+    /// Source text and field names for error messages of a fallible node.
+    fn origin(&self, span: Span, rhs: Option<Span>, parts: &[&ir::Expr], scope: &Scope<'_>) -> Origin {
+        let text = |s: Span| self.sink.source.get(s.start..s.end).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut fields: Vec<Box<str>> = Vec::new();
+        for p in parts {
+            collect_fields(p, scope, &mut fields);
+        }
+        Origin {
+            text: text(span).into(),
+            rhs_text: rhs.map(text).unwrap_or_default().into(),
+            fields: fields.into(),
+        }
+    }
+
+    /// Folds a node whose operands are all constants into a constant,
+    /// reporting an error when the evaluation fails.
+    fn fold(&mut self, e: ir::Expr, ty: Type, span: Span) -> Option<Typed> {
+        if !children_const(&e) {
+            return Some((e, ty));
+        }
+        let env = Env { fields: &[], other: &[], locals: &[], today: NaiveDate::default() };
+        match e.eval(&env) {
+            Ok(Val::Unknown) => Some((e, ty)),
+            Ok(v) => Some((ir::Expr::Const(to_value(v)), ty)),
+            Err(err) => {
+                self.sink.error(Code::E0103, span, format!("this expression always fails: {err}"));
+                None
+            }
+        }
+    }
+}
+
+/// Field names mentioned in an expression, for messages and `--explain`.
+pub fn collect_fields(e: &ir::Expr, scope: &Scope<'_>, out: &mut Vec<Box<str>>) {
+    let mut push = |n: String| {
+        if !out.iter().any(|x| **x == *n) {
+            out.push(n.into());
+        }
+    };
+    match e {
+        ir::Expr::Field(s) | ir::Expr::FieldInTexts { slot: s, .. } | ir::Expr::FieldContainsText { slot: s, .. } => {
+            if let Some(f) = scope.record.and_then(|r| r.field(*s)) {
+                push(f.name.clone());
+            } else if let Some((q, schema, _)) = scope.qualified.iter().find(|(_, _, other)| !other) {
+                if let Some(f) = schema.field(*s) {
+                    push(format!("{q}.{}", f.name));
+                }
+            }
+        }
+        ir::Expr::Other(s) => {
+            if let Some((q, schema, _)) = scope.qualified.iter().find(|(_, _, other)| *other) {
+                if let Some(f) = schema.field(*s) {
+                    push(format!("{q}.{}", f.name));
+                }
+            }
+        }
+        _ => {}
+    }
+    for c in children(e) {
+        collect_fields(c, scope, out);
+    }
+}
+
+/// Slots of the record fields an expression mentions.
+pub fn field_slots(e: &ir::Expr, out: &mut Vec<u16>) {
+    if let ir::Expr::Field(s) | ir::Expr::FieldInTexts { slot: s, .. } | ir::Expr::FieldContainsText { slot: s, .. } = e {
+        if !out.contains(s) {
+            out.push(*s);
+        }
+    }
+    for c in children(e) {
+        field_slots(c, out);
+    }
+}
+
+/// Slots of the locals an expression mentions.
+pub fn local_slots(e: &ir::Expr, out: &mut Vec<u16>) {
+    if let ir::Expr::Local(s) = e {
+        if !out.contains(s) {
+            out.push(*s);
+        }
+    }
+    for c in children(e) {
+        local_slots(c, out);
+    }
+}
+
+fn children(e: &ir::Expr) -> Vec<&ir::Expr> {
+    match e {
+        ir::Expr::Not(a) | ir::Expr::Neg(a) | ir::Expr::IsSet(a, _) => vec![a],
+        ir::Expr::And(a, b) | ir::Expr::Or(a, b) | ir::Expr::SetRel(_, a, b) => vec![a, b],
+        ir::Expr::Member { elem, set, .. } => vec![elem, set],
+        ir::Expr::Cmp(c) => vec![&c.lhs, &c.rhs],
+        ir::Expr::Arith(a) => vec![&a.lhs, &a.rhs],
+        ir::Expr::Between(b) => vec![&b.value, &b.lo, &b.hi],
+        ir::Expr::Call(_, args) => args.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn children_const(e: &ir::Expr) -> bool {
+    match e {
+        ir::Expr::Const(_) => false,
+        ir::Expr::Field(_) | ir::Expr::Other(_) | ir::Expr::Local(_) | ir::Expr::Today => false,
+        ir::Expr::FieldInTexts { .. } | ir::Expr::FieldContainsText { .. } => false,
+        _ => children(e).iter().all(|c| matches!(c, ir::Expr::Const(_))),
+    }
+}
+
+fn to_value(v: Val<'_>) -> Value {
+    match v {
+        Val::Bool(b) => Value::Bool(b),
+        Val::Int(i) => Value::Int(i),
+        Val::Dec(d) => Value::Decimal(d),
+        Val::Money(m) => Value::Money(m),
+        Val::Text(t) => Value::Text(t.into_owned().into()),
+        Val::Date(d) => Value::Date(d),
+        Val::Timestamp(t) => Value::Timestamp(t),
+        Val::Duration(d) => Value::Duration(d),
+        Val::SetText(s) => Value::SetText(s.clone()),
+        Val::SetInt(s) => Value::SetInt(s.clone()),
+        // Callers fold only known results.
+        Val::Unknown => Value::Bool(false),
+    }
+}
+
+fn literal(l: &Literal) -> Typed {
+    let (v, t) = match l {
+        Literal::Bool(b) => (Value::Bool(*b), Type::Bool),
+        Literal::Int(i) => (Value::Int(*i), Type::Int),
+        Literal::Decimal(d) => (Value::Decimal(*d), Type::Decimal),
+        Literal::Money(a, c) => (Value::Money(Money { amount: *a, currency: *c }), Type::Money),
+        Literal::Duration(d) => (Value::Duration(d.seconds), Type::Duration),
+        Literal::Date(d) => (Value::Date(*d), Type::Date),
+        Literal::Timestamp(t) => (Value::Timestamp(*t), Type::Timestamp),
+        Literal::Text(s) => (Value::Text(s.as_str().into()), Type::Text),
+    };
+    (ir::Expr::Const(v), t)
+}
+
+/// "an int", "a date", "money".
+pub fn article(t: Type) -> String {
+    match t {
+        Type::Int => "an int".into(),
+        Type::Money => "money".into(),
+        other => format!("a {other}"),
+    }
+}
+
+/// Names visible to suggestions.
+pub type LetMap<'a> = HashMap<String, &'a ast::LetDecl>;

@@ -1,0 +1,436 @@
+//! Evaluation of compiled expressions over one record: Kleene logic for
+//! missing data, left-to-right short-circuit, errors stronger than unknown,
+//! checked decimal arithmetic.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+
+use crate::ir::*;
+use crate::value::{Money, Val, Value};
+
+/// Three-valued truth: `None` is unknown.
+pub type Tri = Option<bool>;
+
+/// What a record is evaluated against.
+#[derive(Debug, Clone, Copy)]
+pub struct Env<'a> {
+    /// The record's fields by slot (`None` = absent).
+    pub fields: &'a [Option<Value>],
+    /// A second record's fields (the event in a commission block).
+    pub other: &'a [Option<Value>],
+    /// Values computed earlier for this record (scores, stages, measures).
+    pub locals: &'a [Val<'static>],
+    /// The evaluation date (`today`).
+    pub today: NaiveDate,
+}
+
+/// An error evaluating one record: never a silent `false`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "kind", content = "message", rename_all = "snake_case")]
+pub enum EvalError {
+    /// Division by zero.
+    #[error("division by zero: {0}")]
+    DivisionByZero(String),
+    /// A decimal, int or duration result out of range.
+    #[error("arithmetic overflow: {0}")]
+    Overflow(String),
+    /// Money of two currencies met in one comparison or sum.
+    #[error("money of two currencies in {0}")]
+    CurrencyMismatch(String),
+    /// A value outside what an operation accepts (hours added to a date…).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+type R<T> = Result<T, EvalError>;
+
+fn internal(what: &str) -> EvalError {
+    EvalError::Invalid(format!("internal error: {what}"))
+}
+
+fn dec(v: &Val<'_>) -> Option<Decimal> {
+    match v {
+        Val::Int(i) => Some(Decimal::from(*i)),
+        Val::Dec(d) => Some(*d),
+        _ => None,
+    }
+}
+
+fn fields_note(o: &Origin) -> String {
+    match o.fields.len() {
+        0 => String::new(),
+        1 => format!(" (field `{}`)", o.fields.first().map_or("", |f| f)),
+        _ => format!(
+            " (fields {})",
+            o.fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+impl Expr {
+    /// Evaluates a boolean expression to true, false or unknown.
+    pub fn eval_bool(&self, env: &Env<'_>) -> R<Tri> {
+        match self {
+            Expr::And(a, b) => match a.eval_bool(env)? {
+                Some(false) => Ok(Some(false)),
+                Some(true) => b.eval_bool(env),
+                None => Ok(match b.eval_bool(env)? {
+                    Some(false) => Some(false),
+                    _ => None,
+                }),
+            },
+            Expr::Or(a, b) => match a.eval_bool(env)? {
+                Some(true) => Ok(Some(true)),
+                Some(false) => b.eval_bool(env),
+                None => Ok(match b.eval_bool(env)? {
+                    Some(true) => Some(true),
+                    _ => None,
+                }),
+            },
+            Expr::Not(a) => Ok(a.eval_bool(env)?.map(|b| !b)),
+            Expr::Cmp(c) => c.eval(env),
+            Expr::FieldInTexts { slot, set, negate } => match field(env.fields, *slot)? {
+                None => Ok(None),
+                Some(Value::Text(t)) => Ok(Some(set.contains(t) != *negate)),
+                Some(_) => Err(internal("text field expected")),
+            },
+            Expr::FieldContainsText { slot, text } => match field(env.fields, *slot)? {
+                None => Ok(None),
+                Some(Value::SetText(s)) => Ok(Some(s.contains(text))),
+                Some(_) => Err(internal("set field expected")),
+            },
+            Expr::Member { elem, set, negate } => {
+                let e = elem.eval(env)?;
+                let s = set.eval(env)?;
+                Ok(match (&e, &s) {
+                    (Val::Unknown, _) | (_, Val::Unknown) => None,
+                    (Val::Text(t), Val::SetText(s)) => Some(s.contains(t) != *negate),
+                    (Val::Int(i), Val::SetInt(s)) => Some(s.contains(*i) != *negate),
+                    _ => return Err(internal("membership operands")),
+                })
+            }
+            Expr::SetRel(rel, a, b) => {
+                let a = a.eval(env)?;
+                let b = b.eval(env)?;
+                Ok(match (&a, &b) {
+                    (Val::Unknown, _) | (_, Val::Unknown) => None,
+                    (Val::SetText(x), Val::SetText(y)) => Some(match rel {
+                        SetRel::Any => x.intersects(y),
+                        SetRel::All => y.is_subset(x),
+                        SetRel::Subset => x.is_subset(y),
+                    }),
+                    (Val::SetInt(x), Val::SetInt(y)) => Some(match rel {
+                        SetRel::Any => x.intersects(y),
+                        SetRel::All => y.is_subset(x),
+                        SetRel::Subset => x.is_subset(y),
+                    }),
+                    _ => return Err(internal("set operands")),
+                })
+            }
+            Expr::Between(b) => {
+                let v = b.value.eval(env)?;
+                let lo = b.lo.eval(env)?;
+                let hi = b.hi.eval(env)?;
+                if matches!(v, Val::Unknown) || matches!(lo, Val::Unknown) || matches!(hi, Val::Unknown) {
+                    return Ok(None);
+                }
+                let above = compare(b.kind, &v, &lo, &b.origin, "comparison")? != Ordering::Less;
+                let below = compare(b.kind, &v, &hi, &b.origin, "comparison")? != Ordering::Greater;
+                Ok(Some(above && below))
+            }
+            Expr::IsSet(e, negate) => {
+                let known = !matches!(e.eval(env)?, Val::Unknown);
+                Ok(Some(known != *negate))
+            }
+            other => match other.eval(env)? {
+                Val::Bool(b) => Ok(Some(b)),
+                Val::Unknown => Ok(None),
+                _ => Err(internal("boolean expected")),
+            },
+        }
+    }
+
+    /// Evaluates an expression to a value (`Val::Unknown` for missing data).
+    pub fn eval<'a>(&'a self, env: &Env<'a>) -> R<Val<'a>> {
+        match self {
+            Expr::Const(v) => Ok(v.as_val()),
+            Expr::Field(slot) => Ok(field(env.fields, *slot)?.map_or(Val::Unknown, Value::as_val)),
+            Expr::Other(slot) => Ok(field(env.other, *slot)?.map_or(Val::Unknown, Value::as_val)),
+            Expr::Local(i) => env
+                .locals
+                .get(usize::from(*i))
+                .cloned()
+                .ok_or_else(|| internal("local out of range")),
+            Expr::Today => Ok(Val::Date(env.today)),
+            Expr::Neg(e) => neg(e.eval(env)?),
+            Expr::Arith(a) => a.eval(env),
+            Expr::Call(f, args) => call(*f, args, env),
+            _ => Ok(match self.eval_bool(env)? {
+                Some(b) => Val::Bool(b),
+                None => Val::Unknown,
+            }),
+        }
+    }
+}
+
+fn field(fields: &[Option<Value>], slot: u16) -> R<Option<&Value>> {
+    fields
+        .get(usize::from(slot))
+        .map(Option::as_ref)
+        .ok_or_else(|| internal("field slot out of range"))
+}
+
+fn neg(v: Val<'_>) -> R<Val<'_>> {
+    let overflow = || EvalError::Overflow("negation".into());
+    Ok(match v {
+        Val::Unknown => Val::Unknown,
+        Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(overflow)?),
+        Val::Dec(d) => Val::Dec(-d),
+        Val::Money(m) => Val::Money(Money { amount: -m.amount, currency: m.currency }),
+        Val::Duration(s) => Val::Duration(s.checked_neg().ok_or_else(overflow)?),
+        _ => return Err(internal("negation operand")),
+    })
+}
+
+/// Compares two known values of the kind the checker decided.
+fn compare(kind: CmpKind, l: &Val<'_>, r: &Val<'_>, origin: &Origin, what: &str) -> R<Ordering> {
+    match kind {
+        CmpKind::Int => match (l, r) {
+            (Val::Int(a), Val::Int(b)) => Ok(a.cmp(b)),
+            _ => Err(internal("int operands")),
+        },
+        CmpKind::Num => match (dec(l), dec(r)) {
+            (Some(a), Some(b)) => Ok(a.cmp(&b)),
+            _ => Err(internal("number operands")),
+        },
+        CmpKind::Money => match (l, r) {
+            (Val::Money(a), Val::Money(b)) if a.currency == b.currency => Ok(a.amount.cmp(&b.amount)),
+            (Val::Money(_), Val::Money(_)) => Err(EvalError::CurrencyMismatch(format!(
+                "one {what}: {}{}",
+                origin.text_with(l, r),
+                fields_note(origin)
+            ))),
+            _ => Err(internal("money operands")),
+        },
+        CmpKind::Same => match (l, r) {
+            (Val::Date(a), Val::Date(b)) => Ok(a.cmp(b)),
+            (Val::Timestamp(a), Val::Timestamp(b)) | (Val::Duration(a), Val::Duration(b)) => Ok(a.cmp(b)),
+            (Val::Text(a), Val::Text(b)) => Ok(eq_order(a == b)),
+            (Val::Bool(a), Val::Bool(b)) => Ok(eq_order(a == b)),
+            (Val::SetText(a), Val::SetText(b)) => Ok(eq_order(a == b)),
+            (Val::SetInt(a), Val::SetInt(b)) => Ok(eq_order(a == b)),
+            _ => Err(internal("comparison operands")),
+        },
+    }
+}
+
+// Types that only support `==`/`!=`: unequal maps to Less, which `==` and
+// `!=` read correctly (the checker rejects ordering operators on them).
+fn eq_order(equal: bool) -> Ordering {
+    if equal {
+        Ordering::Equal
+    } else {
+        Ordering::Less
+    }
+}
+
+impl Origin {
+    /// `30000 USD >= 15000 EUR`: the operands' values around the operator.
+    fn text_with(&self, l: &Val<'_>, r: &Val<'_>) -> String {
+        let op = self
+            .text
+            .split_whitespace()
+            .find(|w| matches!(*w, "==" | "!=" | "<" | "<=" | ">" | ">=" | "+" | "-" | "*" | "/"));
+        match op {
+            Some(op) => format!("{} {op} {}", l.display(), r.display()),
+            None => format!("{} and {}", l.display(), r.display()),
+        }
+    }
+}
+
+impl Cmp {
+    fn eval(&self, env: &Env<'_>) -> R<Tri> {
+        let l = self.lhs.eval(env)?;
+        let r = self.rhs.eval(env)?;
+        if matches!(l, Val::Unknown) || matches!(r, Val::Unknown) {
+            return Ok(None);
+        }
+        Ok(Some(self.op.test(compare(self.kind, &l, &r, &self.origin, "comparison")?)))
+    }
+}
+
+impl Arith {
+    fn eval<'a>(&'a self, env: &Env<'a>) -> R<Val<'a>> {
+        let l = self.lhs.eval(env)?;
+        let r = self.rhs.eval(env)?;
+        if matches!(l, Val::Unknown) || matches!(r, Val::Unknown) {
+            return Ok(Val::Unknown);
+        }
+        let o = &self.origin;
+        let overflow = || EvalError::Overflow(format!("{}{}", o.text, fields_note(o)));
+        let div_zero = |r: &Val<'_>| {
+            EvalError::DivisionByZero(if o.rhs_text.is_empty() || &*o.rhs_text == r.display() {
+                o.text.to_string()
+            } else {
+                format!("{} ({} = {})", o.text, o.rhs_text, r.display())
+            })
+        };
+        let num = |a: Decimal, b: Decimal| -> R<Decimal> {
+            match self.op {
+                ArithOp::Add => a.checked_add(b).ok_or_else(overflow),
+                ArithOp::Sub => a.checked_sub(b).ok_or_else(overflow),
+                ArithOp::Mul => a.checked_mul(b).ok_or_else(overflow),
+                ArithOp::Div => {
+                    if b.is_zero() {
+                        Err(div_zero(&r))
+                    } else {
+                        a.checked_div(b).ok_or_else(overflow)
+                    }
+                }
+            }
+        };
+        let int = |a: i64, b: i64| -> R<i64> {
+            match self.op {
+                ArithOp::Add => a.checked_add(b).ok_or_else(overflow),
+                ArithOp::Sub => a.checked_sub(b).ok_or_else(overflow),
+                _ => a.checked_mul(b).ok_or_else(overflow),
+            }
+        };
+        Ok(match (self.kind, &l, &r) {
+            (ArithKind::IntInt, Val::Int(a), Val::Int(b)) => {
+                if self.op == ArithOp::Div {
+                    Val::Dec(num(Decimal::from(*a), Decimal::from(*b))?)
+                } else {
+                    Val::Int(int(*a, *b)?)
+                }
+            }
+            (ArithKind::Num, _, _) => match (dec(&l), dec(&r)) {
+                (Some(a), Some(b)) => Val::Dec(num(a, b)?),
+                _ => return Err(internal("number operands")),
+            },
+            (ArithKind::MoneyMoney, Val::Money(a), Val::Money(b)) => {
+                if a.currency != b.currency {
+                    return Err(EvalError::CurrencyMismatch(format!(
+                        "one {}: {}{}",
+                        if self.op == ArithOp::Div { "quotient" } else { "sum" },
+                        o.text_with(&l, &r),
+                        fields_note(o)
+                    )));
+                }
+                let v = num(a.amount, b.amount)?;
+                if self.op == ArithOp::Div {
+                    Val::Dec(v)
+                } else {
+                    Val::Money(Money { amount: v, currency: a.currency })
+                }
+            }
+            (ArithKind::MoneyNum, Val::Money(a), _) => match dec(&r) {
+                Some(b) => Val::Money(Money { amount: num(a.amount, b)?, currency: a.currency }),
+                None => return Err(internal("money operands")),
+            },
+            (ArithKind::NumMoney, _, Val::Money(b)) => match dec(&l) {
+                Some(a) => Val::Money(Money { amount: num(a, b.amount)?, currency: b.currency }),
+                None => return Err(internal("money operands")),
+            },
+            (ArithKind::DurDur, Val::Duration(a), Val::Duration(b)) => Val::Duration(int(*a, *b)?),
+            (ArithKind::DurInt, Val::Duration(a), Val::Int(b)) => Val::Duration(int(*a, *b)?),
+            (ArithKind::IntDur, Val::Int(a), Val::Duration(b)) => Val::Duration(int(*a, *b)?),
+            (ArithKind::TsTs, Val::Timestamp(a), Val::Timestamp(b)) => Val::Duration(int(*a, *b)?),
+            (ArithKind::DateDate, Val::Date(a), Val::Date(b)) => {
+                let days = a.signed_duration_since(*b).num_days();
+                Val::Duration(days.checked_mul(86_400).ok_or_else(overflow)?)
+            }
+            (ArithKind::TsDur, Val::Timestamp(a), Val::Duration(b)) => Val::Timestamp(int(*a, *b)?),
+            (ArithKind::DateDur, Val::Date(a), Val::Duration(b)) => {
+                if b % 86_400 != 0 {
+                    return Err(EvalError::Invalid(format!(
+                        "{}: a duration of hours or minutes cannot be added to a date{}",
+                        o.text,
+                        fields_note(o)
+                    )));
+                }
+                let days = chrono::Days::new((b / 86_400).unsigned_abs());
+                let moved = if (*b >= 0) == (self.op == ArithOp::Add) {
+                    a.checked_add_days(days)
+                } else {
+                    a.checked_sub_days(days)
+                };
+                Val::Date(moved.ok_or_else(overflow)?)
+            }
+            _ => return Err(internal("arithmetic operands")),
+        })
+    }
+}
+
+fn call<'a>(f: Func, args: &'a [Expr], env: &Env<'a>) -> R<Val<'a>> {
+    let mut vals = Vec::with_capacity(args.len());
+    for a in args {
+        vals.push(a.eval(env)?);
+    }
+    if vals.iter().any(|v| matches!(v, Val::Unknown)) {
+        return Ok(Val::Unknown);
+    }
+    let first = vals.first().cloned().unwrap_or(Val::Unknown);
+    let second = vals.get(1).cloned().unwrap_or(Val::Unknown);
+    let bad = || internal("function arguments");
+    Ok(match f {
+        Func::InDays | Func::InHours => match first {
+            Val::Duration(s) => {
+                let unit = if f == Func::InDays { 86_400 } else { 3_600 };
+                Val::Dec(Decimal::from(s).checked_div(Decimal::from(unit)).ok_or_else(bad)?)
+            }
+            _ => return Err(bad()),
+        },
+        Func::Currency => match first {
+            Val::Money(m) => Val::Text(Cow::Owned(m.currency.to_string())),
+            _ => return Err(bad()),
+        },
+        Func::Amount => match first {
+            Val::Money(m) => Val::Dec(m.amount),
+            _ => return Err(bad()),
+        },
+        Func::Len => match first {
+            Val::SetText(s) => Val::Int(i64::try_from(s.len()).map_err(|_| bad())?),
+            Val::SetInt(s) => Val::Int(i64::try_from(s.len()).map_err(|_| bad())?),
+            _ => return Err(bad()),
+        },
+        Func::Lower => match first {
+            Val::Text(t) => Val::Text(Cow::Owned(t.to_lowercase())),
+            _ => return Err(bad()),
+        },
+        Func::Min | Func::Max => {
+            let kind = match (&first, &second) {
+                (Val::Int(_), Val::Int(_)) => CmpKind::Int,
+                (Val::Money(_), _) => CmpKind::Money,
+                (a, b) if dec(a).is_some() && dec(b).is_some() => CmpKind::Num,
+                _ => CmpKind::Same,
+            };
+            let origin = Origin { text: format!("{f:?}").to_lowercase().into(), ..Origin::default() };
+            let o = compare(kind, &first, &second, &origin, "call")?;
+            let pick_first = if f == Func::Min { o != Ordering::Greater } else { o != Ordering::Less };
+            let chosen = if pick_first { first } else { second };
+            // int and decimal mix: the result of a mixed call is a decimal.
+            match (kind, chosen) {
+                (CmpKind::Num, v) => Val::Dec(dec(&v).ok_or_else(bad)?),
+                (_, v) => v,
+            }
+        }
+        Func::Round => {
+            let value = dec(&first).ok_or_else(bad)?;
+            let places = match second {
+                Val::Int(p) if (0..=28).contains(&p) => u32::try_from(p).map_err(|_| bad())?,
+                other => {
+                    return Err(EvalError::Invalid(format!(
+                        "round: places must be between 0 and 28, not {}",
+                        other.display()
+                    )))
+                }
+            };
+            Val::Dec(value.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven))
+        }
+    })
+}

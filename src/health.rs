@@ -1,0 +1,135 @@
+//! Customer health scorecards (LANGUAGE.md §6).
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use crate::eval::{Env, EvalError};
+use crate::explain::{step, Step};
+use crate::policy::Compiled;
+use crate::qualify::{local_name, run_scores, Ordered};
+use crate::record::Record;
+use crate::value::{format_decimal, format_fixed, Val};
+
+/// The scorecard of one customer (CLI.md "health").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scorecard {
+    /// The record's key.
+    pub key: Option<String>,
+    /// Policy name.
+    pub policy: String,
+    /// Policy version.
+    pub version: i64,
+    /// Weighted score over the known measures, rounded half-even to 2
+    /// places; `None` when no measure is known.
+    pub score: Option<Decimal>,
+    /// The first band whose condition is true.
+    pub band: Option<String>,
+    /// Every measure in order; `None` when unknown.
+    pub measures: Vec<(String, Option<Decimal>)>,
+    /// The trace, when asked for.
+    pub explain: Option<Vec<Step>>,
+}
+
+impl Serialize for Scorecard {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("key", &self.key)?;
+        m.serialize_entry("policy", &self.policy)?;
+        m.serialize_entry("version", &self.version)?;
+        m.serialize_entry("score", &self.score.map(|d| format_fixed(d, 2)))?;
+        m.serialize_entry("band", &self.band)?;
+        let measures: Vec<(String, Option<String>)> = self.measures.iter().map(|(n, v)| (n.clone(), v.map(format_decimal))).collect();
+        m.serialize_entry("measures", &Ordered(&measures))?;
+        if let Some(e) = &self.explain {
+            m.serialize_entry("explain", e)?;
+        }
+        m.end()
+    }
+}
+
+/// Scores one record with a compiled policy's health block.
+pub fn health(p: &Compiled, record: &Record, today: NaiveDate, explain: bool) -> Result<Scorecard, EvalError> {
+    let h = p.health.as_ref().ok_or_else(|| EvalError::Invalid("the policy has no `health` block".into()))?;
+    let schema = p.records.get(h.record).ok_or_else(|| EvalError::Invalid("internal error: record".into()))?;
+    let mut locals: Vec<Val<'static>> = vec![Val::Unknown; h.n_locals];
+    let mut trace = if explain { Some(Vec::new()) } else { None };
+    run_scores(p, &h.scores, &record.values, &mut locals, today, trace.as_mut())?;
+    let overflow = || EvalError::Overflow("health score".into());
+    let mut measures = Vec::with_capacity(h.measures.len());
+    let (mut weighted, mut weights) = (Decimal::ZERO, Decimal::ZERO);
+    for m in &h.measures {
+        let env = Env { fields: &record.values, other: &[], locals: &locals, today };
+        // The first true arm gives the value; an unknown arm before any true
+        // one makes the measure unknown; `else` when every arm is false.
+        let mut value = Some(m.else_value);
+        let mut decided = false;
+        for arm in &m.arms {
+            let r = arm.cond.eval_bool(&env)?;
+            if let Some(t) = trace.as_mut() {
+                let text = format!("measure {}: {} when {}", m.name, format_decimal(arm.value), arm.text);
+                t.push(step(text, r, arm, schema, &env, &|l| local_name(p, h.record, l)));
+            }
+            match r {
+                Some(true) => {
+                    value = Some(arm.value);
+                    decided = true;
+                    break;
+                }
+                None => {
+                    value = None;
+                    decided = true;
+                    break;
+                }
+                Some(false) => {}
+            }
+        }
+        if !decided {
+            if let Some(t) = trace.as_mut() {
+                t.push(Step { rule: format!("measure {}: else {}", m.name, format_decimal(m.else_value)), result: Some(true), unknown: Vec::new() });
+            }
+        }
+        if let Some(v) = value {
+            weighted = m.weight.checked_mul(v).and_then(|x| weighted.checked_add(x)).ok_or_else(overflow)?;
+            weights = weights.checked_add(m.weight).ok_or_else(overflow)?;
+        }
+        if let Some(slot) = locals.get_mut(usize::from(m.local)) {
+            *slot = value.map_or(Val::Unknown, Val::Dec);
+        }
+        measures.push((m.name.clone(), value));
+    }
+    let score = if weights.is_zero() {
+        None
+    } else {
+        let s = weighted.checked_div(weights).ok_or_else(overflow)?;
+        Some(s.round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven))
+    };
+    if let Some(slot) = locals.get_mut(usize::from(h.score_local)) {
+        *slot = score.map_or(Val::Unknown, Val::Dec);
+    }
+    let mut band = None;
+    if score.is_some() {
+        let env = Env { fields: &record.values, other: &[], locals: &locals, today };
+        for b in &h.bands {
+            let r = match &b.cond {
+                None => Some(true),
+                Some(c) => c.eval_bool(&env)?,
+            };
+            if let Some(t) = trace.as_mut() {
+                t.push(Step { rule: format!("band {}", b.name), result: r, unknown: Vec::new() });
+            }
+            // Like measure arms: an unknown band before a true one leaves
+            // the band unknown rather than falling through to a later band.
+            match r {
+                Some(true) => {
+                    band = Some(b.name.clone());
+                    break;
+                }
+                None => break,
+                Some(false) => {}
+            }
+        }
+    }
+    Ok(Scorecard { key: schema.key_of(record), policy: p.name.clone(), version: p.version, score, band, measures, explain: trace })
+}

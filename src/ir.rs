@@ -1,0 +1,267 @@
+//! The compiled form of expressions: names resolved to slots, every
+//! operator's operand types decided by the checker. Nothing here is looked
+//! up by name or type-checked again while records are evaluated.
+
+use crate::value::{TextSet, Value};
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CmpOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+
+    /// Applies the operator to an ordering.
+    pub fn test(self, o: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CmpOp::Eq => o == Equal,
+            CmpOp::Ne => o != Equal,
+            CmpOp::Lt => o == Less,
+            CmpOp::Le => o != Greater,
+            CmpOp::Gt => o == Greater,
+            CmpOp::Ge => o != Less,
+        }
+    }
+}
+
+/// Which comparison the checker decided on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpKind {
+    /// int with int
+    Int,
+    /// numbers, at least one decimal
+    Num,
+    /// money with money (same currency, checked per record)
+    Money,
+    /// any other type compared with itself (text, bool, dates, sets…)
+    Same,
+}
+
+/// Arithmetic operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+}
+
+impl ArithOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "/",
+        }
+    }
+}
+
+/// The operand types of an arithmetic node, decided by the checker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithKind {
+    /// int op int (`/` gives an exact decimal)
+    IntInt,
+    /// numbers with a decimal among them
+    Num,
+    /// money ± money, money ÷ money
+    MoneyMoney,
+    /// money × number, money ÷ number
+    MoneyNum,
+    /// number × money
+    NumMoney,
+    /// duration ± duration
+    DurDur,
+    /// duration × int
+    DurInt,
+    /// int × duration
+    IntDur,
+    /// timestamp − timestamp
+    TsTs,
+    /// date − date
+    DateDate,
+    /// timestamp ± duration
+    TsDur,
+    /// date ± duration (whole days)
+    DateDur,
+}
+
+/// Built-in functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// `in_days(duration)`
+    InDays,
+    /// `in_hours(duration)`
+    InHours,
+    /// `currency(money)`
+    Currency,
+    /// `amount(money)`
+    Amount,
+    /// `len(set)`
+    Len,
+    /// `lower(text)`
+    Lower,
+    /// `min(a, b)`
+    Min,
+    /// `max(a, b)`
+    Max,
+    /// `round(decimal, places)`
+    Round,
+}
+
+/// Set relations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetRel {
+    /// `S contains any T`
+    Any,
+    /// `S contains all T`
+    All,
+    /// `S subset_of T`
+    Subset,
+}
+
+/// A compiled expression.
+#[derive(Debug, Clone)]
+pub enum Expr {
+    /// A constant (literals and folded `let`s).
+    Const(Value),
+    /// A field of the record being evaluated, by slot.
+    Field(u16),
+    /// A field of the second record (the event, in a commission block).
+    Other(u16),
+    /// A value computed earlier for this record (score, stage, measure).
+    Local(u16),
+    /// The evaluation date.
+    Today,
+    /// `not e`
+    Not(Box<Expr>),
+    /// `-e`
+    Neg(Box<Expr>),
+    /// `a and b`, left to right, short-circuit.
+    And(Box<Expr>, Box<Expr>),
+    /// `a or b`, left to right, short-circuit.
+    Or(Box<Expr>, Box<Expr>),
+    /// A comparison.
+    Cmp(Box<Cmp>),
+    /// Arithmetic.
+    Arith(Box<Arith>),
+    /// `elem in set` (negated: `not in`); `set contains elem` compiles here too.
+    Member {
+        /// The element.
+        elem: Box<Expr>,
+        /// The set.
+        set: Box<Expr>,
+        /// `not in`
+        negate: bool,
+    },
+    /// `contains any`, `contains all`, `subset_of`.
+    SetRel(SetRel, Box<Expr>, Box<Expr>),
+    /// `e between lo and hi`, inclusive.
+    Between(Box<Between>),
+    /// `e is set` (negate: `is not set`).
+    IsSet(Box<Expr>, bool),
+    /// A built-in function.
+    Call(Func, Vec<Expr>),
+    /// Fast path: a text field in a constant set of texts.
+    FieldInTexts {
+        /// Field slot.
+        slot: u16,
+        /// The constant set.
+        set: TextSet,
+        /// `not in`
+        negate: bool,
+    },
+    /// Fast path: a set-of-text field contains a constant text.
+    FieldContainsText {
+        /// Field slot.
+        slot: u16,
+        /// The text.
+        text: Box<str>,
+    },
+}
+
+/// A compiled comparison.
+#[derive(Debug, Clone)]
+pub struct Cmp {
+    /// Operator.
+    pub op: CmpOp,
+    /// Operand types.
+    pub kind: CmpKind,
+    /// Left operand.
+    pub lhs: Expr,
+    /// Right operand.
+    pub rhs: Expr,
+    /// Source text and fields, for error messages.
+    pub origin: Origin,
+}
+
+/// A compiled arithmetic operation.
+#[derive(Debug, Clone)]
+pub struct Arith {
+    /// Operator.
+    pub op: ArithOp,
+    /// Operand types.
+    pub kind: ArithKind,
+    /// Left operand.
+    pub lhs: Expr,
+    /// Right operand.
+    pub rhs: Expr,
+    /// Source text and fields, for error messages.
+    pub origin: Origin,
+}
+
+/// A compiled `between`.
+#[derive(Debug, Clone)]
+pub struct Between {
+    /// Operand types (as for a comparison).
+    pub kind: CmpKind,
+    /// The value tested.
+    pub value: Expr,
+    /// Lower bound, inclusive.
+    pub lo: Expr,
+    /// Upper bound, inclusive.
+    pub hi: Expr,
+    /// Source text and fields, for error messages.
+    pub origin: Origin,
+}
+
+/// Where a fallible node came from, for error messages that name the
+/// expression and its fields.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The source text of the expression.
+    pub text: Box<str>,
+    /// The source text of the right operand (the divisor, for `/`).
+    pub rhs_text: Box<str>,
+    /// The record fields mentioned, as `budget`, `seats`.
+    pub fields: Box<[Box<str>]>,
+}
