@@ -36,6 +36,7 @@ pub mod diag;
 pub mod eval;
 pub mod explain;
 pub mod health;
+pub mod io;
 pub mod ir;
 pub mod policy;
 pub mod qualify;

@@ -200,7 +200,7 @@ pub fn render_all(diags: &[Diagnostic], sources: &[(Arc<str>, Arc<str>)]) -> Str
             None => format!("{d}\n"),
         })
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("")
 }
 
 impl Policy {

@@ -250,13 +250,20 @@ impl<'a> Checker<'a> {
     }
 
     fn scores(&mut self, f: &ast::File, records: &[Schema], scores: &mut Vec<ScoreDef>, layouts: &mut HashMap<usize, Vec<LocalDef>>) {
+        // Register every score first, so that a use before the definition
+        // is reported as such rather than as an unknown name.
+        let mut decls = Vec::new();
         for item in &f.items {
             let Item::Score(s) = item else { continue };
             let Some(r) = self.record_index(records, &s.record) else { continue };
             let Some(schema) = records.get(r) else { continue };
-            let layout = layouts.entry(r).or_default();
             let end = s.rules.iter().map(|x| x.span.end).chain(s.clamps.iter().map(|c| c.span.end)).max().unwrap_or(s.name.span.end);
-            let visible = layout.clone();
+            let local = self.new_local(layouts.entry(r).or_default(), &s.name, Type::Decimal, end, "score", schema);
+            decls.push((s, r, local));
+        }
+        for (s, r, local) in decls {
+            let Some(schema) = records.get(r) else { continue };
+            let visible = layouts.entry(r).or_default().clone();
             let mut rules = Vec::new();
             for rule in &s.rules {
                 let scope = Scope { record: Some(schema), qualified: &[], locals: &visible, position: rule.span.start, in_let: false };
@@ -274,8 +281,6 @@ impl<'a> Checker<'a> {
                     self.sink.error(Code::E0103, c.span, format!("`clamp {lo} to {hi}`: the low bound is above the high bound"));
                 }
             }
-            let layout = layouts.entry(r).or_default();
-            let local = self.new_local(layout, &s.name, Type::Decimal, end, "score", schema);
             scores.push(ScoreDef { name: s.name.node.clone(), record: r, local, rules, clamp });
         }
     }
@@ -299,14 +304,17 @@ impl<'a> Checker<'a> {
         let r = self.record_index(records, &q.record)?;
         self.require_key(records, r, &q.record);
         let schema = records.get(r)?;
+        let locals: Vec<u16> = q
+            .stages
+            .iter()
+            .map(|st| self.new_local(layouts.entry(r).or_default(), &st.name, Type::Bool, st.cond.span.end, "stage", schema))
+            .collect();
+        // Stages see scores and stages, not health measures.
+        let visible: Vec<LocalDef> = layouts.entry(r).or_default().iter().filter(|l| matches!(l.what, "score" | "stage")).cloned().collect();
         let mut stages = Vec::new();
-        for st in &q.stages {
-            let visible = layouts.entry(r).or_default().clone();
+        for (st, local) in q.stages.iter().zip(locals) {
             let scope = Scope { record: Some(schema), qualified: &[], locals: &visible, position: st.name.span.start, in_let: false };
-            let cond = self.bool_expr(&st.cond, &scope);
-            let layout = layouts.entry(r).or_default();
-            let local = self.new_local(layout, &st.name, Type::Bool, st.cond.span.end, "stage", schema);
-            if let Some(cond) = cond {
+            if let Some(cond) = self.bool_expr(&st.cond, &scope) {
                 stages.push(StageDef { name: st.name.node.clone(), local, cond: self.explained(cond, &st.cond, Decimal::ZERO) });
             }
         }
@@ -327,9 +335,15 @@ impl<'a> Checker<'a> {
         let r = self.record_index(records, &h.record)?;
         self.require_key(records, r, &h.record);
         let schema = records.get(r)?;
-        let score_visible = layouts.entry(r).or_default().clone();
+        let measure_locals: Vec<u16> = h
+            .measures
+            .iter()
+            .map(|m| self.new_local(layouts.entry(r).or_default(), &m.name, Type::Decimal, m.span.end, "measure", schema))
+            .collect();
+        // Arms see scores and earlier measures, not stages.
+        let score_visible: Vec<LocalDef> = layouts.entry(r).or_default().iter().filter(|l| matches!(l.what, "score" | "measure")).cloned().collect();
         let mut measures = Vec::new();
-        for m in &h.measures {
+        for (m, local) in h.measures.iter().zip(measure_locals) {
             if m.weight.node <= Decimal::ZERO {
                 self.sink.error(Code::E0201, m.weight.span, format!("measure `{}` needs a positive weight", m.name.node));
             }
@@ -363,8 +377,6 @@ impl<'a> Checker<'a> {
                         .with_help("end every measure with `else VALUE`, the value when no arm is true"),
                 );
             }
-            let layout = layouts.entry(r).or_default();
-            let local = self.new_local(layout, &m.name, Type::Decimal, m.span.end, "measure", schema);
             measures.push(MeasureDef { name: m.name.node.clone(), weight: m.weight.node, arms, else_value: else_value.unwrap_or_default(), local });
         }
         if h.measures.is_empty() {
@@ -379,7 +391,7 @@ impl<'a> Checker<'a> {
         } else {
             self.new_local(layout, &score_name, Type::Decimal, h.span.start, "health score", schema)
         };
-        let visible = layouts.entry(r).or_default().clone();
+        let visible: Vec<LocalDef> = layouts.entry(r).or_default().iter().filter(|l| l.what != "stage").cloned().collect();
         let mut bands = Vec::new();
         for (i, b) in h.bands.iter().enumerate() {
             let last = i + 1 == h.bands.len();

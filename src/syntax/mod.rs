@@ -252,9 +252,12 @@ pub(crate) struct Builder<'s> {
 type PResult<T> = Result<T, Diagnostic>;
 
 impl Builder<'_> {
+    /// The span of a pair without the whitespace pest's implicit
+    /// `WHITESPACE` leaves at its end.
     pub(crate) fn span(p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
-        Span::new(s.start(), s.end())
+        let trimmed = p.as_str().trim_end().len();
+        Span::new(s.start(), s.start() + trimmed)
     }
 
     /// An internal error: the grammar and the builder disagree. Reported as

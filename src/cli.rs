@@ -1,0 +1,262 @@
+//! The command line (CLI.md): argument parsing and the commands, on top of
+//! the library. Exit status: 0 all records evaluated, 1 some records were
+//! errors, 2 the policy failed its check, bad usage, or unreadable input.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use baton::io::{open, positions, ErrorLine, Format, Output, Reader};
+use baton::policy::render_all;
+use baton::{Policy, PolicySet, Record, Schema};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(name = "baton", version, about = "Rules for the moment a customer passes from one team to another")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check policy files or directories; print every problem.
+    Check {
+        /// Policy files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Silence warnings.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// One qualification decision per lead.
+    Qualify(EvalArgs),
+    /// One health scorecard per customer.
+    Health(EvalArgs),
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// A `.baton` file or a policy directory.
+    #[arg(long)]
+    policy: PathBuf,
+    /// Evaluation date (default: today in the policy's time zone).
+    #[arg(long, value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
+    /// Use this version instead of the one in force.
+    #[arg(long)]
+    version: Option<i64>,
+    /// Show why each rule, stage or arm came out as it did.
+    #[arg(long)]
+    explain: bool,
+    /// Input format (default: by extension).
+    #[arg(long, value_enum)]
+    input_format: Option<Format>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: Format,
+    /// Write results here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Silence warnings.
+    #[arg(long)]
+    quiet: bool,
+    /// Input records (`-` for standard input).
+    input: String,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
+}
+
+/// A failure that stops the command with exit status 2.
+struct Fatal(String);
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { paths, quiet } => check(&paths, quiet),
+        Command::Qualify(a) => evaluate(&a, Domain::Qualify),
+        Command::Health(a) => evaluate(&a, Domain::Health),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fatal(msg)) => {
+            if !msg.is_empty() {
+                eprintln!("error: {msg}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_warnings(p: &Policy, quiet: bool) {
+    if !quiet && !p.warnings().is_empty() {
+        let c = p.compiled();
+        eprint!("{}", render_all(p.warnings(), &[(c.file.clone(), c.source.clone())]));
+    }
+}
+
+fn load(path: &Path, quiet: bool) -> Result<PolicySet, Fatal> {
+    match PolicySet::load(path) {
+        Ok(set) => {
+            for p in set.versions() {
+                print_warnings(p, quiet);
+            }
+            Ok(set)
+        }
+        Err(e) => {
+            eprint!("{}", e.render());
+            let n = e.diagnostics.iter().filter(|d| d.is_error()).count();
+            Err(Fatal(format!("{} failed its check ({n} error{})", path.display(), if n == 1 { "" } else { "s" })))
+        }
+    }
+}
+
+fn check(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
+    let mut failed = 0;
+    for path in paths {
+        match load(path, quiet) {
+            Ok(set) => {
+                let versions: Vec<String> = set.versions().iter().map(|p| p.version().to_string()).collect();
+                let name = set.latest().map(|p| p.name().to_string()).unwrap_or_default();
+                println!("{}: ok (policy `{name}`, version {})", path.display(), versions.join(", "));
+            }
+            Err(Fatal(msg)) => {
+                eprintln!("error: {msg}");
+                failed += 1;
+            }
+        }
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+/// Today in a time zone, for the default `--as-of`.
+fn today_in(tz: chrono_tz::Tz) -> NaiveDate {
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+/// The version to evaluate with: `--version`, or the one in force.
+fn pick(set: &PolicySet, as_of: Option<NaiveDate>, version: Option<i64>) -> Result<(Policy, NaiveDate), Fatal> {
+    let tz = set.latest().map_or(chrono_tz::UTC, |p| p.compiled().timezone);
+    let date = as_of.unwrap_or_else(|| today_in(tz));
+    let name = set.latest().map(|p| p.name().to_string()).unwrap_or_default();
+    let p = match version {
+        Some(v) => set.version(v).ok_or_else(|| Fatal(format!("policy `{name}` has no version {v}")))?,
+        None => set.in_force(date).ok_or_else(|| Fatal(format!("no version of policy `{name}` is in force on {date}")))?,
+    };
+    Ok((p.clone(), date))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Domain {
+    Qualify,
+    Health,
+}
+
+fn output_for(path: &Option<PathBuf>) -> Result<Box<dyn Write>, Fatal> {
+    match path {
+        Some(p) => std::fs::File::create(p)
+            .map(|f| Box::new(f) as Box<dyn Write>)
+            .map_err(|e| Fatal(format!("cannot write `{}`: {e}", p.display()))),
+        None => Ok(Box::new(std::io::stdout().lock())),
+    }
+}
+
+fn progress() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {pos} records ({per_sec})") {
+        pb.set_style(style);
+    }
+    Some(pb)
+}
+
+fn evaluate(a: &EvalArgs, domain: Domain) -> Result<ExitCode, Fatal> {
+    let set = load(&a.policy, a.quiet)?;
+    let (policy, today) = pick(&set, a.as_of, a.version)?;
+    let c = policy.compiled();
+    let (schema, columns): (&Schema, Vec<String>) = match domain {
+        Domain::Qualify => {
+            let q = c.qualify.as_ref().ok_or_else(|| Fatal(format!("policy `{}` has no `qualify` block", c.name)))?;
+            let mut cols: Vec<String> = ["key", "policy", "version", "stage"].map(String::from).into();
+            cols.extend(q.stages.iter().map(|s| format!("stages.{}", s.name)));
+            cols.extend(q.scores.iter().filter_map(|i| c.scores.get(*i)).map(|s| format!("scores.{}", s.name)));
+            (policy.qualify_schema().ok_or_else(|| Fatal("no record".into()))?, cols)
+        }
+        Domain::Health => {
+            let h = c.health.as_ref().ok_or_else(|| Fatal(format!("policy `{}` has no `health` block", c.name)))?;
+            let mut cols: Vec<String> = ["key", "policy", "version", "score", "band"].map(String::from).into();
+            cols.extend(h.measures.iter().map(|m| format!("measures.{}", m.name)));
+            (policy.health_schema().ok_or_else(|| Fatal("no record".into()))?, cols)
+        }
+    };
+    let mut columns = columns;
+    columns.extend(["error", "line"].map(String::from));
+    let format = a.input_format.unwrap_or_else(|| Format::of_path(&a.input));
+    let input = open(&a.input).map_err(|e| Fatal(format!("cannot read `{}`: {e}", a.input)))?;
+    let mut reader = Reader::new(input, format).map_err(|e| Fatal(format!("{}: {e}", a.input)))?;
+    let pos = positions(schema, reader.header.as_ref());
+    if let Some(h) = &reader.header {
+        let missing: Vec<&str> = schema.fields.iter().zip(&pos).filter(|(f, p)| p.is_none() && !f.optional).map(|(f, _)| f.name.as_str()).collect();
+        if !missing.is_empty() && !a.quiet {
+            eprintln!("warning: {} has no column for required field{} {} (header: {})", a.input, if missing.len() == 1 { "" } else { "s" }, missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "), h.iter().collect::<Vec<_>>().join(","));
+        }
+    }
+    let mut out = Output::new(output_for(&a.output)?, a.format, columns).map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    let pb = progress();
+    let mut errors = 0usize;
+    let mut n = 0u64;
+    while let Some(item) = reader.next_item() {
+        let item = item.map_err(Fatal)?;
+        n += 1;
+        if let Some(pb) = &pb {
+            if n % 4096 == 0 {
+                pb.set_position(n);
+            }
+        }
+        let written = match item.row {
+            Err(msg) => {
+                errors += 1;
+                out.write(&ErrorLine { error: msg, line: item.line, key: None })
+            }
+            Ok(row) => match row.to_record(schema, &pos) {
+                Err(e) => {
+                    errors += 1;
+                    out.write(&ErrorLine { error: e.to_string(), line: item.line, key: row.raw_key(schema, &pos) })
+                }
+                Ok(rec) => match run(&policy, domain, &rec, today, a.explain) {
+                    Ok(r) => out.write(&r),
+                    Err(e) => {
+                        errors += 1;
+                        out.write(&ErrorLine { error: e.to_string(), line: item.line, key: schema.key_of(&rec) })
+                    }
+                },
+            },
+        };
+        written.map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    }
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    out.finish().map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Outcome {
+    Decision(baton::qualify::Decision),
+    Scorecard(baton::health::Scorecard),
+}
+
+fn run(p: &Policy, domain: Domain, rec: &Record, today: NaiveDate, explain: bool) -> Result<Outcome, baton::EvalError> {
+    Ok(match domain {
+        Domain::Qualify => Outcome::Decision(p.qualify(rec, today, explain)?),
+        Domain::Health => Outcome::Scorecard(p.health(rec, today, explain)?),
+    })
+}

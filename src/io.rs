@@ -1,0 +1,290 @@
+//! Reading input records (JSON lines, JSON arrays, CSV) with their line
+//! numbers, and writing results (JSON lines, JSON, CSV).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::record::{Record, RecordError, Schema};
+
+/// An input or output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object a line.
+    Jsonl,
+    /// A JSON array of objects.
+    Json,
+    /// A header row, then one record a row.
+    Csv,
+}
+
+impl Format {
+    /// The format of a path by its extension; JSON lines for standard input
+    /// and unknown extensions.
+    pub fn of_path(path: &str) -> Format {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".csv") {
+            Format::Csv
+        } else if lower.ends_with(".json") {
+            Format::Json
+        } else {
+            Format::Jsonl
+        }
+    }
+}
+
+/// One input row as read, before conversion by a schema.
+#[derive(Debug, Clone)]
+pub enum Row {
+    /// A JSON value (normally an object).
+    Json(Json),
+    /// CSV cells.
+    Csv(csv::StringRecord),
+}
+
+/// One input item: its line, and the row or why it could not be read.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// 1-based line (JSON lines, CSV) or position (JSON array).
+    pub line: usize,
+    /// The row, or a message saying why it is unreadable.
+    pub row: Result<Row, String>,
+}
+
+/// Reads every item of an input. Fails only when the input cannot be read
+/// at all (exit 2); a malformed record becomes an `Err` row.
+pub struct Reader {
+    inner: ReaderKind,
+    /// CSV header, when the input is CSV.
+    pub header: Option<csv::StringRecord>,
+}
+
+enum ReaderKind {
+    Jsonl { lines: Box<dyn BufRead + Send>, line: usize, buf: String },
+    Array(std::vec::IntoIter<Json>, usize),
+    Csv(csv::Reader<Box<dyn Read + Send>>),
+}
+
+/// Opens a path (`-` is standard input).
+pub fn open(path: &str) -> io::Result<Box<dyn Read + Send>> {
+    if path == "-" {
+        Ok(Box::new(io::stdin()))
+    } else {
+        Ok(Box::new(File::open(Path::new(path))?))
+    }
+}
+
+impl Reader {
+    /// A reader over `input` in `format`.
+    pub fn new(input: Box<dyn Read + Send>, format: Format) -> Result<Reader, String> {
+        match format {
+            Format::Jsonl => Ok(Reader {
+                inner: ReaderKind::Jsonl { lines: Box::new(BufReader::with_capacity(1 << 16, input)), line: 0, buf: String::new() },
+                header: None,
+            }),
+            Format::Json => {
+                let v: Json = serde_json::from_reader(BufReader::new(input)).map_err(|e| format!("not a JSON array: {e}"))?;
+                match v {
+                    Json::Array(items) => Ok(Reader { inner: ReaderKind::Array(items.into_iter(), 0), header: None }),
+                    _ => Err("expected a JSON array of records".into()),
+                }
+            }
+            Format::Csv => {
+                let mut r = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
+                let header = r.headers().map_err(|e| format!("cannot read the CSV header: {e}"))?.clone();
+                Ok(Reader { inner: ReaderKind::Csv(r), header: Some(header) })
+            }
+        }
+    }
+
+    /// The next item; `Err` only for an I/O failure.
+    pub fn next_item(&mut self) -> Option<Result<Item, String>> {
+        match &mut self.inner {
+            ReaderKind::Jsonl { lines, line, buf } => loop {
+                buf.clear();
+                match read_line_lossy(lines.as_mut(), buf) {
+                    Ok(0) => return None,
+                    Ok(_) => {
+                        *line += 1;
+                        let text = buf.trim();
+                        if text.is_empty() {
+                            continue;
+                        }
+                        let row = serde_json::from_str::<Json>(text).map(Row::Json).map_err(|e| format!("not valid JSON: {e}"));
+                        return Some(Ok(Item { line: *line, row }));
+                    }
+                    Err(e) => return Some(Err(format!("cannot read input: {e}"))),
+                }
+            },
+            ReaderKind::Array(items, pos) => {
+                let v = items.next()?;
+                *pos += 1;
+                Some(Ok(Item { line: *pos, row: Ok(Row::Json(v)) }))
+            }
+            ReaderKind::Csv(r) => {
+                let mut rec = csv::StringRecord::new();
+                match r.read_record(&mut rec) {
+                    Ok(false) => None,
+                    Ok(true) => {
+                        let line = rec.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
+                        Some(Ok(Item { line, row: Ok(Row::Csv(rec)) }))
+                    }
+                    Err(e) => {
+                        let line = e.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
+                        match e.kind() {
+                            csv::ErrorKind::Io(_) => Some(Err(format!("cannot read input: {e}"))),
+                            _ => Some(Ok(Item { line, row: Err(format!("unreadable CSV row: {e}")) })),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads a line; invalid UTF-8 is kept (replaced) so that the line still
+/// yields an error object instead of stopping the run.
+fn read_line_lossy(r: &mut dyn BufRead, buf: &mut String) -> io::Result<usize> {
+    let mut bytes = Vec::new();
+    let n = r.read_until(b'\n', &mut bytes)?;
+    match String::from_utf8(bytes) {
+        Ok(s) => buf.push_str(&s),
+        Err(e) => buf.push_str(&String::from_utf8_lossy(e.as_bytes())),
+    }
+    Ok(n)
+}
+
+/// Where each field of a schema stands in a CSV header.
+pub fn positions(schema: &Schema, header: Option<&csv::StringRecord>) -> Vec<Option<usize>> {
+    match header {
+        Some(h) => schema.fields.iter().map(|f| h.iter().position(|c| c.trim() == f.name)).collect(),
+        None => Vec::new(),
+    }
+}
+
+impl Row {
+    /// Converts the row by `schema` (`pos` from [`positions`] for CSV).
+    pub fn to_record(&self, schema: &Schema, pos: &[Option<usize>]) -> Result<Record, RecordError> {
+        match self {
+            Row::Json(v) => schema.from_json(v),
+            Row::Csv(rec) => {
+                let cells: Vec<&str> = rec.iter().collect();
+                schema.from_csv_positions(pos, &cells)
+            }
+        }
+    }
+
+    /// The key, read leniently, for error lines.
+    pub fn raw_key(&self, schema: &Schema, pos: &[Option<usize>]) -> Option<String> {
+        match self {
+            Row::Json(v) => schema.raw_key_json(v),
+            Row::Csv(rec) => {
+                let col = pos.get(usize::from(schema.key?)).copied().flatten()?;
+                rec.get(col).filter(|s| !s.trim().is_empty()).map(str::to_string)
+            }
+        }
+    }
+
+    /// A named value as text (for fixed columns such as `handoff`).
+    pub fn text(&self, name: &str, header: Option<&csv::StringRecord>) -> Option<String> {
+        match self {
+            Row::Json(v) => match v.get(name)? {
+                Json::String(s) => Some(s.clone()),
+                Json::Null => None,
+                other => Some(other.to_string()),
+            },
+            Row::Csv(rec) => {
+                let col = header?.iter().position(|h| h.trim() == name)?;
+                rec.get(col).filter(|s| !s.trim().is_empty()).map(str::to_string)
+            }
+        }
+    }
+}
+
+/// The error object of a record that could not be evaluated.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorLine {
+    /// What is wrong.
+    pub error: String,
+    /// Where.
+    pub line: usize,
+    /// The record's key, when known.
+    pub key: Option<String>,
+}
+
+/// Writes results in one of the output formats.
+pub struct Output {
+    w: BufWriter<Box<dyn Write>>,
+    format: Format,
+    first: bool,
+    columns: Vec<String>,
+}
+
+impl Output {
+    /// An output; `columns` are the CSV columns (dotted paths into results).
+    pub fn new(w: Box<dyn Write>, format: Format, columns: Vec<String>) -> io::Result<Output> {
+        let mut o = Output { w: BufWriter::with_capacity(1 << 16, w), format, first: true, columns };
+        match format {
+            Format::Json => o.w.write_all(b"[")?,
+            Format::Csv => {
+                let mut cw = csv::WriterBuilder::new().from_writer(Vec::new());
+                cw.write_record(&o.columns).map_err(io::Error::other)?;
+                let bytes = cw.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+                o.w.write_all(&bytes)?;
+            }
+            Format::Jsonl => {}
+        }
+        Ok(o)
+    }
+
+    /// Writes one result or error object.
+    pub fn write<T: Serialize>(&mut self, v: &T) -> io::Result<()> {
+        match self.format {
+            Format::Jsonl => {
+                serde_json::to_writer(&mut self.w, v)?;
+                self.w.write_all(b"\n")
+            }
+            Format::Json => {
+                if !self.first {
+                    self.w.write_all(b",")?;
+                }
+                self.w.write_all(b"\n")?;
+                serde_json::to_writer(&mut self.w, v)?;
+                self.first = false;
+                Ok(())
+            }
+            Format::Csv => {
+                let j = serde_json::to_value(v)?;
+                let cells: Vec<String> = self.columns.iter().map(|c| cell(&j, c)).collect();
+                let mut cw = csv::WriterBuilder::new().from_writer(Vec::new());
+                cw.write_record(&cells).map_err(io::Error::other)?;
+                let bytes = cw.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+                self.w.write_all(&bytes)
+            }
+        }
+    }
+
+    /// Finishes the output.
+    pub fn finish(mut self) -> io::Result<()> {
+        if self.format == Format::Json {
+            self.w.write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
+        }
+        self.w.flush()
+    }
+}
+
+/// A dotted path into a JSON result as a CSV cell (null → empty).
+fn cell(j: &Json, path: &str) -> String {
+    let mut cur = Some(j);
+    for part in path.split('.') {
+        cur = cur.and_then(|c| c.get(part));
+    }
+    match cur {
+        None | Some(Json::Null) => String::new(),
+        Some(Json::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
