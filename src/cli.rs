@@ -14,7 +14,11 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 #[derive(Parser)]
-#[command(name = "baton", version, about = "Rules for the moment a customer passes from one team to another")]
+#[command(
+    name = "baton",
+    version,
+    about = "Rules for the moment a customer passes from one team to another"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,6 +28,15 @@ struct Cli {
 enum Command {
     /// Parse and check policy files or directories; print every problem.
     Check {
+        /// Policy files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Silence warnings.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Run the `test` blocks of policy files or directories.
+    Test {
         /// Policy files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -68,7 +81,8 @@ struct EvalArgs {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
 }
 
 /// A failure that stops the command with exit status 2.
@@ -78,6 +92,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check { paths, quiet } => check(&paths, quiet),
+        Command::Test { paths, quiet } => test(&paths, quiet),
         Command::Qualify(a) => evaluate(&a, Domain::Qualify),
         Command::Health(a) => evaluate(&a, Domain::Health),
     };
@@ -95,7 +110,10 @@ pub fn main() -> ExitCode {
 fn print_warnings(p: &Policy, quiet: bool) {
     if !quiet && !p.warnings().is_empty() {
         let c = p.compiled();
-        eprint!("{}", render_all(p.warnings(), &[(c.file.clone(), c.source.clone())]));
+        eprint!(
+            "{}",
+            render_all(p.warnings(), &[(c.file.clone(), c.source.clone())])
+        );
     }
 }
 
@@ -110,7 +128,11 @@ fn load(path: &Path, quiet: bool) -> Result<PolicySet, Fatal> {
         Err(e) => {
             eprint!("{}", e.render());
             let n = e.diagnostics.iter().filter(|d| d.is_error()).count();
-            Err(Fatal(format!("{} failed its check ({n} error{})", path.display(), if n == 1 { "" } else { "s" })))
+            Err(Fatal(format!(
+                "{} failed its check ({n} error{})",
+                path.display(),
+                if n == 1 { "" } else { "s" }
+            )))
         }
     }
 }
@@ -120,9 +142,20 @@ fn check(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
     for path in paths {
         match load(path, quiet) {
             Ok(set) => {
-                let versions: Vec<String> = set.versions().iter().map(|p| p.version().to_string()).collect();
-                let name = set.latest().map(|p| p.name().to_string()).unwrap_or_default();
-                println!("{}: ok (policy `{name}`, version {})", path.display(), versions.join(", "));
+                let versions: Vec<String> = set
+                    .versions()
+                    .iter()
+                    .map(|p| p.version().to_string())
+                    .collect();
+                let name = set
+                    .latest()
+                    .map(|p| p.name().to_string())
+                    .unwrap_or_default();
+                println!(
+                    "{}: ok (policy `{name}`, version {})",
+                    path.display(),
+                    versions.join(", ")
+                );
             }
             Err(Fatal(msg)) => {
                 eprintln!("error: {msg}");
@@ -130,7 +163,38 @@ fn check(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
             }
         }
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+fn test(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for path in paths {
+        let set = load(path, quiet)?;
+        for p in set.versions() {
+            for t in baton::testing::run_tests(p.compiled()) {
+                if t.passed() {
+                    passed += 1;
+                    println!("ok   {} ({})", t.name, t.location);
+                } else {
+                    failed += 1;
+                    println!("FAIL {} ({})", t.name, t.location);
+                    for f in &t.failures {
+                        println!("       {f}");
+                    }
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Today in a time zone, for the default `--as-of`.
@@ -139,13 +203,28 @@ fn today_in(tz: chrono_tz::Tz) -> NaiveDate {
 }
 
 /// The version to evaluate with: `--version`, or the one in force.
-fn pick(set: &PolicySet, as_of: Option<NaiveDate>, version: Option<i64>) -> Result<(Policy, NaiveDate), Fatal> {
-    let tz = set.latest().map_or(chrono_tz::UTC, |p| p.compiled().timezone);
+fn pick(
+    set: &PolicySet,
+    as_of: Option<NaiveDate>,
+    version: Option<i64>,
+) -> Result<(Policy, NaiveDate), Fatal> {
+    let tz = set
+        .latest()
+        .map_or(chrono_tz::UTC, |p| p.compiled().timezone);
     let date = as_of.unwrap_or_else(|| today_in(tz));
-    let name = set.latest().map(|p| p.name().to_string()).unwrap_or_default();
+    let name = set
+        .latest()
+        .map(|p| p.name().to_string())
+        .unwrap_or_default();
     let p = match version {
-        Some(v) => set.version(v).ok_or_else(|| Fatal(format!("policy `{name}` has no version {v}")))?,
-        None => set.in_force(date).ok_or_else(|| Fatal(format!("no version of policy `{name}` is in force on {date}")))?,
+        Some(v) => set
+            .version(v)
+            .ok_or_else(|| Fatal(format!("policy `{name}` has no version {v}")))?,
+        None => set.in_force(date).ok_or_else(|| {
+            Fatal(format!(
+                "no version of policy `{name}` is in force on {date}"
+            ))
+        })?,
     };
     Ok((p.clone(), date))
 }
@@ -170,7 +249,9 @@ fn progress() -> Option<indicatif::ProgressBar> {
         return None;
     }
     let pb = indicatif::ProgressBar::new_spinner();
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {pos} records ({per_sec})") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} {pos} records ({per_sec})")
+    {
         pb.set_style(style);
     }
     Some(pb)
@@ -182,17 +263,42 @@ fn evaluate(a: &EvalArgs, domain: Domain) -> Result<ExitCode, Fatal> {
     let c = policy.compiled();
     let (schema, columns): (&Schema, Vec<String>) = match domain {
         Domain::Qualify => {
-            let q = c.qualify.as_ref().ok_or_else(|| Fatal(format!("policy `{}` has no `qualify` block", c.name)))?;
-            let mut cols: Vec<String> = ["key", "policy", "version", "stage"].map(String::from).into();
+            let q = c
+                .qualify
+                .as_ref()
+                .ok_or_else(|| Fatal(format!("policy `{}` has no `qualify` block", c.name)))?;
+            let mut cols: Vec<String> = ["key", "policy", "version", "stage"]
+                .map(String::from)
+                .into();
             cols.extend(q.stages.iter().map(|s| format!("stages.{}", s.name)));
-            cols.extend(q.scores.iter().filter_map(|i| c.scores.get(*i)).map(|s| format!("scores.{}", s.name)));
-            (policy.qualify_schema().ok_or_else(|| Fatal("no record".into()))?, cols)
+            cols.extend(
+                q.scores
+                    .iter()
+                    .filter_map(|i| c.scores.get(*i))
+                    .map(|s| format!("scores.{}", s.name)),
+            );
+            (
+                policy
+                    .qualify_schema()
+                    .ok_or_else(|| Fatal("no record".into()))?,
+                cols,
+            )
         }
         Domain::Health => {
-            let h = c.health.as_ref().ok_or_else(|| Fatal(format!("policy `{}` has no `health` block", c.name)))?;
-            let mut cols: Vec<String> = ["key", "policy", "version", "score", "band"].map(String::from).into();
+            let h = c
+                .health
+                .as_ref()
+                .ok_or_else(|| Fatal(format!("policy `{}` has no `health` block", c.name)))?;
+            let mut cols: Vec<String> = ["key", "policy", "version", "score", "band"]
+                .map(String::from)
+                .into();
             cols.extend(h.measures.iter().map(|m| format!("measures.{}", m.name)));
-            (policy.health_schema().ok_or_else(|| Fatal("no record".into()))?, cols)
+            (
+                policy
+                    .health_schema()
+                    .ok_or_else(|| Fatal("no record".into()))?,
+                cols,
+            )
         }
     };
     let mut columns = columns;
@@ -202,12 +308,29 @@ fn evaluate(a: &EvalArgs, domain: Domain) -> Result<ExitCode, Fatal> {
     let mut reader = Reader::new(input, format).map_err(|e| Fatal(format!("{}: {e}", a.input)))?;
     let pos = positions(schema, reader.header.as_ref());
     if let Some(h) = &reader.header {
-        let missing: Vec<&str> = schema.fields.iter().zip(&pos).filter(|(f, p)| p.is_none() && !f.optional).map(|(f, _)| f.name.as_str()).collect();
+        let missing: Vec<&str> = schema
+            .fields
+            .iter()
+            .zip(&pos)
+            .filter(|(f, p)| p.is_none() && !f.optional)
+            .map(|(f, _)| f.name.as_str())
+            .collect();
         if !missing.is_empty() && !a.quiet {
-            eprintln!("warning: {} has no column for required field{} {} (header: {})", a.input, if missing.len() == 1 { "" } else { "s" }, missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "), h.iter().collect::<Vec<_>>().join(","));
+            eprintln!(
+                "warning: {} has no column for required field{} {} (header: {})",
+                a.input,
+                if missing.len() == 1 { "" } else { "s" },
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                h.iter().collect::<Vec<_>>().join(",")
+            );
         }
     }
-    let mut out = Output::new(output_for(&a.output)?, a.format, columns).map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    let mut out = Output::new(output_for(&a.output)?, a.format, columns)
+        .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
     let pb = progress();
     let mut errors = 0usize;
     let mut n = 0u64;
@@ -222,18 +345,30 @@ fn evaluate(a: &EvalArgs, domain: Domain) -> Result<ExitCode, Fatal> {
         let written = match item.row {
             Err(msg) => {
                 errors += 1;
-                out.write(&ErrorLine { error: msg, line: item.line, key: None })
+                out.write(&ErrorLine {
+                    error: msg,
+                    line: item.line,
+                    key: None,
+                })
             }
             Ok(row) => match row.to_record(schema, &pos) {
                 Err(e) => {
                     errors += 1;
-                    out.write(&ErrorLine { error: e.to_string(), line: item.line, key: row.raw_key(schema, &pos) })
+                    out.write(&ErrorLine {
+                        error: e.to_string(),
+                        line: item.line,
+                        key: row.raw_key(schema, &pos),
+                    })
                 }
                 Ok(rec) => match run(&policy, domain, &rec, today, a.explain) {
                     Ok(r) => out.write(&r),
                     Err(e) => {
                         errors += 1;
-                        out.write(&ErrorLine { error: e.to_string(), line: item.line, key: schema.key_of(&rec) })
+                        out.write(&ErrorLine {
+                            error: e.to_string(),
+                            line: item.line,
+                            key: schema.key_of(&rec),
+                        })
                     }
                 },
             },
@@ -243,8 +378,13 @@ fn evaluate(a: &EvalArgs, domain: Domain) -> Result<ExitCode, Fatal> {
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    out.finish().map_err(|e| Fatal(format!("cannot write output: {e}")))?;
-    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    out.finish()
+        .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[derive(Serialize)]
@@ -254,7 +394,13 @@ enum Outcome {
     Scorecard(baton::health::Scorecard),
 }
 
-fn run(p: &Policy, domain: Domain, rec: &Record, today: NaiveDate, explain: bool) -> Result<Outcome, baton::EvalError> {
+fn run(
+    p: &Policy,
+    domain: Domain,
+    rec: &Record,
+    today: NaiveDate,
+    explain: bool,
+) -> Result<Outcome, baton::EvalError> {
     Ok(match domain {
         Domain::Qualify => Outcome::Decision(p.qualify(rec, today, explain)?),
         Domain::Health => Outcome::Scorecard(p.health(rec, today, explain)?),

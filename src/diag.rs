@@ -96,7 +96,13 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error at `span` of `source` (named `file`).
-    pub fn error(code: Code, file: &Arc<str>, source: &str, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn error(
+        code: Code,
+        file: &Arc<str>,
+        source: &str,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         let (line, column) = line_col(source, span.start);
         Diagnostic {
             code,
@@ -206,7 +212,11 @@ pub struct Sink<'s> {
 impl<'s> Sink<'s> {
     /// An empty sink for `source`.
     pub fn new(file: Arc<str>, source: &'s str) -> Sink<'s> {
-        Sink { file, source, diags: Vec::new() }
+        Sink {
+            file,
+            source,
+            diags: Vec::new(),
+        }
     }
 
     /// Builds an error at `span` without recording it (to add a label or help).

@@ -66,7 +66,11 @@ fn fields_note(o: &Origin) -> String {
         1 => format!(" (field `{}`)", o.fields.first().map_or("", |f| f)),
         _ => format!(
             " (fields {})",
-            o.fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+            o.fields
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -135,7 +139,10 @@ impl Expr {
                 let v = b.value.eval(env)?;
                 let lo = b.lo.eval(env)?;
                 let hi = b.hi.eval(env)?;
-                if matches!(v, Val::Unknown) || matches!(lo, Val::Unknown) || matches!(hi, Val::Unknown) {
+                if matches!(v, Val::Unknown)
+                    || matches!(lo, Val::Unknown)
+                    || matches!(hi, Val::Unknown)
+                {
                     return Ok(None);
                 }
                 let above = compare(b.kind, &v, &lo, &b.origin, "comparison")? != Ordering::Less;
@@ -190,7 +197,10 @@ fn neg(v: Val<'_>) -> R<Val<'_>> {
         Val::Unknown => Val::Unknown,
         Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(overflow)?),
         Val::Dec(d) => Val::Dec(-d),
-        Val::Money(m) => Val::Money(Money { amount: -m.amount, currency: m.currency }),
+        Val::Money(m) => Val::Money(Money {
+            amount: -m.amount,
+            currency: m.currency,
+        }),
         Val::Duration(s) => Val::Duration(s.checked_neg().ok_or_else(overflow)?),
         _ => return Err(internal("negation operand")),
     })
@@ -208,7 +218,9 @@ fn compare(kind: CmpKind, l: &Val<'_>, r: &Val<'_>, origin: &Origin, what: &str)
             _ => Err(internal("number operands")),
         },
         CmpKind::Money => match (l, r) {
-            (Val::Money(a), Val::Money(b)) if a.currency == b.currency => Ok(a.amount.cmp(&b.amount)),
+            (Val::Money(a), Val::Money(b)) if a.currency == b.currency => {
+                Ok(a.amount.cmp(&b.amount))
+            }
             (Val::Money(_), Val::Money(_)) => Err(EvalError::CurrencyMismatch(format!(
                 "one {what}: {}{}",
                 origin.text_with(l, r),
@@ -218,7 +230,9 @@ fn compare(kind: CmpKind, l: &Val<'_>, r: &Val<'_>, origin: &Origin, what: &str)
         },
         CmpKind::Same => match (l, r) {
             (Val::Date(a), Val::Date(b)) => Ok(a.cmp(b)),
-            (Val::Timestamp(a), Val::Timestamp(b)) | (Val::Duration(a), Val::Duration(b)) => Ok(a.cmp(b)),
+            (Val::Timestamp(a), Val::Timestamp(b)) | (Val::Duration(a), Val::Duration(b)) => {
+                Ok(a.cmp(b))
+            }
             (Val::Text(a), Val::Text(b)) => Ok(eq_order(a == b)),
             (Val::Bool(a), Val::Bool(b)) => Ok(eq_order(a == b)),
             (Val::SetText(a), Val::SetText(b)) => Ok(eq_order(a == b)),
@@ -241,10 +255,12 @@ fn eq_order(equal: bool) -> Ordering {
 impl Origin {
     /// `30000 USD >= 15000 EUR`: the operands' values around the operator.
     fn text_with(&self, l: &Val<'_>, r: &Val<'_>) -> String {
-        let op = self
-            .text
-            .split_whitespace()
-            .find(|w| matches!(*w, "==" | "!=" | "<" | "<=" | ">" | ">=" | "+" | "-" | "*" | "/"));
+        let op = self.text.split_whitespace().find(|w| {
+            matches!(
+                *w,
+                "==" | "!=" | "<" | "<=" | ">" | ">=" | "+" | "-" | "*" | "/"
+            )
+        });
         match op {
             Some(op) => format!("{} {op} {}", l.display(), r.display()),
             None => format!("{} and {}", l.display(), r.display()),
@@ -259,7 +275,13 @@ impl Cmp {
         if matches!(l, Val::Unknown) || matches!(r, Val::Unknown) {
             return Ok(None);
         }
-        Ok(Some(self.op.test(compare(self.kind, &l, &r, &self.origin, "comparison")?)))
+        Ok(Some(self.op.test(compare(
+            self.kind,
+            &l,
+            &r,
+            &self.origin,
+            "comparison",
+        )?)))
     }
 }
 
@@ -273,7 +295,7 @@ impl Arith {
         let o = &self.origin;
         let overflow = || EvalError::Overflow(format!("{}{}", o.text, fields_note(o)));
         let div_zero = |r: &Val<'_>| {
-            EvalError::DivisionByZero(if o.rhs_text.is_empty() || &*o.rhs_text == r.display() {
+            EvalError::DivisionByZero(if o.rhs_text.is_empty() || *o.rhs_text == r.display() {
                 o.text.to_string()
             } else {
                 format!("{} ({} = {})", o.text, o.rhs_text, r.display())
@@ -316,7 +338,11 @@ impl Arith {
                 if a.currency != b.currency {
                     return Err(EvalError::CurrencyMismatch(format!(
                         "one {}: {}{}",
-                        if self.op == ArithOp::Div { "quotient" } else { "sum" },
+                        if self.op == ArithOp::Div {
+                            "quotient"
+                        } else {
+                            "sum"
+                        },
                         o.text_with(&l, &r),
                         fields_note(o)
                     )));
@@ -325,15 +351,24 @@ impl Arith {
                 if self.op == ArithOp::Div {
                     Val::Dec(v)
                 } else {
-                    Val::Money(Money { amount: v, currency: a.currency })
+                    Val::Money(Money {
+                        amount: v,
+                        currency: a.currency,
+                    })
                 }
             }
             (ArithKind::MoneyNum, Val::Money(a), _) => match dec(&r) {
-                Some(b) => Val::Money(Money { amount: num(a.amount, b)?, currency: a.currency }),
+                Some(b) => Val::Money(Money {
+                    amount: num(a.amount, b)?,
+                    currency: a.currency,
+                }),
                 None => return Err(internal("money operands")),
             },
             (ArithKind::NumMoney, _, Val::Money(b)) => match dec(&l) {
-                Some(a) => Val::Money(Money { amount: num(a, b.amount)?, currency: b.currency }),
+                Some(a) => Val::Money(Money {
+                    amount: num(a, b.amount)?,
+                    currency: b.currency,
+                }),
                 None => return Err(internal("money operands")),
             },
             (ArithKind::DurDur, Val::Duration(a), Val::Duration(b)) => Val::Duration(int(*a, *b)?),
@@ -381,7 +416,11 @@ fn call<'a>(f: Func, args: &'a [Expr], env: &Env<'a>) -> R<Val<'a>> {
         Func::InDays | Func::InHours => match first {
             Val::Duration(s) => {
                 let unit = if f == Func::InDays { 86_400 } else { 3_600 };
-                Val::Dec(Decimal::from(s).checked_div(Decimal::from(unit)).ok_or_else(bad)?)
+                Val::Dec(
+                    Decimal::from(s)
+                        .checked_div(Decimal::from(unit))
+                        .ok_or_else(bad)?,
+                )
             }
             _ => return Err(bad()),
         },
@@ -409,9 +448,16 @@ fn call<'a>(f: Func, args: &'a [Expr], env: &Env<'a>) -> R<Val<'a>> {
                 (a, b) if dec(a).is_some() && dec(b).is_some() => CmpKind::Num,
                 _ => CmpKind::Same,
             };
-            let origin = Origin { text: format!("{f:?}").to_lowercase().into(), ..Origin::default() };
+            let origin = Origin {
+                text: format!("{f:?}").to_lowercase().into(),
+                ..Origin::default()
+            };
             let o = compare(kind, &first, &second, &origin, "call")?;
-            let pick_first = if f == Func::Min { o != Ordering::Greater } else { o != Ordering::Less };
+            let pick_first = if f == Func::Min {
+                o != Ordering::Greater
+            } else {
+                o != Ordering::Less
+            };
             let chosen = if pick_first { first } else { second };
             // int and decimal mix: the result of a mixed call is a decimal.
             match (kind, chosen) {

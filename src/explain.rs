@@ -21,11 +21,22 @@ pub struct Step {
 }
 
 /// Builds a step, naming the unknown inputs when the result is unknown.
-pub(crate) fn step(rule: String, result: Tri, c: &CondDef, schema: &Schema, env: &Env<'_>, local_names: &dyn Fn(u16) -> Option<String>) -> Step {
+pub(crate) fn step(
+    rule: String,
+    result: Tri,
+    c: &CondDef,
+    schema: &Schema,
+    env: &Env<'_>,
+    local_names: &dyn Fn(u16) -> Option<String>,
+) -> Step {
     let mut unknown = Vec::new();
     if result.is_none() {
         for slot in &c.fields {
-            if env.fields.get(usize::from(*slot)).is_some_and(Option::is_none) {
+            if env
+                .fields
+                .get(usize::from(*slot))
+                .is_some_and(Option::is_none)
+            {
                 if let Some(f) = schema.field(*slot) {
                     unknown.push(f.name.clone());
                 }
@@ -39,5 +50,9 @@ pub(crate) fn step(rule: String, result: Tri, c: &CondDef, schema: &Schema, env:
             }
         }
     }
-    Step { rule, result, unknown }
+    Step {
+        rule,
+        result,
+        unknown,
+    }
 }

@@ -40,7 +40,11 @@ impl Serialize for Scorecard {
         m.serialize_entry("version", &self.version)?;
         m.serialize_entry("score", &self.score.map(|d| format_fixed(d, 2)))?;
         m.serialize_entry("band", &self.band)?;
-        let measures: Vec<(String, Option<String>)> = self.measures.iter().map(|(n, v)| (n.clone(), v.map(format_decimal))).collect();
+        let measures: Vec<(String, Option<String>)> = self
+            .measures
+            .iter()
+            .map(|(n, v)| (n.clone(), v.map(format_decimal)))
+            .collect();
         m.serialize_entry("measures", &Ordered(&measures))?;
         if let Some(e) = &self.explain {
             m.serialize_entry("explain", e)?;
@@ -50,17 +54,40 @@ impl Serialize for Scorecard {
 }
 
 /// Scores one record with a compiled policy's health block.
-pub fn health(p: &Compiled, record: &Record, today: NaiveDate, explain: bool) -> Result<Scorecard, EvalError> {
-    let h = p.health.as_ref().ok_or_else(|| EvalError::Invalid("the policy has no `health` block".into()))?;
-    let schema = p.records.get(h.record).ok_or_else(|| EvalError::Invalid("internal error: record".into()))?;
+pub fn health(
+    p: &Compiled,
+    record: &Record,
+    today: NaiveDate,
+    explain: bool,
+) -> Result<Scorecard, EvalError> {
+    let h = p
+        .health
+        .as_ref()
+        .ok_or_else(|| EvalError::Invalid("the policy has no `health` block".into()))?;
+    let schema = p
+        .records
+        .get(h.record)
+        .ok_or_else(|| EvalError::Invalid("internal error: record".into()))?;
     let mut locals: Vec<Val<'static>> = vec![Val::Unknown; h.n_locals];
     let mut trace = if explain { Some(Vec::new()) } else { None };
-    run_scores(p, &h.scores, &record.values, &mut locals, today, trace.as_mut())?;
+    run_scores(
+        p,
+        &h.scores,
+        &record.values,
+        &mut locals,
+        today,
+        trace.as_mut(),
+    )?;
     let overflow = || EvalError::Overflow("health score".into());
     let mut measures = Vec::with_capacity(h.measures.len());
     let (mut weighted, mut weights) = (Decimal::ZERO, Decimal::ZERO);
     for m in &h.measures {
-        let env = Env { fields: &record.values, other: &[], locals: &locals, today };
+        let env = Env {
+            fields: &record.values,
+            other: &[],
+            locals: &locals,
+            today,
+        };
         // The first true arm gives the value; an unknown arm before any true
         // one makes the measure unknown; `else` when every arm is false.
         let mut value = Some(m.else_value);
@@ -68,8 +95,15 @@ pub fn health(p: &Compiled, record: &Record, today: NaiveDate, explain: bool) ->
         for arm in &m.arms {
             let r = arm.cond.eval_bool(&env)?;
             if let Some(t) = trace.as_mut() {
-                let text = format!("measure {}: {} when {}", m.name, format_decimal(arm.value), arm.text);
-                t.push(step(text, r, arm, schema, &env, &|l| local_name(p, h.record, l)));
+                let text = format!(
+                    "measure {}: {} when {}",
+                    m.name,
+                    format_decimal(arm.value),
+                    arm.text
+                );
+                t.push(step(text, r, arm, schema, &env, &|l| {
+                    local_name(p, h.record, l)
+                }));
             }
             match r {
                 Some(true) => {
@@ -87,11 +121,19 @@ pub fn health(p: &Compiled, record: &Record, today: NaiveDate, explain: bool) ->
         }
         if !decided {
             if let Some(t) = trace.as_mut() {
-                t.push(Step { rule: format!("measure {}: else {}", m.name, format_decimal(m.else_value)), result: Some(true), unknown: Vec::new() });
+                t.push(Step {
+                    rule: format!("measure {}: else {}", m.name, format_decimal(m.else_value)),
+                    result: Some(true),
+                    unknown: Vec::new(),
+                });
             }
         }
         if let Some(v) = value {
-            weighted = m.weight.checked_mul(v).and_then(|x| weighted.checked_add(x)).ok_or_else(overflow)?;
+            weighted = m
+                .weight
+                .checked_mul(v)
+                .and_then(|x| weighted.checked_add(x))
+                .ok_or_else(overflow)?;
             weights = weights.checked_add(m.weight).ok_or_else(overflow)?;
         }
         if let Some(slot) = locals.get_mut(usize::from(m.local)) {
@@ -110,14 +152,23 @@ pub fn health(p: &Compiled, record: &Record, today: NaiveDate, explain: bool) ->
     }
     let mut band = None;
     if score.is_some() {
-        let env = Env { fields: &record.values, other: &[], locals: &locals, today };
+        let env = Env {
+            fields: &record.values,
+            other: &[],
+            locals: &locals,
+            today,
+        };
         for b in &h.bands {
             let r = match &b.cond {
                 None => Some(true),
                 Some(c) => c.eval_bool(&env)?,
             };
             if let Some(t) = trace.as_mut() {
-                t.push(Step { rule: format!("band {}", b.name), result: r, unknown: Vec::new() });
+                t.push(Step {
+                    rule: format!("band {}", b.name),
+                    result: r,
+                    unknown: Vec::new(),
+                });
             }
             // Like measure arms: an unknown band before a true one leaves
             // the band unknown rather than falling through to a later band.
@@ -131,5 +182,13 @@ pub fn health(p: &Compiled, record: &Record, today: NaiveDate, explain: bool) ->
             }
         }
     }
-    Ok(Scorecard { key: schema.key_of(record), policy: p.name.clone(), version: p.version, score, band, measures, explain: trace })
+    Ok(Scorecard {
+        key: schema.key_of(record),
+        policy: p.name.clone(),
+        version: p.version,
+        score,
+        band,
+        measures,
+        explain: trace,
+    })
 }

@@ -63,7 +63,11 @@ pub struct Reader {
 }
 
 enum ReaderKind {
-    Jsonl { lines: Box<dyn BufRead + Send>, line: usize, buf: String },
+    Jsonl {
+        lines: Box<dyn BufRead + Send>,
+        line: usize,
+        buf: String,
+    },
     Array(std::vec::IntoIter<Json>, usize),
     Csv(csv::Reader<Box<dyn Read + Send>>),
 }
@@ -82,20 +86,37 @@ impl Reader {
     pub fn new(input: Box<dyn Read + Send>, format: Format) -> Result<Reader, String> {
         match format {
             Format::Jsonl => Ok(Reader {
-                inner: ReaderKind::Jsonl { lines: Box::new(BufReader::with_capacity(1 << 16, input)), line: 0, buf: String::new() },
+                inner: ReaderKind::Jsonl {
+                    lines: Box::new(BufReader::with_capacity(1 << 16, input)),
+                    line: 0,
+                    buf: String::new(),
+                },
                 header: None,
             }),
             Format::Json => {
-                let v: Json = serde_json::from_reader(BufReader::new(input)).map_err(|e| format!("not a JSON array: {e}"))?;
+                let v: Json = serde_json::from_reader(BufReader::new(input))
+                    .map_err(|e| format!("not a JSON array: {e}"))?;
                 match v {
-                    Json::Array(items) => Ok(Reader { inner: ReaderKind::Array(items.into_iter(), 0), header: None }),
+                    Json::Array(items) => Ok(Reader {
+                        inner: ReaderKind::Array(items.into_iter(), 0),
+                        header: None,
+                    }),
                     _ => Err("expected a JSON array of records".into()),
                 }
             }
             Format::Csv => {
-                let mut r = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
-                let header = r.headers().map_err(|e| format!("cannot read the CSV header: {e}"))?.clone();
-                Ok(Reader { inner: ReaderKind::Csv(r), header: Some(header) })
+                let mut r = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .has_headers(true)
+                    .from_reader(input);
+                let header = r
+                    .headers()
+                    .map_err(|e| format!("cannot read the CSV header: {e}"))?
+                    .clone();
+                Ok(Reader {
+                    inner: ReaderKind::Csv(r),
+                    header: Some(header),
+                })
             }
         }
     }
@@ -113,7 +134,9 @@ impl Reader {
                         if text.is_empty() {
                             continue;
                         }
-                        let row = serde_json::from_str::<Json>(text).map(Row::Json).map_err(|e| format!("not valid JSON: {e}"));
+                        let row = serde_json::from_str::<Json>(text)
+                            .map(Row::Json)
+                            .map_err(|e| format!("not valid JSON: {e}"));
                         return Some(Ok(Item { line: *line, row }));
                     }
                     Err(e) => return Some(Err(format!("cannot read input: {e}"))),
@@ -122,21 +145,34 @@ impl Reader {
             ReaderKind::Array(items, pos) => {
                 let v = items.next()?;
                 *pos += 1;
-                Some(Ok(Item { line: *pos, row: Ok(Row::Json(v)) }))
+                Some(Ok(Item {
+                    line: *pos,
+                    row: Ok(Row::Json(v)),
+                }))
             }
             ReaderKind::Csv(r) => {
                 let mut rec = csv::StringRecord::new();
                 match r.read_record(&mut rec) {
                     Ok(false) => None,
                     Ok(true) => {
-                        let line = rec.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
-                        Some(Ok(Item { line, row: Ok(Row::Csv(rec)) }))
+                        let line = rec
+                            .position()
+                            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
+                        Some(Ok(Item {
+                            line,
+                            row: Ok(Row::Csv(rec)),
+                        }))
                     }
                     Err(e) => {
-                        let line = e.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
+                        let line = e
+                            .position()
+                            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
                         match e.kind() {
                             csv::ErrorKind::Io(_) => Some(Err(format!("cannot read input: {e}"))),
-                            _ => Some(Ok(Item { line, row: Err(format!("unreadable CSV row: {e}")) })),
+                            _ => Some(Ok(Item {
+                                line,
+                                row: Err(format!("unreadable CSV row: {e}")),
+                            })),
                         }
                     }
                 }
@@ -160,7 +196,11 @@ fn read_line_lossy(r: &mut dyn BufRead, buf: &mut String) -> io::Result<usize> {
 /// Where each field of a schema stands in a CSV header.
 pub fn positions(schema: &Schema, header: Option<&csv::StringRecord>) -> Vec<Option<usize>> {
     match header {
-        Some(h) => schema.fields.iter().map(|f| h.iter().position(|c| c.trim() == f.name)).collect(),
+        Some(h) => schema
+            .fields
+            .iter()
+            .map(|f| h.iter().position(|c| c.trim() == f.name))
+            .collect(),
         None => Vec::new(),
     }
 }
@@ -183,7 +223,9 @@ impl Row {
             Row::Json(v) => schema.raw_key_json(v),
             Row::Csv(rec) => {
                 let col = pos.get(usize::from(schema.key?)).copied().flatten()?;
-                rec.get(col).filter(|s| !s.trim().is_empty()).map(str::to_string)
+                rec.get(col)
+                    .filter(|s| !s.trim().is_empty())
+                    .map(str::to_string)
             }
         }
     }
@@ -198,7 +240,9 @@ impl Row {
             },
             Row::Csv(rec) => {
                 let col = header?.iter().position(|h| h.trim() == name)?;
-                rec.get(col).filter(|s| !s.trim().is_empty()).map(str::to_string)
+                rec.get(col)
+                    .filter(|s| !s.trim().is_empty())
+                    .map(str::to_string)
             }
         }
     }
@@ -226,13 +270,20 @@ pub struct Output {
 impl Output {
     /// An output; `columns` are the CSV columns (dotted paths into results).
     pub fn new(w: Box<dyn Write>, format: Format, columns: Vec<String>) -> io::Result<Output> {
-        let mut o = Output { w: BufWriter::with_capacity(1 << 16, w), format, first: true, columns };
+        let mut o = Output {
+            w: BufWriter::with_capacity(1 << 16, w),
+            format,
+            first: true,
+            columns,
+        };
         match format {
             Format::Json => o.w.write_all(b"[")?,
             Format::Csv => {
                 let mut cw = csv::WriterBuilder::new().from_writer(Vec::new());
                 cw.write_record(&o.columns).map_err(io::Error::other)?;
-                let bytes = cw.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+                let bytes = cw
+                    .into_inner()
+                    .map_err(|e| io::Error::other(e.to_string()))?;
                 o.w.write_all(&bytes)?;
             }
             Format::Jsonl => {}
@@ -261,7 +312,9 @@ impl Output {
                 let cells: Vec<String> = self.columns.iter().map(|c| cell(&j, c)).collect();
                 let mut cw = csv::WriterBuilder::new().from_writer(Vec::new());
                 cw.write_record(&cells).map_err(io::Error::other)?;
-                let bytes = cw.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+                let bytes = cw
+                    .into_inner()
+                    .map_err(|e| io::Error::other(e.to_string()))?;
                 self.w.write_all(&bytes)
             }
         }
@@ -270,7 +323,8 @@ impl Output {
     /// Finishes the output.
     pub fn finish(mut self) -> io::Result<()> {
         if self.format == Format::Json {
-            self.w.write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
+            self.w
+                .write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
         }
         self.w.flush()
     }

@@ -29,7 +29,15 @@
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod check;
 pub mod diag;
@@ -41,8 +49,10 @@ pub mod ir;
 pub mod policy;
 pub mod qualify;
 pub mod record;
+pub mod samples;
 pub mod span;
 pub mod syntax;
+pub mod testing;
 pub mod value;
 
 pub use diag::{Code, Diagnostic};

@@ -10,9 +10,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::diag::{Code, Diagnostic};
-use crate::ir;
 use crate::eval::EvalError;
 use crate::health::Scorecard;
+use crate::ir;
 use crate::qualify::Decision;
 use crate::record::{Record, RecordError, Schema};
 use crate::span::Span;
@@ -139,8 +139,12 @@ pub struct Compiled {
     pub qualify: Option<QualifyDef>,
     /// The health block.
     pub health: Option<HealthDef>,
-    /// The syntax tree (for `baton test` and `baton fmt`).
+    /// The syntax tree (for `baton fmt` and directory checks).
     pub ast: Arc<ast::File>,
+    /// Locals (scores, stages, measures) of each record type, by record index.
+    pub layouts: Vec<(usize, Vec<crate::check::LocalDef>)>,
+    /// Compiled `test` blocks.
+    pub tests: Vec<crate::testing::TestDef>,
 }
 
 /// A checked, compiled policy file. Immutable, `Send + Sync`, and cheap to
@@ -173,7 +177,11 @@ pub struct LoadError {
 impl LoadError {
     fn summary(&self) -> String {
         let n = self.diagnostics.iter().filter(|d| d.is_error()).count();
-        let first = self.diagnostics.first().map(ToString::to_string).unwrap_or_default();
+        let first = self
+            .diagnostics
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         if n > 1 {
             format!("{first} (and {} more)", n - 1)
         } else {
@@ -187,7 +195,10 @@ impl LoadError {
     }
 
     fn single(file: &str, source: &str, d: Vec<Diagnostic>) -> LoadError {
-        LoadError { diagnostics: d, sources: vec![(Arc::from(file), Arc::from(source))] }
+        LoadError {
+            diagnostics: d,
+            sources: vec![(Arc::from(file), Arc::from(source))],
+        }
     }
 }
 
@@ -209,8 +220,12 @@ impl Policy {
     pub fn from_source(file: &str, source: &str) -> Result<Policy, LoadError> {
         let ast = syntax::parse(file, source).map_err(|d| LoadError::single(file, source, d))?;
         let name: Arc<str> = Arc::from(file);
-        let (compiled, warnings) = crate::check::check(&name, source, ast).map_err(|d| LoadError::single(file, source, d))?;
-        Ok(Policy { inner: Arc::new(compiled), warnings: warnings.into() })
+        let (compiled, warnings) = crate::check::check(&name, source, ast)
+            .map_err(|d| LoadError::single(file, source, d))?;
+        Ok(Policy {
+            inner: Arc::new(compiled),
+            warnings: warnings.into(),
+        })
     }
 
     /// Reads, parses and checks a policy file.
@@ -241,33 +256,53 @@ impl Policy {
 
     /// The record type the `qualify` block decides on.
     pub fn qualify_schema(&self) -> Option<&Schema> {
-        self.inner.records.get(self.inner.qualify.as_ref()?.record).map(|s| &**s)
+        self.inner
+            .records
+            .get(self.inner.qualify.as_ref()?.record)
+            .map(|s| &**s)
     }
 
     /// The record type the `health` block scores.
     pub fn health_schema(&self) -> Option<&Schema> {
-        self.inner.records.get(self.inner.health.as_ref()?.record).map(|s| &**s)
+        self.inner
+            .records
+            .get(self.inner.health.as_ref()?.record)
+            .map(|s| &**s)
     }
 
     /// Converts a JSON object into a record of the `qualify` block's type.
     pub fn record_for_qualify(&self, v: &serde_json::Value) -> Result<Record, RecordError> {
-        let s = self.qualify_schema().ok_or_else(|| RecordError::Malformed("the policy has no `qualify` block".into()))?;
+        let s = self
+            .qualify_schema()
+            .ok_or_else(|| RecordError::Malformed("the policy has no `qualify` block".into()))?;
         s.from_json(v)
     }
 
     /// Converts a JSON object into a record of the `health` block's type.
     pub fn record_for_health(&self, v: &serde_json::Value) -> Result<Record, RecordError> {
-        let s = self.health_schema().ok_or_else(|| RecordError::Malformed("the policy has no `health` block".into()))?;
+        let s = self
+            .health_schema()
+            .ok_or_else(|| RecordError::Malformed("the policy has no `health` block".into()))?;
         s.from_json(v)
     }
 
     /// Qualifies one record (see [`crate::qualify::qualify`]).
-    pub fn qualify(&self, r: &Record, today: NaiveDate, explain: bool) -> Result<Decision, EvalError> {
+    pub fn qualify(
+        &self,
+        r: &Record,
+        today: NaiveDate,
+        explain: bool,
+    ) -> Result<Decision, EvalError> {
         crate::qualify::qualify(&self.inner, r, today, explain)
     }
 
     /// Scores one record's health (see [`crate::health::health`]).
-    pub fn health(&self, r: &Record, today: NaiveDate, explain: bool) -> Result<Scorecard, EvalError> {
+    pub fn health(
+        &self,
+        r: &Record,
+        today: NaiveDate,
+        explain: bool,
+    ) -> Result<Scorecard, EvalError> {
         crate::health::health(&self.inner, r, today, explain)
     }
 
@@ -287,10 +322,25 @@ impl FromStr for Policy {
 fn read_source(path: &Path) -> Result<(String, String), LoadError> {
     let name = path.display().to_string();
     let fail = |msg: String| {
-        LoadError::single(&name, "", vec![Diagnostic::error(Code::E0004, &Arc::from(name.as_str()), "", Span::default(), msg)])
+        LoadError::single(
+            &name,
+            "",
+            vec![Diagnostic::error(
+                Code::E0004,
+                &Arc::from(name.as_str()),
+                "",
+                Span::default(),
+                msg,
+            )],
+        )
     };
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read `{name}`: {e}")))?;
-    let source = String::from_utf8(bytes).map_err(|e| fail(format!("`{name}` is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to())))?;
+    let source = String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "`{name}` is not valid UTF-8 (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
     Ok((name, source))
 }
 
@@ -324,7 +374,17 @@ impl PolicySet {
         }
         let entries = std::fs::read_dir(path).map_err(|e| {
             let name = path.display().to_string();
-            LoadError::single(&name, "", vec![Diagnostic::error(Code::E0004, &Arc::from(name.as_str()), "", Span::default(), format!("cannot read directory `{name}`: {e}"))])
+            LoadError::single(
+                &name,
+                "",
+                vec![Diagnostic::error(
+                    Code::E0004,
+                    &Arc::from(name.as_str()),
+                    "",
+                    Span::default(),
+                    format!("cannot read directory `{name}`: {e}"),
+                )],
+            )
         })?;
         let mut files: Vec<_> = entries
             .filter_map(Result::ok)
@@ -339,10 +399,23 @@ impl PolicySet {
                 Err(e) => return Err(e),
             }
         }
-        let refs: Vec<(&str, &str)> = sources.iter().map(|(n, s)| (n.as_str(), s.as_str())).collect();
+        let refs: Vec<(&str, &str)> = sources
+            .iter()
+            .map(|(n, s)| (n.as_str(), s.as_str()))
+            .collect();
         if refs.is_empty() {
             let name = path.display().to_string();
-            return Err(LoadError::single(&name, "", vec![Diagnostic::error(Code::E0501, &Arc::from(name.as_str()), "", Span::default(), format!("policy directory `{name}` holds no `.baton` file"))]));
+            return Err(LoadError::single(
+                &name,
+                "",
+                vec![Diagnostic::error(
+                    Code::E0501,
+                    &Arc::from(name.as_str()),
+                    "",
+                    Span::default(),
+                    format!("policy directory `{name}` holds no `.baton` file"),
+                )],
+            ));
         }
         PolicySet::from_sources(&refs)
     }
@@ -359,7 +432,10 @@ impl PolicySet {
                 Err(e) => diags.extend(e.diagnostics),
             }
         }
-        let sources: Vec<(Arc<str>, Arc<str>)> = files.iter().map(|(n, s)| (Arc::from(*n), Arc::from(*s))).collect();
+        let sources: Vec<(Arc<str>, Arc<str>)> = files
+            .iter()
+            .map(|(n, s)| (Arc::from(*n), Arc::from(*s)))
+            .collect();
         versions.sort_by_key(Policy::version);
         let header_diag = |p: &Policy, span: fn(&ast::Header) -> Span, msg: String| {
             let c = p.compiled();
@@ -375,17 +451,38 @@ impl PolicySet {
         for w in versions.windows(2) {
             if let [a, b] = w {
                 if a.version() == b.version() {
-                    diags.push(header_diag(b, |h| h.version.span, format!("version {} is also declared in `{}`", b.version(), a.compiled().file)));
+                    diags.push(header_diag(
+                        b,
+                        |h| h.version.span,
+                        format!(
+                            "version {} is also declared in `{}`",
+                            b.version(),
+                            a.compiled().file
+                        ),
+                    ));
                 } else if b.effective() <= a.effective() {
                     diags.push(
-                        header_diag(b, |h| h.effective.span, format!("version {} takes effect {}, not after version {} ({})", b.version(), b.effective(), a.version(), a.effective()))
-                            .with_help("effective dates must increase strictly with the version"),
+                        header_diag(
+                            b,
+                            |h| h.effective.span,
+                            format!(
+                                "version {} takes effect {}, not after version {} ({})",
+                                b.version(),
+                                b.effective(),
+                                a.version(),
+                                a.effective()
+                            ),
+                        )
+                        .with_help("effective dates must increase strictly with the version"),
                     );
                 }
             }
         }
         if diags.iter().any(Diagnostic::is_error) {
-            return Err(LoadError { diagnostics: diags, sources });
+            return Err(LoadError {
+                diagnostics: diags,
+                sources,
+            });
         }
         Ok(PolicySet { versions })
     }
@@ -427,9 +524,13 @@ mod tests {
         let a = r#"policy "p" version 1 effective 2026-07-01"#;
         let b = r#"policy "p" version 2 effective 2026-01-01"#;
         let c = r#"policy "q" version 3 effective 2026-09-01"#;
-        let e = PolicySet::from_sources(&[("a.baton", a), ("b.baton", b), ("c.baton", c)]).unwrap_err();
+        let e =
+            PolicySet::from_sources(&[("a.baton", a), ("b.baton", b), ("c.baton", c)]).unwrap_err();
         let files: Vec<&str> = e.diagnostics.iter().map(|d| &*d.file).collect();
-        assert!(files.contains(&"b.baton") && files.contains(&"c.baton"), "{files:?}");
+        assert!(
+            files.contains(&"b.baton") && files.contains(&"c.baton"),
+            "{files:?}"
+        );
         assert!(e.diagnostics.iter().all(|d| d.code == Code::E0501));
     }
 

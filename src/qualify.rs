@@ -38,7 +38,11 @@ impl Serialize for Decision {
         m.serialize_entry("version", &self.version)?;
         m.serialize_entry("stage", &self.stage)?;
         m.serialize_entry("stages", &Ordered(&self.stages))?;
-        let scores: Vec<(String, String)> = self.scores.iter().map(|(n, d)| (n.clone(), format_decimal(*d))).collect();
+        let scores: Vec<(String, String)> = self
+            .scores
+            .iter()
+            .map(|(n, d)| (n.clone(), format_decimal(*d)))
+            .collect();
         m.serialize_entry("scores", &Ordered(&scores))?;
         if let Some(e) = &self.explain {
             m.serialize_entry("explain", e)?;
@@ -61,7 +65,14 @@ impl<V: Serialize> Serialize for Ordered<'_, V> {
 }
 
 /// Computes the scores of a record into `locals`, in declaration order.
-pub(crate) fn run_scores(p: &Compiled, which: &[usize], env_fields: &[Option<crate::value::Value>], locals: &mut [Val<'static>], today: NaiveDate, mut trace: Option<&mut Vec<Step>>) -> Result<(), EvalError> {
+pub(crate) fn run_scores(
+    p: &Compiled,
+    which: &[usize],
+    env_fields: &[Option<crate::value::Value>],
+    locals: &mut [Val<'static>],
+    today: NaiveDate,
+    mut trace: Option<&mut Vec<Step>>,
+) -> Result<(), EvalError> {
     for &i in which {
         let Some(s) = p.scores.get(i) else { continue };
         let total = score(p, s, env_fields, locals, today, trace.as_deref_mut())?;
@@ -72,8 +83,20 @@ pub(crate) fn run_scores(p: &Compiled, which: &[usize], env_fields: &[Option<cra
     Ok(())
 }
 
-fn score(p: &Compiled, s: &ScoreDef, fields: &[Option<crate::value::Value>], locals: &[Val<'static>], today: NaiveDate, mut trace: Option<&mut Vec<Step>>) -> Result<Decimal, EvalError> {
-    let env = Env { fields, other: &[], locals, today };
+fn score(
+    p: &Compiled,
+    s: &ScoreDef,
+    fields: &[Option<crate::value::Value>],
+    locals: &[Val<'static>],
+    today: NaiveDate,
+    mut trace: Option<&mut Vec<Step>>,
+) -> Result<Decimal, EvalError> {
+    let env = Env {
+        fields,
+        other: &[],
+        locals,
+        today,
+    };
     let mut total = Decimal::ZERO;
     for rule in &s.rules {
         let r = rule.cond.eval_bool(&env)?;
@@ -83,10 +106,21 @@ fn score(p: &Compiled, s: &ScoreDef, fields: &[Option<crate::value::Value>], loc
                 .ok_or_else(|| EvalError::Overflow(format!("score `{}`", s.name)))?;
         }
         if let Some(t) = trace.as_deref_mut() {
-            let (verb, pts) = if rule.value.is_sign_negative() { ("subtract", -rule.value) } else { ("add", rule.value) };
-            let text = format!("score {}: {verb} {} when {}", s.name, format_decimal(pts), rule.text);
+            let (verb, pts) = if rule.value.is_sign_negative() {
+                ("subtract", -rule.value)
+            } else {
+                ("add", rule.value)
+            };
+            let text = format!(
+                "score {}: {verb} {} when {}",
+                s.name,
+                format_decimal(pts),
+                rule.text
+            );
             if let Some(schema) = p.records.get(s.record) {
-                t.push(step(text, r, rule, schema, &env, &|l| local_name(p, s.record, l)));
+                t.push(step(text, r, rule, schema, &env, &|l| {
+                    local_name(p, s.record, l)
+                }));
             }
         }
     }
@@ -130,20 +164,50 @@ pub(crate) fn local_name(p: &Compiled, _record: usize, slot: u16) -> Option<Stri
 /// assert_eq!(d.stage, None);
 /// assert_eq!(d.stages, vec![("MQL".to_string(), None)]); // budget unknown
 /// ```
-pub fn qualify(p: &Compiled, record: &Record, today: NaiveDate, explain: bool) -> Result<Decision, EvalError> {
-    let q = p.qualify.as_ref().ok_or_else(|| EvalError::Invalid("the policy has no `qualify` block".into()))?;
-    let schema = p.records.get(q.record).ok_or_else(|| EvalError::Invalid("internal error: record".into()))?;
+pub fn qualify(
+    p: &Compiled,
+    record: &Record,
+    today: NaiveDate,
+    explain: bool,
+) -> Result<Decision, EvalError> {
+    let q = p
+        .qualify
+        .as_ref()
+        .ok_or_else(|| EvalError::Invalid("the policy has no `qualify` block".into()))?;
+    let schema = p
+        .records
+        .get(q.record)
+        .ok_or_else(|| EvalError::Invalid("internal error: record".into()))?;
     let mut locals: Vec<Val<'static>> = vec![Val::Unknown; q.n_locals];
     let mut trace = if explain { Some(Vec::new()) } else { None };
-    run_scores(p, &q.scores, &record.values, &mut locals, today, trace.as_mut())?;
+    run_scores(
+        p,
+        &q.scores,
+        &record.values,
+        &mut locals,
+        today,
+        trace.as_mut(),
+    )?;
     let mut stages = Vec::with_capacity(q.stages.len());
     let mut stage = None;
     for st in &q.stages {
         let r = {
-            let env = Env { fields: &record.values, other: &[], locals: &locals, today };
+            let env = Env {
+                fields: &record.values,
+                other: &[],
+                locals: &locals,
+                today,
+            };
             let r = st.cond.cond.eval_bool(&env)?;
             if let Some(t) = trace.as_mut() {
-                t.push(step(format!("stage {} when {}", st.name, st.cond.text), r, &st.cond, schema, &env, &|l| local_name(p, q.record, l)));
+                t.push(step(
+                    format!("stage {} when {}", st.name, st.cond.text),
+                    r,
+                    &st.cond,
+                    schema,
+                    &env,
+                    &|l| local_name(p, q.record, l),
+                ));
             }
             r
         };
@@ -170,5 +234,13 @@ pub fn qualify(p: &Compiled, record: &Record, today: NaiveDate, explain: bool) -
             (s.name.clone(), v)
         })
         .collect();
-    Ok(Decision { key: schema.key_of(record), policy: p.name.clone(), version: p.version, stage, stages, scores, explain: trace })
+    Ok(Decision {
+        key: schema.key_of(record),
+        policy: p.name.clone(),
+        version: p.version,
+        stage,
+        stages,
+        scores,
+        explain: trace,
+    })
 }

@@ -78,14 +78,25 @@ pub struct Record {
 impl Schema {
     /// A schema from field definitions. Field names must be distinct (the
     /// checker guarantees it for declared records).
-    pub fn new(name: &str, fields: Vec<FieldDef>, key: Option<&str>, default_currency: Option<Currency>) -> Schema {
+    pub fn new(
+        name: &str,
+        fields: Vec<FieldDef>,
+        key: Option<&str>,
+        default_currency: Option<Currency>,
+    ) -> Schema {
         let index: HashMap<String, u16> = fields
             .iter()
             .enumerate()
             .filter_map(|(i, f)| u16::try_from(i).ok().map(|i| (f.name.clone(), i)))
             .collect();
         let key = key.and_then(|k| index.get(k).copied());
-        Schema { name: name.to_string(), key, fields, default_currency, index }
+        Schema {
+            name: name.to_string(),
+            key,
+            fields,
+            default_currency,
+            index,
+        }
     }
 
     /// The slot of a field.
@@ -109,7 +120,10 @@ impl Schema {
     /// ```
     pub fn from_json(&self, v: &Json) -> Result<Record, RecordError> {
         let Json::Object(map) = v else {
-            return Err(RecordError::Malformed(format!("expected a JSON object, found {}", json_kind(v))));
+            return Err(RecordError::Malformed(format!(
+                "expected a JSON object, found {}",
+                json_kind(v)
+            )));
         };
         self.build(|f| match map.get(&f.name) {
             None => Cell::Absent("absent"),
@@ -131,7 +145,11 @@ impl Schema {
 
     /// Like [`Schema::from_csv`] with the header already matched to slots
     /// (`positions[slot]` is the column of that field).
-    pub fn from_csv_positions(&self, positions: &[Option<usize>], row: &[&str]) -> Result<Record, RecordError> {
+    pub fn from_csv_positions(
+        &self,
+        positions: &[Option<usize>],
+        row: &[&str],
+    ) -> Result<Record, RecordError> {
         let mut i = 0;
         self.build(|_| {
             let cell = positions.get(i).copied().flatten().and_then(|c| row.get(c));
@@ -153,14 +171,20 @@ impl Schema {
     /// assert!(s.from_texts(|_| Some("42")).is_ok());
     /// assert!(s.from_texts(|_| Some("many")).is_err());
     /// ```
-    pub fn from_texts<'t>(&self, mut get: impl FnMut(&FieldDef) -> Option<&'t str>) -> Result<Record, RecordError> {
+    pub fn from_texts<'t>(
+        &self,
+        mut get: impl FnMut(&FieldDef) -> Option<&'t str>,
+    ) -> Result<Record, RecordError> {
         self.build(|f| match get(f) {
             None => Cell::Absent("absent"),
             Some(t) => Cell::Text(t),
         })
     }
 
-    fn build<'v>(&self, mut cell: impl FnMut(&FieldDef) -> Cell<'v>) -> Result<Record, RecordError> {
+    fn build<'v>(
+        &self,
+        mut cell: impl FnMut(&FieldDef) -> Cell<'v>,
+    ) -> Result<Record, RecordError> {
         let mut values = Vec::with_capacity(self.fields.len());
         let mut errors = Vec::new();
         for f in &self.fields {
@@ -225,12 +249,19 @@ fn missing(f: &FieldDef, how: &str) -> Result<Option<Value>, RecordError> {
     if f.optional {
         Ok(None)
     } else {
-        Err(RecordError::Missing { field: f.name.clone(), how: how.to_string() })
+        Err(RecordError::Missing {
+            field: f.name.clone(),
+            how: how.to_string(),
+        })
     }
 }
 
 fn invalid(f: &FieldDef, value: String, expected: &'static str) -> RecordError {
-    RecordError::Invalid { field: f.name.clone(), value, expected: expected.to_string() }
+    RecordError::Invalid {
+        field: f.name.clone(),
+        value,
+        expected: expected.to_string(),
+    }
 }
 
 fn empty_set(ty: Type) -> Value {
@@ -274,9 +305,13 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     if t.is_empty() || t.starts_with('+') {
         return None;
     }
-    Decimal::from_str_exact(t)
-        .ok()
-        .or_else(|| if t.contains(['e', 'E']) { Decimal::from_scientific(t).ok() } else { None })
+    Decimal::from_str_exact(t).ok().or_else(|| {
+        if t.contains(['e', 'E']) {
+            Decimal::from_scientific(t).ok()
+        } else {
+            None
+        }
+    })
 }
 
 /// Parses an int from text: digits only, optional sign.
@@ -302,7 +337,10 @@ pub fn parse_money(text: &str, default: Option<Currency>) -> Option<Money> {
                 Some(Money { amount, currency })
             }
         }
-        None => Some(Money { amount: parse_decimal(a)?, currency: default? }),
+        None => Some(Money {
+            amount: parse_decimal(a)?,
+            currency: default?,
+        }),
     }
 }
 
@@ -313,7 +351,9 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 
 /// Parses an RFC 3339 timestamp into Unix seconds.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.timestamp())
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.timestamp())
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
@@ -360,9 +400,10 @@ pub fn convert_json(ty: Type, v: &Json, currency: Option<Currency>) -> Result<Va
     match (ty, v) {
         (_, Json::String(s)) if ty.element().is_none() => convert_text(ty, s, currency),
         // With serde_json's arbitrary_precision, a number keeps its text.
-        (Type::Int | Type::Decimal | Type::Money | Type::Duration | Type::Text, Json::Number(n)) => {
-            convert_text(ty, &n.to_string(), currency)
-        }
+        (
+            Type::Int | Type::Decimal | Type::Money | Type::Duration | Type::Text,
+            Json::Number(n),
+        ) => convert_text(ty, &n.to_string(), currency),
         (Type::Bool, Json::Bool(b)) => Ok(Value::Bool(*b)),
         (Type::Money, Json::Object(o)) => {
             let amount = match o.get("amount") {
@@ -412,7 +453,11 @@ mod tests {
     use serde_json::json;
 
     fn schema() -> Schema {
-        let f = |n: &str, ty, optional| FieldDef { name: n.into(), ty, optional };
+        let f = |n: &str, ty, optional| FieldDef {
+            name: n.into(),
+            ty,
+            optional,
+        };
         Schema::new(
             "lead",
             vec![
@@ -429,37 +474,70 @@ mod tests {
 
     #[test]
     fn json_numbers_are_exact() {
-        let r = schema().from_json(&json!({"id": "a", "ratio": 0.1, "wants": []})).unwrap();
+        let r = schema()
+            .from_json(&json!({"id": "a", "ratio": 0.1, "wants": []}))
+            .unwrap();
         assert_eq!(r.values[2], Some(Value::Decimal(Decimal::new(1, 1))));
-        let big: Json = serde_json::from_str(r#"{"id":"a","ratio":0.30000000000000000000001,"wants":[]}"#).unwrap();
+        let big: Json =
+            serde_json::from_str(r#"{"id":"a","ratio":0.30000000000000000000001,"wants":[]}"#)
+                .unwrap();
         let r = schema().from_json(&big).unwrap();
-        assert_eq!(r.values[2], Some(Value::Decimal(Decimal::from_str_exact("0.30000000000000000000001").unwrap())));
+        assert_eq!(
+            r.values[2],
+            Some(Value::Decimal(
+                Decimal::from_str_exact("0.30000000000000000000001").unwrap()
+            ))
+        );
     }
 
     #[test]
     fn money_in_three_forms() {
         let s = schema();
-        for budget in [json!("20000 EUR"), json!({"amount": "20000", "currency": "EUR"}), json!(20000)] {
-            let r = s.from_json(&json!({"id": "a", "budget": budget, "wants": []})).unwrap();
-            assert_eq!(r.values[1], Some(Value::Money(Money { amount: Decimal::from(20000), currency: Currency::parse("EUR").unwrap() })));
+        for budget in [
+            json!("20000 EUR"),
+            json!({"amount": "20000", "currency": "EUR"}),
+            json!(20000),
+        ] {
+            let r = s
+                .from_json(&json!({"id": "a", "budget": budget, "wants": []}))
+                .unwrap();
+            assert_eq!(
+                r.values[1],
+                Some(Value::Money(Money {
+                    amount: Decimal::from(20000),
+                    currency: Currency::parse("EUR").unwrap()
+                }))
+            );
         }
     }
 
     #[test]
     fn csv_empty_cells() {
         let s = schema();
-        let r = s.from_csv(&["id", "budget", "wants"], &["a", "", ""]).unwrap();
+        let r = s
+            .from_csv(&["id", "budget", "wants"], &["a", "", ""])
+            .unwrap();
         assert_eq!(r.values[1], None);
         assert_eq!(r.values[3], Some(Value::SetText(TextSet::default())));
         let e = s.from_csv(&["id", "wants"], &["", "x"]).unwrap_err();
-        assert_eq!(e.to_string(), "field `id` is required but the cell is empty");
+        assert_eq!(
+            e.to_string(),
+            "field `id` is required but the cell is empty"
+        );
     }
 
     #[test]
     fn bad_values_name_the_field() {
-        let e = schema().from_json(&json!({"id": "a", "wants": [], "wait": "soon"})).unwrap_err();
-        assert_eq!(e.to_string(), "field `wait`: \"soon\" is not a duration (`45d` or seconds)");
-        let r = schema().from_json(&json!({"id": "a", "wants": [], "wait": 7776000})).unwrap();
+        let e = schema()
+            .from_json(&json!({"id": "a", "wants": [], "wait": "soon"}))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "field `wait`: \"soon\" is not a duration (`45d` or seconds)"
+        );
+        let r = schema()
+            .from_json(&json!({"id": "a", "wants": [], "wait": 7776000}))
+            .unwrap();
         assert_eq!(r.values[4], Some(Value::Duration(7_776_000)));
     }
 }

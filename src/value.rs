@@ -336,11 +336,17 @@ impl Val<'_> {
             Val::Duration(s) => format_duration(*s),
             Val::SetText(s) => format!(
                 "{{{}}}",
-                s.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ")
+                s.iter()
+                    .map(|x| format!("{x:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Val::SetInt(s) => format!(
                 "{{{}}}",
-                s.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+                s.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }

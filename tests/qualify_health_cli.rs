@@ -5,22 +5,66 @@ use common::*;
 
 #[test]
 fn example_qualify_inbound_demos() {
-    check_jsonl_example("qualify_inbound_demos", &["qualify", "--policy", "policy.baton", "--as-of", "2026-11-02", "leads.jsonl"], 1);
+    check_jsonl_example(
+        "qualify_inbound_demos",
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-11-02",
+            "leads.jsonl",
+        ],
+        1,
+    );
 }
 
 #[test]
 fn example_qualify_partner_referrals_csv() {
-    check_jsonl_example("qualify_partner_referrals_csv", &["qualify", "--policy", "policy.baton", "--as-of", "2026-11-16", "referrals.csv"], 1);
+    check_jsonl_example(
+        "qualify_partner_referrals_csv",
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-11-16",
+            "referrals.csv",
+        ],
+        1,
+    );
 }
 
 #[test]
 fn example_health_onboarding_scorecard() {
-    check_jsonl_example("health_onboarding_scorecard", &["health", "--policy", "policy.baton", "--as-of", "2026-11-30", "accounts.jsonl"], 1);
+    check_jsonl_example(
+        "health_onboarding_scorecard",
+        &[
+            "health",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-11-30",
+            "accounts.jsonl",
+        ],
+        1,
+    );
 }
 
 #[test]
 fn example_health_support_load_json() {
-    check_jsonl_example("health_support_load_json", &["health", "--policy", "policy.baton", "--as-of", "2026-12-01", "accounts.json"], 1);
+    check_jsonl_example(
+        "health_support_load_json",
+        &[
+            "health",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-12-01",
+            "accounts.json",
+        ],
+        1,
+    );
 }
 
 const POLICY: &str = r#"policy "leads" version 1 effective 2026-01-01
@@ -52,7 +96,11 @@ mod tempdir {
     pub struct Dir(PathBuf);
     impl Dir {
         pub fn new() -> Dir {
-            let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("t{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+            let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+                "t{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::SeqCst)
+            ));
             std::fs::create_dir_all(&p).unwrap();
             Dir(p)
         }
@@ -71,7 +119,18 @@ mod tempdir {
 fn stdin_input_and_exit_zero_when_all_records_evaluate() {
     let d = tmp_policy(POLICY);
     let input = "{\"id\":\"a\",\"seats\":80,\"budget\":\"12000\"}\n\n{\"id\":\"b\",\"seats\":3}\n";
-    let (out, err, code) = baton_in(d.path(), &["qualify", "--policy", "policy.baton", "--as-of", "2026-03-01", "-"], Some(input));
+    let (out, err, code) = baton_in(
+        d.path(),
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-03-01",
+            "-",
+        ],
+        Some(input),
+    );
     assert_eq!(code, 0, "{err}");
     let r = jsonl(&out);
     assert_eq!(r.len(), 2);
@@ -83,8 +142,20 @@ fn stdin_input_and_exit_zero_when_all_records_evaluate() {
 #[test]
 fn malformed_lines_are_error_lines_and_the_rest_is_evaluated() {
     let d = tmp_policy(POLICY);
-    let input = "{\"id\":\"a\",\"seats\":80}\nnot json\n{\"id\":\"c\"}\n{\"id\":\"d\",\"seats\":1}\n";
-    let (out, _, code) = baton_in(d.path(), &["qualify", "--policy", "policy.baton", "--as-of", "2026-03-01", "-"], Some(input));
+    let input =
+        "{\"id\":\"a\",\"seats\":80}\nnot json\n{\"id\":\"c\"}\n{\"id\":\"d\",\"seats\":1}\n";
+    let (out, _, code) = baton_in(
+        d.path(),
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-03-01",
+            "-",
+        ],
+        Some(input),
+    );
     assert_eq!(code, 1);
     let r = jsonl(&out);
     assert_eq!(r.len(), 4);
@@ -92,7 +163,11 @@ fn malformed_lines_are_error_lines_and_the_rest_is_evaluated() {
     assert!(r[1]["error"].as_str().unwrap().contains("JSON"));
     assert_eq!(r[2]["line"], 3);
     assert_eq!(r[2]["key"], "c");
-    assert!(r[2]["error"].as_str().unwrap().contains("`seats`"), "{}", r[2]);
+    assert!(
+        r[2]["error"].as_str().unwrap().contains("`seats`"),
+        "{}",
+        r[2]
+    );
     assert_eq!(r[3]["key"], "d");
 }
 
@@ -102,7 +177,18 @@ fn invalid_utf8_input_line_is_an_error_line() {
     let mut bytes = b"{\"id\":\"a\",\"seats\":80}\n{\"id\":\"\xff\xfe\",\"seats\":1}\n".to_vec();
     bytes.extend_from_slice(b"{\"id\":\"z\",\"seats\":1}\n");
     std::fs::write(d.path().join("in.jsonl"), bytes).unwrap();
-    let (out, _, code) = baton_in(d.path(), &["qualify", "--policy", "policy.baton", "--as-of", "2026-03-01", "in.jsonl"], None);
+    let (out, _, code) = baton_in(
+        d.path(),
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-03-01",
+            "in.jsonl",
+        ],
+        None,
+    );
     assert!(code == 0 || code == 1);
     assert_eq!(jsonl(&out).len(), 3);
 }
@@ -111,14 +197,43 @@ fn invalid_utf8_input_line_is_an_error_line() {
 fn csv_and_json_output_formats() {
     let d = tmp_policy(POLICY);
     let input = "{\"id\":\"a\",\"seats\":80,\"budget\":\"12000\"}\n{\"id\":\"b\"}\n";
-    let (out, _, code) = baton_in(d.path(), &["qualify", "--policy", "policy.baton", "--as-of", "2026-03-01", "--format", "csv", "-"], Some(input));
+    let (out, _, code) = baton_in(
+        d.path(),
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-03-01",
+            "--format",
+            "csv",
+            "-",
+        ],
+        Some(input),
+    );
     assert_eq!(code, 1);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "key,policy,version,stage,stages.MQL,scores.fit,error,line");
+    assert_eq!(
+        lines[0],
+        "key,policy,version,stage,stages.MQL,scores.fit,error,line"
+    );
     assert_eq!(lines[1], "a,leads,1,MQL,true,30,,");
     assert!(lines[2].starts_with("b,,,,,,field `seats`"), "{}", lines[2]);
     assert!(lines[2].ends_with(",2"));
-    let (out, _, _) = baton_in(d.path(), &["qualify", "--policy", "policy.baton", "--as-of", "2026-03-01", "--format", "json", "-"], Some(input));
+    let (out, _, _) = baton_in(
+        d.path(),
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-03-01",
+            "--format",
+            "json",
+            "-",
+        ],
+        Some(input),
+    );
     let v: serde_json::Value = serde_json::from_str(&out).expect("a JSON array");
     assert_eq!(v.as_array().unwrap().len(), 2);
 }
@@ -127,12 +242,29 @@ fn csv_and_json_output_formats() {
 fn output_file_and_explain() {
     let d = tmp_policy(POLICY);
     let input = "{\"id\":\"a\",\"seats\":80}\n";
-    let (out, _, code) = baton_in(d.path(), &["qualify", "--policy", "policy.baton", "--as-of", "2026-03-01", "--explain", "--output", "out.jsonl", "-"], Some(input));
+    let (out, _, code) = baton_in(
+        d.path(),
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-03-01",
+            "--explain",
+            "--output",
+            "out.jsonl",
+            "-",
+        ],
+        Some(input),
+    );
     assert_eq!(code, 0);
     assert!(out.is_empty());
     let r = jsonl(&std::fs::read_to_string(d.path().join("out.jsonl")).unwrap());
     let steps = r[0]["explain"].as_array().unwrap();
-    let stage = steps.iter().find(|s| s["rule"].as_str().unwrap().starts_with("stage MQL")).unwrap();
+    let stage = steps
+        .iter()
+        .find(|s| s["rule"].as_str().unwrap().starts_with("stage MQL"))
+        .unwrap();
     assert_eq!(stage["result"], serde_json::Value::Null);
     assert_eq!(stage["unknown"], serde_json::json!(["budget"]));
 }
@@ -142,30 +274,61 @@ fn policy_directory_version_in_force_and_pinned() {
     let d = tempdir::Dir::new();
     std::fs::create_dir(d.path().join("pol")).unwrap();
     std::fs::write(d.path().join("pol/v1.baton"), POLICY).unwrap();
-    let v2 = POLICY.replace("version 1 effective 2026-01-01", "version 2 effective 2026-07-01").replace("10_000 USD", "50_000 USD");
+    let v2 = POLICY
+        .replace(
+            "version 1 effective 2026-01-01",
+            "version 2 effective 2026-07-01",
+        )
+        .replace("10_000 USD", "50_000 USD");
     std::fs::write(d.path().join("pol/v2.baton"), v2).unwrap();
     let input = "{\"id\":\"a\",\"seats\":80,\"budget\":\"12000\"}\n";
     let run = |args: &[&str]| jsonl(&baton_in(d.path(), args, Some(input)).0);
     let r = run(&["qualify", "--policy", "pol", "--as-of", "2026-03-01", "-"]);
-    assert_eq!((r[0]["version"].clone(), r[0]["stage"].clone()), (serde_json::json!(1), serde_json::json!("MQL")));
+    assert_eq!(
+        (r[0]["version"].clone(), r[0]["stage"].clone()),
+        (serde_json::json!(1), serde_json::json!("MQL"))
+    );
     let r = run(&["qualify", "--policy", "pol", "--as-of", "2026-08-01", "-"]);
-    assert_eq!((r[0]["version"].clone(), r[0]["stage"].clone()), (serde_json::json!(2), serde_json::Value::Null));
-    let r = run(&["qualify", "--policy", "pol", "--as-of", "2026-08-01", "--version", "1", "-"]);
+    assert_eq!(
+        (r[0]["version"].clone(), r[0]["stage"].clone()),
+        (serde_json::json!(2), serde_json::Value::Null)
+    );
+    let r = run(&[
+        "qualify",
+        "--policy",
+        "pol",
+        "--as-of",
+        "2026-08-01",
+        "--version",
+        "1",
+        "-",
+    ]);
     assert_eq!(r[0]["version"], 1);
-    let (_, err, code) = baton_in(d.path(), &["qualify", "--policy", "pol", "--as-of", "2025-01-01", "-"], Some(input));
+    let (_, err, code) = baton_in(
+        d.path(),
+        &["qualify", "--policy", "pol", "--as-of", "2025-01-01", "-"],
+        Some(input),
+    );
     assert_eq!(code, 2);
     assert!(err.contains("in force"), "{err}");
 }
 
 #[test]
 fn check_reports_every_error_with_location_and_exits_2() {
-    let d = tmp_policy(&POLICY.replace("seats >= 50", "seatz >= 50").replace("budget >= 10_000 USD", "budget >= \"lots\""));
+    let d = tmp_policy(
+        &POLICY
+            .replace("seats >= 50", "seatz >= 50")
+            .replace("budget >= 10_000 USD", "budget >= \"lots\""),
+    );
     let (_, err, code) = baton_in(d.path(), &["check", "policy.baton"], None);
     assert_eq!(code, 2);
     assert!(err.contains("error[E0101]: unknown name `seatz`"), "{err}");
     assert!(err.contains("--> policy.baton:9:15"), "{err}");
     assert!(err.contains("did you mean `seats`?"), "{err}");
-    assert!(err.contains("error[E0103]: cannot compare money with a text"), "{err}");
+    assert!(
+        err.contains("error[E0103]: cannot compare money with a text"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -174,8 +337,16 @@ fn check_passes_a_clean_policy_and_evaluation_refuses_a_broken_one() {
     let (out, _, code) = baton_in(d.path(), &["check", "policy.baton"], None);
     assert_eq!(code, 0);
     assert!(out.contains("ok"));
-    std::fs::write(d.path().join("bad.baton"), "policy \"x\" version 1 effective 2026-01-01\nlet a = b").unwrap();
-    let (out, _, code) = baton_in(d.path(), &["qualify", "--policy", "bad.baton", "-"], Some("{}\n"));
+    std::fs::write(
+        d.path().join("bad.baton"),
+        "policy \"x\" version 1 effective 2026-01-01\nlet a = b",
+    )
+    .unwrap();
+    let (out, _, code) = baton_in(
+        d.path(),
+        &["qualify", "--policy", "bad.baton", "-"],
+        Some("{}\n"),
+    );
     assert_eq!(code, 2);
     assert!(out.is_empty());
 }
@@ -183,11 +354,19 @@ fn check_passes_a_clean_policy_and_evaluation_refuses_a_broken_one() {
 #[test]
 fn unreadable_input_and_bad_usage_exit_2() {
     let d = tmp_policy(POLICY);
-    let (_, _, code) = baton_in(d.path(), &["qualify", "--policy", "policy.baton", "missing.jsonl"], None);
+    let (_, _, code) = baton_in(
+        d.path(),
+        &["qualify", "--policy", "policy.baton", "missing.jsonl"],
+        None,
+    );
     assert_eq!(code, 2);
     let (_, _, code) = baton_in(d.path(), &["qualify", "--bogus"], None);
     assert_eq!(code, 2);
     std::fs::write(d.path().join("a.json"), "{not an array").unwrap();
-    let (_, _, code) = baton_in(d.path(), &["qualify", "--policy", "policy.baton", "a.json"], None);
+    let (_, _, code) = baton_in(
+        d.path(),
+        &["qualify", "--policy", "policy.baton", "a.json"],
+        None,
+    );
     assert_eq!(code, 2);
 }

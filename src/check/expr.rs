@@ -8,7 +8,9 @@ use chrono::NaiveDate;
 use super::Checker;
 use crate::diag::{suggest, Code};
 use crate::eval::Env;
-use crate::ir::{self, Arith, ArithKind, ArithOp, Between, Cmp, CmpKind, CmpOp, Func, Origin, SetRel};
+use crate::ir::{
+    self, Arith, ArithKind, ArithOp, Between, Cmp, CmpKind, CmpOp, Func, Origin, SetRel,
+};
 use crate::record::Schema;
 use crate::span::Span;
 use crate::syntax::ast::{self, BinOp, ExprKind, Literal, UnOp};
@@ -48,7 +50,13 @@ pub struct Scope<'s> {
 impl<'s> Scope<'s> {
     /// A scope with only `let` constants.
     pub fn constants() -> Scope<'static> {
-        Scope { record: None, qualified: &[], locals: &[], position: usize::MAX, in_let: true }
+        Scope {
+            record: None,
+            qualified: &[],
+            locals: &[],
+            position: usize::MAX,
+            in_let: true,
+        }
     }
 }
 
@@ -62,7 +70,11 @@ impl Checker<'_> {
         if ty != Type::Bool {
             self.sink.push(
                 self.sink
-                    .make(Code::E0103, e.span, format!("expected a condition (bool), found {ty}"))
+                    .make(
+                        Code::E0103,
+                        e.span,
+                        format!("expected a condition (bool), found {ty}"),
+                    )
                     .with_label(format!("this is {}", article(ty))),
             );
             return None;
@@ -104,9 +116,19 @@ impl Checker<'_> {
                 let ((v, t1), (lo, t2), (hi, t3)) = (tv?, tl?, th?);
                 let k1 = self.cmp_kind(CmpOp::Le, t1, t2, &v, &lo, span)?;
                 let k2 = self.cmp_kind(CmpOp::Le, t1, t3, &v, &hi, span)?;
-                let kind = if k1 == CmpKind::Num || k2 == CmpKind::Num { CmpKind::Num } else { k1 };
+                let kind = if k1 == CmpKind::Num || k2 == CmpKind::Num {
+                    CmpKind::Num
+                } else {
+                    k1
+                };
                 let origin = self.origin(span, None, &[&v, &lo, &hi], scope);
-                let node = ir::Expr::Between(Box::new(Between { kind, value: v, lo, hi, origin }));
+                let node = ir::Expr::Between(Box::new(Between {
+                    kind,
+                    value: v,
+                    lo,
+                    hi,
+                    origin,
+                }));
                 self.fold(node, Type::Bool, span)
             }
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, span, scope),
@@ -122,7 +144,11 @@ impl Checker<'_> {
             if l.defined_at >= scope.position {
                 self.sink.push(
                     self.sink
-                        .make(Code::E0105, span, format!("{} `{n}` is used before it is defined", l.what))
+                        .make(
+                            Code::E0105,
+                            span,
+                            format!("{} `{n}` is used before it is defined", l.what),
+                        )
                         .with_help(format!("move this after the {} `{n}`", l.what)),
                 );
                 return None;
@@ -132,7 +158,11 @@ impl Checker<'_> {
         if let Some(schema) = scope.record {
             if let Some(slot) = schema.slot(n) {
                 if scope.in_let {
-                    self.sink.error(Code::E0108, span, format!("a `let` may not mention the record field `{n}`"));
+                    self.sink.error(
+                        Code::E0108,
+                        span,
+                        format!("a `let` may not mention the record field `{n}`"),
+                    );
                     return None;
                 }
                 let ty = schema.field(slot).map(|f| f.ty)?;
@@ -147,7 +177,10 @@ impl Checker<'_> {
             candidates.extend(s.fields.iter().map(|f| f.name.as_str()));
         }
         candidates.extend(self.lets.keys().map(String::as_str));
-        let mut d = self.sink.make(Code::E0101, span, format!("unknown name `{n}`")).with_label("not a field, score, stage or `let`");
+        let mut d = self
+            .sink
+            .make(Code::E0101, span, format!("unknown name `{n}`"))
+            .with_label("not a field, score, stage or `let`");
         if let Some(help) = suggest(n, candidates) {
             d = d.with_help(help);
         } else if !scope.qualified.is_empty() {
@@ -158,13 +191,17 @@ impl Checker<'_> {
     }
 
     fn qualified(&mut self, q: &ast::Ident, f: &ast::Ident, scope: &Scope<'_>) -> Option<Typed> {
-        let Some((_, schema, other)) = scope.qualified.iter().find(|(name, _, _)| *name == q.node) else {
+        let Some((_, schema, other)) = scope.qualified.iter().find(|(name, _, _)| *name == q.node)
+        else {
             let names: Vec<&str> = scope.qualified.iter().map(|(n, _, _)| *n).collect();
-            let mut d = self.sink.make(Code::E0101, q.span, format!("unknown record `{}`", q.node));
+            let mut d = self
+                .sink
+                .make(Code::E0101, q.span, format!("unknown record `{}`", q.node));
             d = d.with_help(if names.is_empty() {
                 "fields are named without a prefix here".to_string()
             } else {
-                suggest(&q.node, names.iter().copied()).unwrap_or_else(|| format!("write one of {}", names.join(", ")))
+                suggest(&q.node, names.iter().copied())
+                    .unwrap_or_else(|| format!("write one of {}", names.join(", ")))
             });
             self.sink.push(d);
             return None;
@@ -172,10 +209,21 @@ impl Checker<'_> {
         match schema.slot(&f.node) {
             Some(slot) => {
                 let ty = schema.field(slot).map(|x| x.ty)?;
-                Some((if *other { ir::Expr::Other(slot) } else { ir::Expr::Field(slot) }, ty))
+                Some((
+                    if *other {
+                        ir::Expr::Other(slot)
+                    } else {
+                        ir::Expr::Field(slot)
+                    },
+                    ty,
+                ))
             }
             None => {
-                let mut d = self.sink.make(Code::E0101, f.span, format!("`{}` has no field `{}`", q.node, f.node));
+                let mut d = self.sink.make(
+                    Code::E0101,
+                    f.span,
+                    format!("`{}` has no field `{}`", q.node, f.node),
+                );
                 if let Some(h) = suggest(&f.node, schema.fields.iter().map(|x| x.name.as_str())) {
                     d = d.with_help(h);
                 }
@@ -192,7 +240,8 @@ impl Checker<'_> {
             return done.clone();
         }
         if self.let_stack.iter().any(|s| s == n) {
-            self.sink.error(Code::E0105, span, format!("`let {n}` refers to itself"));
+            self.sink
+                .error(Code::E0105, span, format!("`let {n}` refers to itself"));
             return None;
         }
         let decl = self.lets.get(n).copied()?;
@@ -215,7 +264,11 @@ impl Checker<'_> {
                     ok = false;
                     self.sink.push(
                         self.sink
-                            .make(Code::E0108, el.span, format!("a set holds constant texts or ints, not {}", article(ty)))
+                            .make(
+                                Code::E0108,
+                                el.span,
+                                format!("a set holds constant texts or ints, not {}", article(ty)),
+                            )
                             .with_help("set literals are built once, when the policy is checked"),
                     );
                 }
@@ -230,13 +283,25 @@ impl Checker<'_> {
             return None;
         }
         if ints.is_empty() {
-            Some((ir::Expr::Const(Value::SetText(TextSet::new(texts))), Type::SetText))
+            Some((
+                ir::Expr::Const(Value::SetText(TextSet::new(texts))),
+                Type::SetText,
+            ))
         } else {
-            Some((ir::Expr::Const(Value::SetInt(IntSet::new(ints))), Type::SetInt))
+            Some((
+                ir::Expr::Const(Value::SetInt(IntSet::new(ints))),
+                Type::SetInt,
+            ))
         }
     }
 
-    fn call(&mut self, f: &ast::Ident, args: &[ast::Expr], span: Span, scope: &Scope<'_>) -> Option<Typed> {
+    fn call(
+        &mut self,
+        f: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+        scope: &Scope<'_>,
+    ) -> Option<Typed> {
         let (func, arity) = match f.node.as_str() {
             "in_days" => (Func::InDays, 1),
             "in_hours" => (Func::InHours, 1),
@@ -248,9 +313,17 @@ impl Checker<'_> {
             "max" => (Func::Max, 2),
             "round" => (Func::Round, 2),
             other => {
-                let names = ["in_days", "in_hours", "currency", "amount", "len", "lower", "min", "max", "round"];
-                let mut d = self.sink.make(Code::E0107, f.span, format!("unknown function `{other}`"));
-                d = d.with_help(suggest(other, names).unwrap_or_else(|| format!("functions are {}", names.join(", "))));
+                let names = [
+                    "in_days", "in_hours", "currency", "amount", "len", "lower", "min", "max",
+                    "round",
+                ];
+                let mut d =
+                    self.sink
+                        .make(Code::E0107, f.span, format!("unknown function `{other}`"));
+                d = d.with_help(
+                    suggest(other, names)
+                        .unwrap_or_else(|| format!("functions are {}", names.join(", "))),
+                );
                 self.sink.push(d);
                 return None;
             }
@@ -259,7 +332,12 @@ impl Checker<'_> {
             self.sink.error(
                 Code::E0107,
                 span,
-                format!("`{}` takes {arity} argument{}, not {}", f.node, if arity == 1 { "" } else { "s" }, args.len()),
+                format!(
+                    "`{}` takes {arity} argument{}, not {}",
+                    f.node,
+                    if arity == 1 { "" } else { "s" },
+                    args.len()
+                ),
             );
             return None;
         }
@@ -269,7 +347,9 @@ impl Checker<'_> {
         }
         let typed: Vec<Typed> = typed.into_iter().collect::<Option<_>>()?;
         let tys: Vec<Type> = typed.iter().map(|(_, t)| *t).collect();
-        let want = |expected: &str, found: Type| format!("`{}` expects {expected}, found {}", f.node, article(found));
+        let want = |expected: &str, found: Type| {
+            format!("`{}` expects {expected}, found {}", f.node, article(found))
+        };
         let result = match (func, tys.as_slice()) {
             (Func::InDays | Func::InHours, [Type::Duration]) => Type::Decimal,
             (Func::Currency, [Type::Money]) => Type::Text,
@@ -286,7 +366,13 @@ impl Checker<'_> {
             }
             (Func::Min | Func::Max, [a, b]) if a == b && a.is_ordered() => *a,
             (Func::Min | Func::Max, [a, b]) => {
-                self.type_error(span, format!("`{}` needs two values of one ordered type, found {a} and {b}", f.node));
+                self.type_error(
+                    span,
+                    format!(
+                        "`{}` needs two values of one ordered type, found {a} and {b}",
+                        f.node
+                    ),
+                );
                 return None;
             }
             (Func::InDays | Func::InHours, [t]) => return self.fail(span, want("a duration", *t)),
@@ -294,7 +380,10 @@ impl Checker<'_> {
             (Func::Len, [t]) => return self.fail(span, want("a set", *t)),
             (Func::Lower, [t]) => return self.fail(span, want("a text", *t)),
             (Func::Round, [a, b]) => {
-                return self.fail(span, format!("`round` expects a decimal and an int, found {a} and {b}"))
+                return self.fail(
+                    span,
+                    format!("`round` expects a decimal and an int, found {a} and {b}"),
+                )
             }
             _ => return None,
         };
@@ -307,12 +396,23 @@ impl Checker<'_> {
         None
     }
 
-    fn binary(&mut self, op: BinOp, l: &ast::Expr, r: &ast::Expr, span: Span, scope: &Scope<'_>) -> Option<Typed> {
+    fn binary(
+        &mut self,
+        op: BinOp,
+        l: &ast::Expr,
+        r: &ast::Expr,
+        span: Span,
+        scope: &Scope<'_>,
+    ) -> Option<Typed> {
         if matches!(op, BinOp::And | BinOp::Or) {
             let a = self.bool_expr(l, scope);
             let b = self.bool_expr(r, scope);
             let (a, b) = (Box::new(a?), Box::new(b?));
-            let node = if op == BinOp::And { ir::Expr::And(a, b) } else { ir::Expr::Or(a, b) };
+            let node = if op == BinOp::And {
+                ir::Expr::And(a, b)
+            } else {
+                ir::Expr::Or(a, b)
+            };
             return self.fold(node, Type::Bool, span);
         }
         let lt = self.expr(l, scope);
@@ -330,42 +430,88 @@ impl Checker<'_> {
         if let Some(cop) = cmp_op {
             let kind = self.cmp_kind(cop, lty, rty, &le, &re, span)?;
             let origin = self.origin(span, Some(r.span), &[&le, &re], scope);
-            let node = ir::Expr::Cmp(Box::new(Cmp { op: cop, kind, lhs: le, rhs: re, origin }));
+            let node = ir::Expr::Cmp(Box::new(Cmp {
+                op: cop,
+                kind,
+                lhs: le,
+                rhs: re,
+                origin,
+            }));
             return self.fold(node, Type::Bool, span);
         }
         match op {
             BinOp::In | BinOp::NotIn | BinOp::Contains => {
-                let (elem, ety, set, sty) = if op == BinOp::Contains { (re, rty, le, lty) } else { (le, lty, re, rty) };
+                let (elem, ety, set, sty) = if op == BinOp::Contains {
+                    (re, rty, le, lty)
+                } else {
+                    (le, lty, re, rty)
+                };
                 match sty.element() {
                     Some(t) if t == ety => {}
                     Some(_) if ety.element().is_some() && op == BinOp::Contains => {
                         return self.fail(span, format!("`contains` takes one element; to test a whole {ety} use `contains all` or `contains any`"));
                     }
-                    Some(t) => return self.fail(span, format!("`{}` needs {} and a {sty}, found {}", op.symbol(), article(t), article(ety))),
-                    None => return self.fail(span, format!("`{}` needs a set, found {}", op.symbol(), article(sty))),
+                    Some(t) => {
+                        return self.fail(
+                            span,
+                            format!(
+                                "`{}` needs {} and a {sty}, found {}",
+                                op.symbol(),
+                                article(t),
+                                article(ety)
+                            ),
+                        )
+                    }
+                    None => {
+                        return self.fail(
+                            span,
+                            format!("`{}` needs a set, found {}", op.symbol(), article(sty)),
+                        )
+                    }
                 }
                 let negate = op == BinOp::NotIn;
                 let node = match (&elem, &set) {
                     (ir::Expr::Field(slot), ir::Expr::Const(Value::SetText(s))) => {
-                        ir::Expr::FieldInTexts { slot: *slot, set: s.clone(), negate }
+                        ir::Expr::FieldInTexts {
+                            slot: *slot,
+                            set: s.clone(),
+                            negate,
+                        }
                     }
                     (ir::Expr::Const(Value::Text(t)), ir::Expr::Field(slot)) if !negate => {
-                        ir::Expr::FieldContainsText { slot: *slot, text: t.clone() }
+                        ir::Expr::FieldContainsText {
+                            slot: *slot,
+                            text: t.clone(),
+                        }
                     }
-                    _ => ir::Expr::Member { elem: Box::new(elem), set: Box::new(set), negate },
+                    _ => ir::Expr::Member {
+                        elem: Box::new(elem),
+                        set: Box::new(set),
+                        negate,
+                    },
                 };
                 self.fold(node, Type::Bool, span)
             }
             BinOp::ContainsAny | BinOp::ContainsAll | BinOp::SubsetOf => {
                 if lty.element().is_none() || lty != rty {
-                    return self.fail(span, format!("`{}` needs two sets of one type, found {lty} and {rty}", op.symbol()));
+                    return self.fail(
+                        span,
+                        format!(
+                            "`{}` needs two sets of one type, found {lty} and {rty}",
+                            op.symbol()
+                        ),
+                    );
                 }
                 let rel = match op {
                     BinOp::ContainsAny => SetRel::Any,
                     BinOp::ContainsAll => SetRel::All,
                     _ => SetRel::Subset,
                 };
-                self.fold(ir::Expr::SetRel(rel, Box::new(le), Box::new(re)), Type::Bool, span)
+                self.fold(
+                    ir::Expr::SetRel(rel, Box::new(le), Box::new(re)),
+                    Type::Bool,
+                    span,
+                )
             }
             _ => {
                 let aop = match op {
@@ -376,21 +522,45 @@ impl Checker<'_> {
                 };
                 let (kind, ty) = self.arith_kind(aop, lty, rty, &le, &re, r, span)?;
                 let origin = self.origin(span, Some(r.span), &[&le, &re], scope);
-                let node = ir::Expr::Arith(Box::new(Arith { op: aop, kind, lhs: le, rhs: re, origin }));
+                let node = ir::Expr::Arith(Box::new(Arith {
+                    op: aop,
+                    kind,
+                    lhs: le,
+                    rhs: re,
+                    origin,
+                }));
                 self.fold(node, ty, span)
             }
         }
     }
 
-    fn cmp_kind(&mut self, op: CmpOp, l: Type, r: Type, le: &ir::Expr, re: &ir::Expr, span: Span) -> Option<CmpKind> {
+    fn cmp_kind(
+        &mut self,
+        op: CmpOp,
+        l: Type,
+        r: Type,
+        le: &ir::Expr,
+        re: &ir::Expr,
+        span: Span,
+    ) -> Option<CmpKind> {
         let ordering = !matches!(op, CmpOp::Eq | CmpOp::Ne);
         if l.is_number() && r.is_number() {
-            return Some(if l == Type::Int && r == Type::Int { CmpKind::Int } else { CmpKind::Num });
+            return Some(if l == Type::Int && r == Type::Int {
+                CmpKind::Int
+            } else {
+                CmpKind::Num
+            });
         }
         if l != r {
-            let mut d = self.sink.make(Code::E0103, span, format!("cannot compare {} with {}", article(l), article(r)));
+            let mut d = self.sink.make(
+                Code::E0103,
+                span,
+                format!("cannot compare {} with {}", article(l), article(r)),
+            );
             if l == Type::Money && r.is_number() || r == Type::Money && l.is_number() {
-                d = d.with_help("write the amount with its currency, e.g. `10_000 USD`, or use `amount(…)`");
+                d = d.with_help(
+                    "write the amount with its currency, e.g. `10_000 USD`, or use `amount(…)`",
+                );
             }
             self.sink.push(d);
             return None;
@@ -398,7 +568,14 @@ impl Checker<'_> {
         if l == Type::Money {
             if let (ir::Expr::Const(Value::Money(a)), ir::Expr::Const(Value::Money(b))) = (le, re) {
                 if a.currency != b.currency {
-                    self.sink.error(Code::E0104, span, format!("money of two currencies compared: {} and {}", a.currency, b.currency));
+                    self.sink.error(
+                        Code::E0104,
+                        span,
+                        format!(
+                            "money of two currencies compared: {} and {}",
+                            a.currency, b.currency
+                        ),
+                    );
                     return None;
                 }
             }
@@ -407,7 +584,11 @@ impl Checker<'_> {
         if ordering && !l.is_ordered() {
             self.sink.push(
                 self.sink
-                    .make(Code::E0103, span, format!("{} values support only `==` and `!=`", l))
+                    .make(
+                        Code::E0103,
+                        span,
+                        format!("{} values support only `==` and `!=`", l),
+                    )
                     .with_label(format!("`{}` needs an ordered type", op.symbol())),
             );
             return None;
@@ -416,7 +597,16 @@ impl Checker<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn arith_kind(&mut self, op: ArithOp, l: Type, r: Type, le: &ir::Expr, re: &ir::Expr, rhs: &ast::Expr, span: Span) -> Option<(ArithKind, Type)> {
+    fn arith_kind(
+        &mut self,
+        op: ArithOp,
+        l: Type,
+        r: Type,
+        le: &ir::Expr,
+        re: &ir::Expr,
+        rhs: &ast::Expr,
+        span: Span,
+    ) -> Option<(ArithKind, Type)> {
         use ArithOp::*;
         use Type::*;
         let k = match (op, l, r) {
@@ -437,7 +627,11 @@ impl Checker<'_> {
                     if d.seconds % 86_400 != 0 {
                         self.sink.push(
                             self.sink
-                                .make(Code::E0103, rhs.span, "a duration with hours or minutes cannot be added to a date")
+                                .make(
+                                    Code::E0103,
+                                    rhs.span,
+                                    "a duration with hours or minutes cannot be added to a date",
+                                )
                                 .with_help("use whole days, or a timestamp"),
                         );
                         return None;
@@ -446,14 +640,29 @@ impl Checker<'_> {
                 (ArithKind::DateDur, Date)
             }
             _ => {
-                self.type_error(span, format!("cannot apply `{}` to {} and {}", op.symbol(), article(l), article(r)));
+                self.type_error(
+                    span,
+                    format!(
+                        "cannot apply `{}` to {} and {}",
+                        op.symbol(),
+                        article(l),
+                        article(r)
+                    ),
+                );
                 return None;
             }
         };
         if k.0 == ArithKind::MoneyMoney {
             if let (ir::Expr::Const(Value::Money(a)), ir::Expr::Const(Value::Money(b))) = (le, re) {
                 if a.currency != b.currency {
-                    self.sink.error(Code::E0104, span, format!("money of two currencies in one sum: {} and {}", a.currency, b.currency));
+                    self.sink.error(
+                        Code::E0104,
+                        span,
+                        format!(
+                            "money of two currencies in one sum: {} and {}",
+                            a.currency, b.currency
+                        ),
+                    );
                     return None;
                 }
             }
@@ -462,8 +671,22 @@ impl Checker<'_> {
     }
 
     /// Source text and field names for error messages of a fallible node.
-    fn origin(&self, span: Span, rhs: Option<Span>, parts: &[&ir::Expr], scope: &Scope<'_>) -> Origin {
-        let text = |s: Span| self.sink.source.get(s.start..s.end).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+    fn origin(
+        &self,
+        span: Span,
+        rhs: Option<Span>,
+        parts: &[&ir::Expr],
+        scope: &Scope<'_>,
+    ) -> Origin {
+        let text = |s: Span| {
+            self.sink
+                .source
+                .get(s.start..s.end)
+                .unwrap_or("")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         let mut fields: Vec<Box<str>> = Vec::new();
         for p in parts {
             collect_fields(p, scope, &mut fields);
@@ -481,12 +704,21 @@ impl Checker<'_> {
         if !children_const(&e) {
             return Some((e, ty));
         }
-        let env = Env { fields: &[], other: &[], locals: &[], today: NaiveDate::default() };
+        let env = Env {
+            fields: &[],
+            other: &[],
+            locals: &[],
+            today: NaiveDate::default(),
+        };
         match e.eval(&env) {
             Ok(Val::Unknown) => Some((e, ty)),
             Ok(v) => Some((ir::Expr::Const(to_value(v)), ty)),
             Err(err) => {
-                self.sink.error(Code::E0103, span, format!("this expression always fails: {err}"));
+                self.sink.error(
+                    Code::E0103,
+                    span,
+                    format!("this expression always fails: {err}"),
+                );
                 None
             }
         }
@@ -501,10 +733,13 @@ pub fn collect_fields(e: &ir::Expr, scope: &Scope<'_>, out: &mut Vec<Box<str>>) 
         }
     };
     match e {
-        ir::Expr::Field(s) | ir::Expr::FieldInTexts { slot: s, .. } | ir::Expr::FieldContainsText { slot: s, .. } => {
+        ir::Expr::Field(s)
+        | ir::Expr::FieldInTexts { slot: s, .. }
+        | ir::Expr::FieldContainsText { slot: s, .. } => {
             if let Some(f) = scope.record.and_then(|r| r.field(*s)) {
                 push(f.name.clone());
-            } else if let Some((q, schema, _)) = scope.qualified.iter().find(|(_, _, other)| !other) {
+            } else if let Some((q, schema, _)) = scope.qualified.iter().find(|(_, _, other)| !other)
+            {
                 if let Some(f) = schema.field(*s) {
                     push(format!("{q}.{}", f.name));
                 }
@@ -526,7 +761,10 @@ pub fn collect_fields(e: &ir::Expr, scope: &Scope<'_>, out: &mut Vec<Box<str>>) 
 
 /// Slots of the record fields an expression mentions.
 pub fn field_slots(e: &ir::Expr, out: &mut Vec<u16>) {
-    if let ir::Expr::Field(s) | ir::Expr::FieldInTexts { slot: s, .. } | ir::Expr::FieldContainsText { slot: s, .. } = e {
+    if let ir::Expr::Field(s)
+    | ir::Expr::FieldInTexts { slot: s, .. }
+    | ir::Expr::FieldContainsText { slot: s, .. } = e
+    {
         if !out.contains(s) {
             out.push(*s);
         }
@@ -592,7 +830,13 @@ fn literal(l: &Literal) -> Typed {
         Literal::Bool(b) => (Value::Bool(*b), Type::Bool),
         Literal::Int(i) => (Value::Int(*i), Type::Int),
         Literal::Decimal(d) => (Value::Decimal(*d), Type::Decimal),
-        Literal::Money(a, c) => (Value::Money(Money { amount: *a, currency: *c }), Type::Money),
+        Literal::Money(a, c) => (
+            Value::Money(Money {
+                amount: *a,
+                currency: *c,
+            }),
+            Type::Money,
+        ),
         Literal::Duration(d) => (Value::Duration(d.seconds), Type::Duration),
         Literal::Date(d) => (Value::Date(*d), Type::Date),
         Literal::Timestamp(t) => (Value::Timestamp(*t), Type::Timestamp),

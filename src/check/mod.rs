@@ -3,6 +3,7 @@
 //! Every problem is collected; a policy with any error compiles to nothing.
 
 pub mod expr;
+mod tests;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -21,7 +22,11 @@ pub use expr::{LocalDef, Scope};
 
 /// Checks a parsed file. Returns the compiled policy and any warnings, or
 /// every error found.
-pub fn check(file: &Arc<str>, source: &str, ast: ast::File) -> Result<(Compiled, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub fn check(
+    file: &Arc<str>,
+    source: &str,
+    ast: ast::File,
+) -> Result<(Compiled, Vec<Diagnostic>), Vec<Diagnostic>> {
     let lets: HashMap<String, &ast::LetDecl> = HashMap::new();
     let mut c = Checker {
         sink: Sink::new(Arc::clone(file), source),
@@ -54,17 +59,28 @@ pub struct Checker<'a> {
     pub(crate) let_stack: Vec<String>,
 }
 
-const TYPE_NAMES: [&str; 8] = ["bool", "int", "decimal", "money", "text", "date", "timestamp", "duration"];
+const TYPE_NAMES: [&str; 8] = [
+    "bool",
+    "int",
+    "decimal",
+    "money",
+    "text",
+    "date",
+    "timestamp",
+    "duration",
+];
 
 impl<'a> Checker<'a> {
     fn policy(&mut self, f: &'a ast::File) -> Option<Compiled> {
         let h = &f.header;
         let timezone = self.timezone(&h.timezone);
         if let Some(extra) = h.currency.get(1) {
-            self.sink.error(Code::E0109, extra.span, "`currency` is given twice");
+            self.sink
+                .error(Code::E0109, extra.span, "`currency` is given twice");
         }
         if h.version.node < 1 {
-            self.sink.error(Code::E0109, h.version.span, "versions start at 1");
+            self.sink
+                .error(Code::E0109, h.version.span, "versions start at 1");
         }
         let currency = h.currency.first().map(|c| c.node);
 
@@ -72,7 +88,11 @@ impl<'a> Checker<'a> {
         for item in &f.items {
             if let Item::Let(l) = item {
                 if self.lets.insert(l.name.node.clone(), l).is_some() {
-                    self.sink.error(Code::E0102, l.name.span, format!("`let {}` is defined twice", l.name.node));
+                    self.sink.error(
+                        Code::E0102,
+                        l.name.span,
+                        format!("`let {}` is defined twice", l.name.node),
+                    );
                 }
             }
         }
@@ -86,7 +106,11 @@ impl<'a> Checker<'a> {
                 if let Some(r) = records.iter().find(|r| r.slot(&n).is_some()) {
                     self.sink.push(
                         self.sink
-                            .make(Code::E0102, l.name.span, format!("`let {n}` has the name of a field of `{}`", r.name))
+                            .make(
+                                Code::E0102,
+                                l.name.span,
+                                format!("`let {n}` has the name of a field of `{}`", r.name),
+                            )
                             .with_help("rename the constant: a bare name must mean one thing"),
                     );
                 }
@@ -99,6 +123,9 @@ impl<'a> Checker<'a> {
         self.scores(f, &records, &mut scores, &mut layouts);
         let qualify = self.qualify(f, &records, &scores, &mut layouts);
         let health = self.health(f, &records, &scores, &mut layouts);
+        let tests = self.tests(f, &records, &layouts, qualify.as_ref(), health.as_ref());
+        let mut layouts: Vec<(usize, Vec<LocalDef>)> = layouts.into_iter().collect();
+        layouts.sort_by_key(|(r, _)| *r);
 
         Some(Compiled {
             name: h.name.node.clone(),
@@ -112,17 +139,26 @@ impl<'a> Checker<'a> {
             scores,
             qualify,
             health,
-            ast: Arc::new(ast::File { header: h.clone(), items: Vec::new() }),
+            ast: Arc::new(ast::File {
+                header: h.clone(),
+                items: Vec::new(),
+            }),
+            layouts,
+            tests,
         })
     }
 
     fn let_value_checked(&mut self, n: &str, span: Span) {
-        let _ = self.expr(&ast::Expr::new(ast::ExprKind::Name(n.to_string()), span), &Scope::constants());
+        let _ = self.expr(
+            &ast::Expr::new(ast::ExprKind::Name(n.to_string()), span),
+            &Scope::constants(),
+        );
     }
 
     fn timezone(&mut self, tz: &[crate::span::Spanned<String>]) -> Option<chrono_tz::Tz> {
         if let Some(extra) = tz.get(1) {
-            self.sink.error(Code::E0109, extra.span, "`timezone` is given twice");
+            self.sink
+                .error(Code::E0109, extra.span, "`timezone` is given twice");
         }
         match tz.first() {
             None => Some(chrono_tz::UTC),
@@ -135,9 +171,16 @@ impl<'a> Checker<'a> {
         match chrono_tz::Tz::from_str(&t.node) {
             Ok(z) => Some(z),
             Err(_) => {
-                let mut d = self.sink.make(Code::E0109, t.span, format!("unknown time zone `{}`", t.node));
+                let mut d = self.sink.make(
+                    Code::E0109,
+                    t.span,
+                    format!("unknown time zone `{}`", t.node),
+                );
                 let names = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
-                d = d.with_help(suggest(&t.node, names).unwrap_or_else(|| "use an IANA name such as `America/New_York`".into()));
+                d = d.with_help(
+                    suggest(&t.node, names)
+                        .unwrap_or_else(|| "use an IANA name such as `America/New_York`".into()),
+                );
                 self.sink.push(d);
                 None
             }
@@ -149,21 +192,39 @@ impl<'a> Checker<'a> {
         for item in &f.items {
             let Item::Record(r) = item else { continue };
             if out.iter().any(|s| s.name == r.name.node) {
-                self.sink.error(Code::E0102, r.name.span, format!("record `{}` is declared twice", r.name.node));
+                self.sink.error(
+                    Code::E0102,
+                    r.name.span,
+                    format!("record `{}` is declared twice", r.name.node),
+                );
                 continue;
             }
             let mut fields: Vec<FieldDef> = Vec::new();
             for fd in &r.fields {
                 if fields.iter().any(|x| x.name == fd.name.node) {
-                    self.sink.error(Code::E0102, fd.name.span, format!("field `{}` is declared twice", fd.name.node));
+                    self.sink.error(
+                        Code::E0102,
+                        fd.name.span,
+                        format!("field `{}` is declared twice", fd.name.node),
+                    );
                     continue;
                 }
-                let Some(ty) = self.type_ref(fd) else { continue };
-                fields.push(FieldDef { name: fd.name.node.clone(), ty, optional: fd.optional });
+                let Some(ty) = self.type_ref(fd) else {
+                    continue;
+                };
+                fields.push(FieldDef {
+                    name: fd.name.node.clone(),
+                    ty,
+                    optional: fd.optional,
+                });
             }
             if let Some(k) = &r.key {
                 if !fields.iter().any(|x| x.name == k.node) {
-                    let mut d = self.sink.make(Code::E0110, k.span, format!("key `{}` is not a field of `{}`", k.node, r.name.node));
+                    let mut d = self.sink.make(
+                        Code::E0110,
+                        k.span,
+                        format!("key `{}` is not a field of `{}`", k.node, r.name.node),
+                    );
                     if let Some(h) = suggest(&k.node, fields.iter().map(|x| x.name.as_str())) {
                         d = d.with_help(h);
                     }
@@ -171,10 +232,19 @@ impl<'a> Checker<'a> {
                 }
             }
             if fields.len() > usize::from(u16::MAX) {
-                self.sink.error(Code::E0110, r.name.span, "a record holds at most 65535 fields");
+                self.sink.error(
+                    Code::E0110,
+                    r.name.span,
+                    "a record holds at most 65535 fields",
+                );
                 continue;
             }
-            out.push(Schema::new(&r.name.node, fields, r.key.as_ref().map(|k| k.node.as_str()), currency));
+            out.push(Schema::new(
+                &r.name.node,
+                fields,
+                r.key.as_ref().map(|k| k.node.as_str()),
+                currency,
+            ));
         }
         out
     }
@@ -190,8 +260,15 @@ impl<'a> Checker<'a> {
             "timestamp" => Type::Timestamp,
             "duration" => Type::Duration,
             other => {
-                let mut d = self.sink.make(Code::E0106, fd.ty.span, format!("unknown type `{other}`"));
-                d = d.with_help(suggest(other, TYPE_NAMES).unwrap_or_else(|| format!("types are {}, and `set of text` / `set of int`", TYPE_NAMES.join(", "))));
+                let mut d =
+                    self.sink
+                        .make(Code::E0106, fd.ty.span, format!("unknown type `{other}`"));
+                d = d.with_help(suggest(other, TYPE_NAMES).unwrap_or_else(|| {
+                    format!(
+                        "types are {}, and `set of text` / `set of int`",
+                        TYPE_NAMES.join(", ")
+                    )
+                }));
                 self.sink.push(d);
                 return None;
             }
@@ -203,7 +280,11 @@ impl<'a> Checker<'a> {
             Type::Text => Some(Type::SetText),
             Type::Int => Some(Type::SetInt),
             other => {
-                self.sink.error(Code::E0106, fd.ty.span, format!("sets hold text or int, not {other}"));
+                self.sink.error(
+                    Code::E0106,
+                    fd.ty.span,
+                    format!("sets hold text or int, not {other}"),
+                );
                 None
             }
         }
@@ -213,11 +294,18 @@ impl<'a> Checker<'a> {
     pub fn record_index(&mut self, records: &[Schema], name: &ast::Ident) -> Option<usize> {
         let i = records.iter().position(|r| r.name == name.node);
         if i.is_none() {
-            let mut d = self.sink.make(Code::E0101, name.span, format!("unknown record `{}`", name.node));
+            let mut d = self.sink.make(
+                Code::E0101,
+                name.span,
+                format!("unknown record `{}`", name.node),
+            );
             if let Some(h) = suggest(&name.node, records.iter().map(|r| r.name.as_str())) {
                 d = d.with_help(h);
             } else {
-                d = d.with_help(format!("declare it with `record {} key … {{ … }}`", name.node));
+                d = d.with_help(format!(
+                    "declare it with `record {} key … {{ … }}`",
+                    name.node
+                ));
             }
             self.sink.push(d);
         }
@@ -236,52 +324,127 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn new_local(&mut self, layout: &mut Vec<LocalDef>, name: &ast::Ident, ty: Type, defined_at: usize, what: &'static str, record: &Schema) -> u16 {
+    fn new_local(
+        &mut self,
+        layout: &mut Vec<LocalDef>,
+        name: &ast::Ident,
+        ty: Type,
+        defined_at: usize,
+        what: &'static str,
+        record: &Schema,
+    ) -> u16 {
         if let Some(prev) = layout.iter().find(|l| l.name == name.node) {
-            self.sink.error(Code::E0102, name.span, format!("`{}` is already defined as a {}", name.node, prev.what));
+            self.sink.error(
+                Code::E0102,
+                name.span,
+                format!("`{}` is already defined as a {}", name.node, prev.what),
+            );
         } else if record.slot(&name.node).is_some() {
-            self.sink.error(Code::E0102, name.span, format!("{what} `{}` has the name of a field of `{}`", name.node, record.name));
+            self.sink.error(
+                Code::E0102,
+                name.span,
+                format!(
+                    "{what} `{}` has the name of a field of `{}`",
+                    name.node, record.name
+                ),
+            );
         } else if self.lets.contains_key(&name.node) {
-            self.sink.error(Code::E0102, name.span, format!("{what} `{}` has the name of a `let`", name.node));
+            self.sink.error(
+                Code::E0102,
+                name.span,
+                format!("{what} `{}` has the name of a `let`", name.node),
+            );
         }
         let slot = u16::try_from(layout.len()).unwrap_or(u16::MAX);
-        layout.push(LocalDef { name: name.node.clone(), ty, slot, defined_at, what });
+        layout.push(LocalDef {
+            name: name.node.clone(),
+            ty,
+            slot,
+            defined_at,
+            what,
+        });
         slot
     }
 
-    fn scores(&mut self, f: &ast::File, records: &[Schema], scores: &mut Vec<ScoreDef>, layouts: &mut HashMap<usize, Vec<LocalDef>>) {
+    fn scores(
+        &mut self,
+        f: &ast::File,
+        records: &[Schema],
+        scores: &mut Vec<ScoreDef>,
+        layouts: &mut HashMap<usize, Vec<LocalDef>>,
+    ) {
         // Register every score first, so that a use before the definition
         // is reported as such rather than as an unknown name.
         let mut decls = Vec::new();
         for item in &f.items {
             let Item::Score(s) = item else { continue };
-            let Some(r) = self.record_index(records, &s.record) else { continue };
-            let Some(schema) = records.get(r) else { continue };
-            let end = s.rules.iter().map(|x| x.span.end).chain(s.clamps.iter().map(|c| c.span.end)).max().unwrap_or(s.name.span.end);
-            let local = self.new_local(layouts.entry(r).or_default(), &s.name, Type::Decimal, end, "score", schema);
+            let Some(r) = self.record_index(records, &s.record) else {
+                continue;
+            };
+            let Some(schema) = records.get(r) else {
+                continue;
+            };
+            let end = s
+                .rules
+                .iter()
+                .map(|x| x.span.end)
+                .chain(s.clamps.iter().map(|c| c.span.end))
+                .max()
+                .unwrap_or(s.name.span.end);
+            let local = self.new_local(
+                layouts.entry(r).or_default(),
+                &s.name,
+                Type::Decimal,
+                end,
+                "score",
+                schema,
+            );
             decls.push((s, r, local));
         }
         for (s, r, local) in decls {
-            let Some(schema) = records.get(r) else { continue };
+            let Some(schema) = records.get(r) else {
+                continue;
+            };
             let visible = layouts.entry(r).or_default().clone();
             let mut rules = Vec::new();
             for rule in &s.rules {
-                let scope = Scope { record: Some(schema), qualified: &[], locals: &visible, position: rule.span.start, in_let: false };
+                let scope = Scope {
+                    record: Some(schema),
+                    qualified: &[],
+                    locals: &visible,
+                    position: rule.span.start,
+                    in_let: false,
+                };
                 if let Some(cond) = self.bool_expr(&rule.cond, &scope) {
-                    let points = if rule.sign == ast::Sign::Add { rule.points.node } else { -rule.points.node };
+                    let points = if rule.sign == ast::Sign::Add {
+                        rule.points.node
+                    } else {
+                        -rule.points.node
+                    };
                     rules.push(self.explained(cond, &rule.cond, points));
                 }
             }
             if let Some(extra) = s.clamps.get(1) {
-                self.sink.error(Code::E0102, extra.span, "a score has one `clamp`");
+                self.sink
+                    .error(Code::E0102, extra.span, "a score has one `clamp`");
             }
             let clamp = s.clamps.first().map(|c| (c.low.node, c.high.node));
             if let (Some((lo, hi)), Some(c)) = (clamp, s.clamps.first()) {
                 if lo > hi {
-                    self.sink.error(Code::E0103, c.span, format!("`clamp {lo} to {hi}`: the low bound is above the high bound"));
+                    self.sink.error(
+                        Code::E0103,
+                        c.span,
+                        format!("`clamp {lo} to {hi}`: the low bound is above the high bound"),
+                    );
                 }
             }
-            scores.push(ScoreDef { name: s.name.node.clone(), record: r, local, rules, clamp });
+            scores.push(ScoreDef {
+                name: s.name.node.clone(),
+                record: r,
+                local,
+                rules,
+                clamp,
+            });
         }
     }
 
@@ -291,15 +454,41 @@ impl<'a> Checker<'a> {
         expr::field_slots(&cond, &mut fields);
         let mut locals = Vec::new();
         expr::local_slots(&cond, &mut locals);
-        let text = self.sink.source.get(src.span.start..src.span.end).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
-        CondDef { value: points, cond, text, fields, locals }
+        let text = self
+            .sink
+            .source
+            .get(src.span.start..src.span.end)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        CondDef {
+            value: points,
+            cond,
+            text,
+            fields,
+            locals,
+        }
     }
 
-    fn qualify(&mut self, f: &ast::File, records: &[Schema], scores: &[ScoreDef], layouts: &mut HashMap<usize, Vec<LocalDef>>) -> Option<QualifyDef> {
-        let mut blocks = f.items.iter().filter_map(|i| if let Item::Qualify(q) = i { Some(q) } else { None });
+    fn qualify(
+        &mut self,
+        f: &ast::File,
+        records: &[Schema],
+        scores: &[ScoreDef],
+        layouts: &mut HashMap<usize, Vec<LocalDef>>,
+    ) -> Option<QualifyDef> {
+        let mut blocks = f.items.iter().filter_map(|i| {
+            if let Item::Qualify(q) = i {
+                Some(q)
+            } else {
+                None
+            }
+        });
         let q = blocks.next()?;
         for extra in blocks {
-            self.sink.error(Code::E0102, extra.span, "a policy has one `qualify` block");
+            self.sink
+                .error(Code::E0102, extra.span, "a policy has one `qualify` block");
         }
         let r = self.record_index(records, &q.record)?;
         self.require_key(records, r, &q.record);
@@ -307,30 +496,73 @@ impl<'a> Checker<'a> {
         let locals: Vec<u16> = q
             .stages
             .iter()
-            .map(|st| self.new_local(layouts.entry(r).or_default(), &st.name, Type::Bool, st.cond.span.end, "stage", schema))
+            .map(|st| {
+                self.new_local(
+                    layouts.entry(r).or_default(),
+                    &st.name,
+                    Type::Bool,
+                    st.cond.span.end,
+                    "stage",
+                    schema,
+                )
+            })
             .collect();
         // Stages see scores and stages, not health measures.
-        let visible: Vec<LocalDef> = layouts.entry(r).or_default().iter().filter(|l| matches!(l.what, "score" | "stage")).cloned().collect();
+        let visible: Vec<LocalDef> = layouts
+            .entry(r)
+            .or_default()
+            .iter()
+            .filter(|l| matches!(l.what, "score" | "stage"))
+            .cloned()
+            .collect();
         let mut stages = Vec::new();
         for (st, local) in q.stages.iter().zip(locals) {
-            let scope = Scope { record: Some(schema), qualified: &[], locals: &visible, position: st.name.span.start, in_let: false };
+            let scope = Scope {
+                record: Some(schema),
+                qualified: &[],
+                locals: &visible,
+                position: st.name.span.start,
+                in_let: false,
+            };
             if let Some(cond) = self.bool_expr(&st.cond, &scope) {
-                stages.push(StageDef { name: st.name.node.clone(), local, cond: self.explained(cond, &st.cond, Decimal::ZERO) });
+                stages.push(StageDef {
+                    name: st.name.node.clone(),
+                    local,
+                    cond: self.explained(cond, &st.cond, Decimal::ZERO),
+                });
             }
         }
         Some(QualifyDef {
             record: r,
-            scores: scores.iter().enumerate().filter(|(_, s)| s.record == r).map(|(i, _)| i).collect(),
+            scores: scores
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.record == r)
+                .map(|(i, _)| i)
+                .collect(),
             stages,
             n_locals: layouts.get(&r).map_or(0, Vec::len) + 1,
         })
     }
 
-    fn health(&mut self, f: &ast::File, records: &[Schema], scores: &[ScoreDef], layouts: &mut HashMap<usize, Vec<LocalDef>>) -> Option<HealthDef> {
-        let mut blocks = f.items.iter().filter_map(|i| if let Item::Health(h) = i { Some(h) } else { None });
+    fn health(
+        &mut self,
+        f: &ast::File,
+        records: &[Schema],
+        scores: &[ScoreDef],
+        layouts: &mut HashMap<usize, Vec<LocalDef>>,
+    ) -> Option<HealthDef> {
+        let mut blocks = f.items.iter().filter_map(|i| {
+            if let Item::Health(h) = i {
+                Some(h)
+            } else {
+                None
+            }
+        });
         let h = blocks.next()?;
         for extra in blocks {
-            self.sink.error(Code::E0102, extra.span, "a policy has one `health` block");
+            self.sink
+                .error(Code::E0102, extra.span, "a policy has one `health` block");
         }
         let r = self.record_index(records, &h.record)?;
         self.require_key(records, r, &h.record);
@@ -338,14 +570,33 @@ impl<'a> Checker<'a> {
         let measure_locals: Vec<u16> = h
             .measures
             .iter()
-            .map(|m| self.new_local(layouts.entry(r).or_default(), &m.name, Type::Decimal, m.span.end, "measure", schema))
+            .map(|m| {
+                self.new_local(
+                    layouts.entry(r).or_default(),
+                    &m.name,
+                    Type::Decimal,
+                    m.span.end,
+                    "measure",
+                    schema,
+                )
+            })
             .collect();
         // Arms see scores and earlier measures, not stages.
-        let score_visible: Vec<LocalDef> = layouts.entry(r).or_default().iter().filter(|l| matches!(l.what, "score" | "measure")).cloned().collect();
+        let score_visible: Vec<LocalDef> = layouts
+            .entry(r)
+            .or_default()
+            .iter()
+            .filter(|l| matches!(l.what, "score" | "measure"))
+            .cloned()
+            .collect();
         let mut measures = Vec::new();
         for (m, local) in h.measures.iter().zip(measure_locals) {
             if m.weight.node <= Decimal::ZERO {
-                self.sink.error(Code::E0201, m.weight.span, format!("measure `{}` needs a positive weight", m.name.node));
+                self.sink.error(
+                    Code::E0201,
+                    m.weight.span,
+                    format!("measure `{}` needs a positive weight", m.name.node),
+                );
             }
             let mut arms = Vec::new();
             let mut else_value = None;
@@ -353,18 +604,30 @@ impl<'a> Checker<'a> {
                 match arm {
                     ast::Arm::When { value, cond } => {
                         if else_value.is_some() {
-                            self.sink.error(Code::E0201, cond.span, "an arm after `else` is never used");
+                            self.sink.error(
+                                Code::E0201,
+                                cond.span,
+                                "an arm after `else` is never used",
+                            );
                         }
-                        let scope = Scope { record: Some(schema), qualified: &[], locals: &score_visible, position: value.span.start, in_let: false };
+                        let scope = Scope {
+                            record: Some(schema),
+                            qualified: &[],
+                            locals: &score_visible,
+                            position: value.span.start,
+                            in_let: false,
+                        };
                         if let Some(c) = self.bool_expr(cond, &scope) {
                             arms.push(self.explained(c, cond, value.node));
                         }
                     }
                     ast::Arm::Else { value, span } => {
                         if else_value.is_some() {
-                            self.sink.error(Code::E0201, *span, "a measure has one `else`");
+                            self.sink
+                                .error(Code::E0201, *span, "a measure has one `else`");
                         } else if i + 1 != m.arms.len() {
-                            self.sink.error(Code::E0201, *span, "`else` must be the last arm");
+                            self.sink
+                                .error(Code::E0201, *span, "`else` must be the last arm");
                         }
                         else_value = Some(value.node);
                     }
@@ -373,48 +636,100 @@ impl<'a> Checker<'a> {
             if else_value.is_none() {
                 self.sink.push(
                     self.sink
-                        .make(Code::E0201, m.name.span, format!("measure `{}` has no `else` arm", m.name.node))
-                        .with_help("end every measure with `else VALUE`, the value when no arm is true"),
+                        .make(
+                            Code::E0201,
+                            m.name.span,
+                            format!("measure `{}` has no `else` arm", m.name.node),
+                        )
+                        .with_help(
+                            "end every measure with `else VALUE`, the value when no arm is true",
+                        ),
                 );
             }
-            measures.push(MeasureDef { name: m.name.node.clone(), weight: m.weight.node, arms, else_value: else_value.unwrap_or_default(), local });
+            measures.push(MeasureDef {
+                name: m.name.node.clone(),
+                weight: m.weight.node,
+                arms,
+                else_value: else_value.unwrap_or_default(),
+                local,
+            });
         }
         if h.measures.is_empty() {
-            self.sink.error(Code::E0201, h.span, "a health block needs at least one `measure`");
+            self.sink.error(
+                Code::E0201,
+                h.span,
+                "a health block needs at least one `measure`",
+            );
         }
         let score_name = ast::Ident::new("score".to_string(), h.span);
         let layout = layouts.entry(r).or_default();
         let score_local = if let Some(prev) = layout.iter().find(|l| l.name == "score") {
             let what = prev.what;
-            self.sink.error(Code::E0102, h.span, format!("a {what} named `score` hides the health score"));
+            self.sink.error(
+                Code::E0102,
+                h.span,
+                format!("a {what} named `score` hides the health score"),
+            );
             0
         } else {
-            self.new_local(layout, &score_name, Type::Decimal, h.span.start, "health score", schema)
+            self.new_local(
+                layout,
+                &score_name,
+                Type::Decimal,
+                h.span.start,
+                "health score",
+                schema,
+            )
         };
-        let visible: Vec<LocalDef> = layouts.entry(r).or_default().iter().filter(|l| l.what != "stage").cloned().collect();
+        let visible: Vec<LocalDef> = layouts
+            .entry(r)
+            .or_default()
+            .iter()
+            .filter(|l| l.what != "stage")
+            .cloned()
+            .collect();
         let mut bands = Vec::new();
         for (i, b) in h.bands.iter().enumerate() {
             let last = i + 1 == h.bands.len();
             match &b.cond {
-                None if !last => self.sink.error(Code::E0201, b.span, "only the last band may be `otherwise`"),
+                None if !last => {
+                    self.sink
+                        .error(Code::E0201, b.span, "only the last band may be `otherwise`")
+                }
                 Some(_) if last => self.sink.push(
                     self.sink
                         .make(Code::E0201, b.span, "the last band must be `otherwise`")
-                        .with_help(format!("write `band {} otherwise` or add a final `otherwise` band", b.name.node)),
+                        .with_help(format!(
+                            "write `band {} otherwise` or add a final `otherwise` band",
+                            b.name.node
+                        )),
                 ),
                 _ => {}
             }
             if h.bands.iter().take(i).any(|x| x.name.node == b.name.node) {
-                self.sink.error(Code::E0102, b.name.span, format!("band `{}` is declared twice", b.name.node));
+                self.sink.error(
+                    Code::E0102,
+                    b.name.span,
+                    format!("band `{}` is declared twice", b.name.node),
+                );
             }
             let cond = match &b.cond {
                 Some(c) => {
-                    let scope = Scope { record: Some(schema), qualified: &[], locals: &visible, position: usize::MAX, in_let: false };
+                    let scope = Scope {
+                        record: Some(schema),
+                        qualified: &[],
+                        locals: &visible,
+                        position: usize::MAX,
+                        in_let: false,
+                    };
                     self.bool_expr(c, &scope)
                 }
                 None => None,
             };
-            bands.push(BandDef { name: b.name.node.clone(), cond });
+            bands.push(BandDef {
+                name: b.name.node.clone(),
+                cond,
+            });
         }
         if h.bands.is_empty() {
             self.sink.push(
@@ -425,7 +740,12 @@ impl<'a> Checker<'a> {
         }
         Some(HealthDef {
             record: r,
-            scores: scores.iter().enumerate().filter(|(_, s)| s.record == r).map(|(i, _)| i).collect(),
+            scores: scores
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.record == r)
+                .map(|(i, _)| i)
+                .collect(),
             measures,
             bands,
             score_local,

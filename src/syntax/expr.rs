@@ -45,9 +45,15 @@ impl Builder<'_> {
         let span = Self::span(&p);
         match p.as_rule() {
             Rule::expr | Rule::and_expr => {
-                let op = if p.as_rule() == Rule::expr { BinOp::Or } else { BinOp::And };
+                let op = if p.as_rule() == Rule::expr {
+                    BinOp::Or
+                } else {
+                    BinOp::And
+                };
                 let mut inner = p.into_inner().filter(|q| !super::is_keyword(q.as_rule()));
-                let first = inner.next().ok_or_else(|| self.internal(span, "empty expression"))?;
+                let first = inner
+                    .next()
+                    .ok_or_else(|| self.internal(span, "empty expression"))?;
                 let mut acc = self.e(first)?;
                 for q in inner {
                     let r = self.e(q)?;
@@ -65,7 +71,8 @@ impl Builder<'_> {
                         operand = Some(q);
                     }
                 }
-                let operand = operand.ok_or_else(|| self.internal(span, "`not` without operand"))?;
+                let operand =
+                    operand.ok_or_else(|| self.internal(span, "`not` without operand"))?;
                 let mut acc = self.e(operand)?;
                 for _ in 0..nots {
                     let e = Spanned::new(ExprKind::Unary(UnOp::Not, Box::new(acc.0)), span);
@@ -163,15 +170,21 @@ impl Builder<'_> {
             return Ok(lhs);
         };
         let rule = tail.as_rule();
-        let mut parts = tail.into_inner().filter(|q| !super::is_keyword(q.as_rule()));
+        let mut parts = tail
+            .into_inner()
+            .filter(|q| !super::is_keyword(q.as_rule()));
         let op = match rule {
             Rule::cmp_is_set | Rule::cmp_is_not_set => {
                 let e = ExprKind::IsSet(Box::new(lhs.0), rule == Rule::cmp_is_not_set);
                 return Ok(self.limit(Spanned::new(e, span), lhs.1 + 1));
             }
             Rule::cmp_between => {
-                let lo = parts.next().ok_or_else(|| self.internal(span, "lower bound"))?;
-                let hi = parts.next().ok_or_else(|| self.internal(span, "upper bound"))?;
+                let lo = parts
+                    .next()
+                    .ok_or_else(|| self.internal(span, "lower bound"))?;
+                let hi = parts
+                    .next()
+                    .ok_or_else(|| self.internal(span, "upper bound"))?;
                 let (lo, dl) = self.e(lo)?;
                 let (hi, dh) = self.e(hi)?;
                 let depth = lhs.1.max(dl).max(dh) + 1;
@@ -185,7 +198,9 @@ impl Builder<'_> {
             Rule::cmp_contains => BinOp::Contains,
             Rule::cmp_subset => BinOp::SubsetOf,
             _ => {
-                let op = parts.next().ok_or_else(|| self.internal(span, "comparison"))?;
+                let op = parts
+                    .next()
+                    .ok_or_else(|| self.internal(span, "comparison"))?;
                 match op.as_str() {
                     "==" => BinOp::Eq,
                     "!=" => BinOp::Ne,
@@ -196,7 +211,9 @@ impl Builder<'_> {
                 }
             }
         };
-        let rhs = parts.next().ok_or_else(|| self.internal(span, "right operand"))?;
+        let rhs = parts
+            .next()
+            .ok_or_else(|| self.internal(span, "right operand"))?;
         let rhs = self.e(rhs)?;
         let depth = lhs.1.max(rhs.1) + 1;
         let e = Spanned::new(ExprKind::Binary(op, Box::new(lhs.0), Box::new(rhs.0)), span);
@@ -251,7 +268,11 @@ impl Builder<'_> {
             Err(_) => {
                 self.sink.push(
                     self.sink
-                        .make(Code::E0003, span, format!("number `{text}` is out of range"))
+                        .make(
+                            Code::E0003,
+                            span,
+                            format!("number `{text}` is out of range"),
+                        )
                         .with_help("ints are 64-bit: at most 9223372036854775807"),
                 );
                 0
@@ -266,7 +287,11 @@ impl Builder<'_> {
             Err(_) => {
                 self.sink.push(
                     self.sink
-                        .make(Code::E0003, span, format!("number `{text}` cannot be represented exactly"))
+                        .make(
+                            Code::E0003,
+                            span,
+                            format!("number `{text}` cannot be represented exactly"),
+                        )
                         .with_help("decimals hold at most 28 significant digits"),
                 );
                 Decimal::ZERO
@@ -289,7 +314,11 @@ impl Builder<'_> {
         match Currency::parse(text) {
             Some(c) => c,
             None => {
-                self.sink.error(Code::E0003, span, format!("`{text}` is not a currency code"));
+                self.sink.error(
+                    Code::E0003,
+                    span,
+                    format!("`{text}` is not a currency code"),
+                );
                 Currency::XXX
             }
         }
@@ -299,8 +328,15 @@ impl Builder<'_> {
         match parse_duration(text) {
             Some(d) => d,
             None => {
-                self.sink.error(Code::E0003, span, format!("duration `{text}` is out of range"));
-                DurationLit { seconds: 0, uses_days: false }
+                self.sink.error(
+                    Code::E0003,
+                    span,
+                    format!("duration `{text}` is out of range"),
+                );
+                DurationLit {
+                    seconds: 0,
+                    uses_days: false,
+                }
             }
         }
     }
@@ -309,7 +345,11 @@ impl Builder<'_> {
         match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             Ok(d) => d,
             Err(_) => {
-                self.sink.error(Code::E0003, span, format!("`{text}` is not a calendar date"));
+                self.sink.error(
+                    Code::E0003,
+                    span,
+                    format!("`{text}` is not a calendar date"),
+                );
                 NaiveDate::default()
             }
         }
@@ -319,7 +359,11 @@ impl Builder<'_> {
         match chrono::DateTime::parse_from_rfc3339(text) {
             Ok(t) => t.timestamp(),
             Err(_) => {
-                self.sink.error(Code::E0003, span, format!("`{text}` is not a valid timestamp"));
+                self.sink.error(
+                    Code::E0003,
+                    span,
+                    format!("`{text}` is not a valid timestamp"),
+                );
                 0
             }
         }
@@ -362,7 +406,10 @@ pub fn parse_duration(text: &str) -> Option<DurationLit> {
     if have_digit || text.is_empty() {
         return None;
     }
-    Some(DurationLit { seconds: total, uses_days })
+    Some(DurationLit {
+        seconds: total,
+        uses_days,
+    })
 }
 
 /// Resolves `\"`, `\\`, `\n`, `\t` in a quoted literal (quotes included).
@@ -403,7 +450,10 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("90d").map(|d| d.seconds), Some(7_776_000));
         assert_eq!(parse_duration("1w").map(|d| d.uses_days), Some(true));
-        assert_eq!(parse_duration("4h30m").map(|d| (d.seconds, d.uses_days)), Some((16_200, false)));
+        assert_eq!(
+            parse_duration("4h30m").map(|d| (d.seconds, d.uses_days)),
+            Some((16_200, false))
+        );
         assert_eq!(parse_duration("99999999999999999999d"), None);
         assert_eq!(parse_duration("5"), None);
         assert_eq!(parse_duration("d"), None);

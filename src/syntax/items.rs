@@ -48,7 +48,13 @@ impl Builder<'_> {
                 currency.push(Spanned::new(self.currency(v.as_str(), vs), vs));
             }
         }
-        Ok(Header { name, version, effective, timezone, currency })
+        Ok(Header {
+            name,
+            version,
+            effective,
+            timezone,
+            currency,
+        })
     }
 
     pub(crate) fn string(&mut self, p: Pair<'_, Rule>) -> Spanned<String> {
@@ -72,7 +78,10 @@ impl Builder<'_> {
     fn item(&mut self, p: Pair<'_, Rule>) -> PResult<Item> {
         let span = Self::span(&p);
         let rule = p.as_rule();
-        let mut it = p.into_inner().filter(|q| !super::is_keyword(q.as_rule())).peekable();
+        let mut it = p
+            .into_inner()
+            .filter(|q| !super::is_keyword(q.as_rule()))
+            .peekable();
         macro_rules! next {
             ($what:expr) => {
                 it.next().ok_or_else(|| self.internal(span, $what))?
@@ -109,19 +118,37 @@ impl Builder<'_> {
                         let high = ci.next().ok_or_else(|| self.internal(qspan, "high"))?;
                         let low = self.number(low);
                         let high = self.number(high);
-                        clamps.push(Clamp { low, high, span: qspan });
+                        clamps.push(Clamp {
+                            low,
+                            high,
+                            span: qspan,
+                        });
                     } else {
                         let mut ri = q.into_inner();
                         let sign = self.next(&mut ri, qspan, "add")?;
-                        let sign = if sign.as_rule() == Rule::kw_add { Sign::Add } else { Sign::Subtract };
+                        let sign = if sign.as_rule() == Rule::kw_add {
+                            Sign::Add
+                        } else {
+                            Sign::Subtract
+                        };
                         let points = self.next(&mut ri, qspan, "points")?;
                         let points = self.number(points);
                         let cond = self.next_non_kw(&mut ri, qspan, "condition")?;
                         let cond = self.expr(cond)?;
-                        rules.push(ScoreRule { sign, points, cond, span: qspan });
+                        rules.push(ScoreRule {
+                            sign,
+                            points,
+                            cond,
+                            span: qspan,
+                        });
                     }
                 }
-                Item::Score(ScoreDecl { name, record, rules, clamps })
+                Item::Score(ScoreDecl {
+                    name,
+                    record,
+                    rules,
+                    clamps,
+                })
             }
             Rule::qualify_item => {
                 let record = self.ident(next!("record"));
@@ -134,7 +161,11 @@ impl Builder<'_> {
                     let cond = self.expr(cond)?;
                     stages.push(StageDecl { name, cond });
                 }
-                Item::Qualify(QualifyDecl { span: span.to(record.span), record, stages })
+                Item::Qualify(QualifyDecl {
+                    span: span.to(record.span),
+                    record,
+                    stages,
+                })
             }
             Rule::health_item => {
                 let record = self.ident(next!("record"));
@@ -147,11 +178,21 @@ impl Builder<'_> {
                         bands.push(self.band(q)?);
                     }
                 }
-                Item::Health(HealthDecl { span: span.to(record.span), record, measures, bands })
+                Item::Health(HealthDecl {
+                    span: span.to(record.span),
+                    record,
+                    measures,
+                    bands,
+                })
             }
             Rule::calendar_item => {
                 let name = self.ident(next!("name"));
-                let mut cal = CalendarDecl { name, timezone: Vec::new(), hours: Vec::new(), closed: Vec::new() };
+                let mut cal = CalendarDecl {
+                    name,
+                    timezone: Vec::new(),
+                    hours: Vec::new(),
+                    closed: Vec::new(),
+                };
                 for q in it {
                     self.calendar_stmt(q, &mut cal)?;
                 }
@@ -168,7 +209,12 @@ impl Builder<'_> {
             }
             Rule::commission_item => {
                 let name = self.ident(next!("name"));
-                let mut c = CommissionDecl { name, clawbacks: Vec::new(), bonuses: Vec::new(), rounding: Vec::new() };
+                let mut c = CommissionDecl {
+                    name,
+                    clawbacks: Vec::new(),
+                    bonuses: Vec::new(),
+                    rounding: Vec::new(),
+                };
                 for q in it {
                     self.commission_stmt(q, &mut c)?;
                 }
@@ -202,13 +248,23 @@ impl Builder<'_> {
         }
         let ty = tyname.ok_or_else(|| self.internal(tspan, "type name"))?;
         let optional = inner.any(|q| q.as_rule() == Rule::optional_mark);
-        Ok(FieldDecl { name, set, ty, optional, span })
+        Ok(FieldDecl {
+            name,
+            set,
+            ty,
+            optional,
+            span,
+        })
     }
 
     fn measure(&mut self, p: Pair<'_, Rule>) -> PResult<MeasureDecl> {
         let span = Self::span(&p);
         let mut inner = p.into_inner().filter(|q| !super::is_keyword(q.as_rule()));
-        let name = self.ident(inner.next().ok_or_else(|| self.internal(span, "measure name"))?);
+        let name = self.ident(
+            inner
+                .next()
+                .ok_or_else(|| self.internal(span, "measure name"))?,
+        );
         let weight = inner.next().ok_or_else(|| self.internal(span, "weight"))?;
         let weight = self.number(weight);
         let mut arms = Vec::new();
@@ -221,17 +277,31 @@ impl Builder<'_> {
             if rule == Rule::else_arm {
                 arms.push(Arm::Else { value, span: aspan });
             } else {
-                let cond = ai.next().ok_or_else(|| self.internal(aspan, "arm condition"))?;
-                arms.push(Arm::When { value, cond: self.expr(cond)? });
+                let cond = ai
+                    .next()
+                    .ok_or_else(|| self.internal(aspan, "arm condition"))?;
+                arms.push(Arm::When {
+                    value,
+                    cond: self.expr(cond)?,
+                });
             }
         }
-        Ok(MeasureDecl { name, weight, arms, span })
+        Ok(MeasureDecl {
+            name,
+            weight,
+            arms,
+            span,
+        })
     }
 
     fn band(&mut self, p: Pair<'_, Rule>) -> PResult<BandDecl> {
         let span = Self::span(&p);
         let mut inner = p.into_inner().filter(|q| !super::is_keyword(q.as_rule()));
-        let name = self.ident(inner.next().ok_or_else(|| self.internal(span, "band name"))?);
+        let name = self.ident(
+            inner
+                .next()
+                .ok_or_else(|| self.internal(span, "band name"))?,
+        );
         let cond = match inner.next() {
             Some(e) => Some(self.expr(e)?),
             None => None,
@@ -246,7 +316,8 @@ impl Builder<'_> {
         match (h.parse::<u32>(), m.parse::<u32>()) {
             (Ok(h), Ok(m)) if m < 60 && (h < 24 || (h == 24 && m == 0)) => h * 3600 + m * 60,
             _ => {
-                self.sink.error(Code::E0003, span, format!("`{text}` is not a time of day"));
+                self.sink
+                    .error(Code::E0003, span, format!("`{text}` is not a time of day"));
                 0
             }
         }
@@ -269,11 +340,15 @@ impl Builder<'_> {
                 }
             }
             _ => {
-                let mut hours = HoursDecl { days: Vec::new(), intervals: Vec::new() };
+                let mut hours = HoursDecl {
+                    days: Vec::new(),
+                    intervals: Vec::new(),
+                };
                 for q in inner {
                     let qs = Self::span(&q);
                     if q.as_rule() == Rule::day_range {
-                        let days: Vec<u32> = q.into_inner().map(|d| weekday_index(d.as_str())).collect();
+                        let days: Vec<u32> =
+                            q.into_inner().map(|d| weekday_index(d.as_str())).collect();
                         let first = days.first().copied().unwrap_or(0);
                         let last = days.get(1).copied().unwrap_or(first);
                         hours.days.push(Spanned::new((first, last), qs));
@@ -318,7 +393,12 @@ impl Builder<'_> {
                         met_by.push(self.string(q));
                     }
                 }
-                HandoffStmt::Sla { name, within, calendar, met_by }
+                HandoffStmt::Sla {
+                    name,
+                    within,
+                    calendar,
+                    met_by,
+                }
             }
             Rule::warn_stmt => {
                 let offset = self.duration_node(next!("offset"));
@@ -334,13 +414,15 @@ impl Builder<'_> {
                 let mut hi = how.into_inner().filter(|q| !super::is_keyword(q.as_rule()));
                 match how_rule {
                     Rule::esc_at => {
-                        let goal = self.ident(hi.next().ok_or_else(|| self.internal(hspan, "goal"))?);
+                        let goal =
+                            self.ident(hi.next().ok_or_else(|| self.internal(hspan, "goal"))?);
                         HandoffStmt::EscalateAt { goal, to }
                     }
                     Rule::esc_after => {
                         let off = hi.next().ok_or_else(|| self.internal(hspan, "offset"))?;
                         let offset = self.duration_node(off);
-                        let goal = self.ident(hi.next().ok_or_else(|| self.internal(hspan, "goal"))?);
+                        let goal =
+                            self.ident(hi.next().ok_or_else(|| self.internal(hspan, "goal"))?);
                         HandoffStmt::EscalateAfter { offset, goal, to }
                     }
                     _ => HandoffStmt::EscalateNote { to, span },
@@ -383,19 +465,33 @@ impl Builder<'_> {
                             let mut bands = Vec::new();
                             for b in q.into_inner() {
                                 let bs = Self::span(&b);
-                                let mut bi = b.into_inner().filter(|x| !super::is_keyword(x.as_rule()));
-                                let from = self.int_node(bi.next().ok_or_else(|| self.internal(bs, "from"))?);
-                                let to = self.int_node(bi.next().ok_or_else(|| self.internal(bs, "to"))?);
+                                let mut bi =
+                                    b.into_inner().filter(|x| !super::is_keyword(x.as_rule()));
+                                let from = self
+                                    .int_node(bi.next().ok_or_else(|| self.internal(bs, "from"))?);
+                                let to = self
+                                    .int_node(bi.next().ok_or_else(|| self.internal(bs, "to"))?);
                                 let rate = bi.next().ok_or_else(|| self.internal(bs, "rate"))?;
                                 let rate = self.rate(rate)?;
-                                bands.push(BandRate { from, to, rate, span: bs });
+                                bands.push(BandRate {
+                                    from,
+                                    to,
+                                    rate,
+                                    span: bs,
+                                });
                             }
                             schedule = ScheduleDecl::Bands(bands);
                         }
                         _ => schedule = ScheduleDecl::Prorated,
                     }
                 }
-                c.clawbacks.push(ClawbackDecl { window, anchor, except, schedule, span });
+                c.clawbacks.push(ClawbackDecl {
+                    window,
+                    anchor,
+                    except,
+                    schedule,
+                    span,
+                });
             }
             _ => {
                 let name = self.ident(next!("bonus name"));
@@ -414,11 +510,18 @@ impl Builder<'_> {
                     };
                     BonusKind::Upgrade { to, when }
                 } else {
-                    let days = self.int_node(hi.next().ok_or_else(|| self.internal(hspan, "days"))?);
-                    let anchor = self.ident(hi.next().ok_or_else(|| self.internal(hspan, "anchor"))?);
+                    let days =
+                        self.int_node(hi.next().ok_or_else(|| self.internal(hspan, "days"))?);
+                    let anchor =
+                        self.ident(hi.next().ok_or_else(|| self.internal(hspan, "anchor"))?);
                     BonusKind::Retention { days, anchor }
                 };
-                c.bonuses.push(BonusDecl { name, rate, base, kind });
+                c.bonuses.push(BonusDecl {
+                    name,
+                    rate,
+                    base,
+                    kind,
+                });
             }
         }
         Ok(())
@@ -508,7 +611,9 @@ impl Builder<'_> {
                         Expectation::Alert(kind, goal, to)
                     }
                     Rule::expect_flag => Expectation::Flag(no, self.ident(fnext!("flag"))),
-                    Rule::expect_missing => Expectation::Missing(fi.map(|q| self.ident(q)).collect()),
+                    Rule::expect_missing => {
+                        Expectation::Missing(fi.map(|q| self.ident(q)).collect())
+                    }
                     Rule::expect_line => {
                         let ev = self.string(fnext!("event id"));
                         let obj = self.object(fnext!("fields"))?;

@@ -47,7 +47,9 @@ pub fn parse(file: &str, source: &str) -> Result<ast::File, Vec<Diagnostic>> {
     if let Some(at) = too_deep(source) {
         sink.push(
             sink.make(Code::E0002, Span::new(at, at + 1), "nesting too deep")
-                .with_label(format!("more than {MAX_NESTING} levels of parentheses or braces"))
+                .with_label(format!(
+                    "more than {MAX_NESTING} levels of parentheses or braces"
+                ))
                 .with_help("split the expression with `let` constants or simplify it"),
         );
         return Err(sink.diags);
@@ -67,7 +69,7 @@ pub fn parse(file: &str, source: &str) -> Result<ast::File, Vec<Diagnostic>> {
         Ok(f) if !b.sink.has_errors() => Ok(f),
         Ok(_) => Err(b.sink.diags),
         Err(d) => {
-            b.sink.push(d);
+            b.sink.push(*d);
             Err(b.sink.diags)
         }
     }
@@ -163,7 +165,10 @@ fn syntax_error(sink: &Sink<'_>, e: pest::error::Error<Rule>) -> Diagnostic {
     let mut expected: Vec<String> = Vec::new();
     let mut unexpected: Vec<String> = Vec::new();
     match &e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, negatives } => {
+        pest::error::ErrorVariant::ParsingError {
+            positives,
+            negatives,
+        } => {
             for r in positives {
                 let w = describe_rule(*r);
                 if !expected.contains(&w) {
@@ -183,7 +188,10 @@ fn syntax_error(sink: &Sink<'_>, e: pest::error::Error<Rule>) -> Diagnostic {
         0 => String::new(),
         1 => expected.join(""),
         _ => {
-            let (last, rest) = expected.split_last().map(|(l, r)| (l.clone(), r.to_vec())).unwrap_or_default();
+            let (last, rest) = expected
+                .split_last()
+                .map(|(l, r)| (l.clone(), r.to_vec()))
+                .unwrap_or_default();
             format!("{} or {}", rest.join(", "), last)
         }
     };
@@ -196,7 +204,9 @@ fn syntax_error(sink: &Sink<'_>, e: pest::error::Error<Rule>) -> Diagnostic {
         message.push_str(&format!(" after `{prev}`"));
     }
     let end = next_char_end(src, pos);
-    let mut d = sink.make(Code::E0001, Span::new(pos, end), message).with_label(format!("found {found}"));
+    let mut d = sink
+        .make(Code::E0001, Span::new(pos, end), message)
+        .with_label(format!("found {found}"));
     if !unexpected.is_empty() {
         d = d.with_help(format!("{} cannot stand here", unexpected.join(", ")));
     }
@@ -249,7 +259,7 @@ pub(crate) struct Builder<'s> {
     pub(crate) sink: Sink<'s>,
 }
 
-type PResult<T> = Result<T, Diagnostic>;
+type PResult<T> = Result<T, Box<Diagnostic>>;
 
 impl Builder<'_> {
     /// The span of a pair without the whitespace pest's implicit
@@ -262,17 +272,30 @@ impl Builder<'_> {
 
     /// An internal error: the grammar and the builder disagree. Reported as
     /// a diagnostic, never a panic.
-    pub(crate) fn internal(&self, span: Span, what: &str) -> Diagnostic {
-        self.sink.make(Code::E0001, span, format!("internal parser error: {what}"))
+    pub(crate) fn internal(&self, span: Span, what: &str) -> Box<Diagnostic> {
+        Box::new(
+            self.sink
+                .make(Code::E0001, span, format!("internal parser error: {what}")),
+        )
     }
 
     /// The next pair, which the grammar guarantees.
-    pub(crate) fn next<'i>(&self, pairs: &mut Pairs<'i, Rule>, parent: Span, what: &str) -> PResult<Pair<'i, Rule>> {
+    pub(crate) fn next<'i>(
+        &self,
+        pairs: &mut Pairs<'i, Rule>,
+        parent: Span,
+        what: &str,
+    ) -> PResult<Pair<'i, Rule>> {
         pairs.next().ok_or_else(|| self.internal(parent, what))
     }
 
     /// Skips keyword pairs, returning the next meaningful one.
-    pub(crate) fn next_non_kw<'i>(&self, pairs: &mut Pairs<'i, Rule>, parent: Span, what: &str) -> PResult<Pair<'i, Rule>> {
+    pub(crate) fn next_non_kw<'i>(
+        &self,
+        pairs: &mut Pairs<'i, Rule>,
+        parent: Span,
+        what: &str,
+    ) -> PResult<Pair<'i, Rule>> {
         loop {
             let p = self.next(pairs, parent, what)?;
             if !is_keyword(p.as_rule()) {
@@ -301,20 +324,31 @@ mod tests {
     fn missing_expression_after_and_is_worded_for_users() {
         let d = err("policy \"p\" version 1 effective 2026-01-01\nlet x = true and");
         assert_eq!(d.code, Code::E0001);
-        assert!(d.message.starts_with("expected an expression"), "{}", d.message);
+        assert!(
+            d.message.starts_with("expected an expression"),
+            "{}",
+            d.message
+        );
         assert!(d.message.ends_with("after `and`"), "{}", d.message);
         assert_eq!((d.line, d.column), (2, 17));
     }
 
     #[test]
     fn deep_nesting_is_a_diagnostic_not_a_crash() {
-        let src = format!("policy \"p\" version 1 effective 2026-01-01\nlet x = {}1{}", "(".repeat(5000), ")".repeat(5000));
+        let src = format!(
+            "policy \"p\" version 1 effective 2026-01-01\nlet x = {}1{}",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        );
         assert_eq!(err(&src).code, Code::E0002);
     }
 
     #[test]
     fn long_chains_are_limited() {
-        let src = format!("policy \"p\" version 1 effective 2026-01-01\nlet x = 1{}", " + 1".repeat(20000));
+        let src = format!(
+            "policy \"p\" version 1 effective 2026-01-01\nlet x = 1{}",
+            " + 1".repeat(20000)
+        );
         assert_eq!(err(&src).code, Code::E0002);
     }
 

@@ -9,18 +9,32 @@ use serde_json::Value;
 
 /// `../shared/examples/NAME`.
 pub fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/examples").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/examples")
+        .join(name)
 }
 
 /// Runs `baton ARGS` in `dir` with `stdin`; returns (stdout, stderr, exit code).
 pub fn baton_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> (String, String, i32) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
-    cmd.args(args).current_dir(dir).stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     let mut child = cmd.spawn().expect("baton runs");
     if let Some(input) = stdin {
         use std::io::Write;
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
     }
     let out = child.wait_with_output().expect("baton finishes");
     (
@@ -32,7 +46,10 @@ pub fn baton_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> (String, Stri
 
 /// Parses JSON lines.
 pub fn jsonl(text: &str) -> Vec<Value> {
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("valid JSON line")).collect()
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("valid JSON line"))
+        .collect()
 }
 
 /// Compares outputs as the examples' README says: parsed JSON values;
@@ -41,7 +58,12 @@ pub fn assert_same_results(got: &[Value], want: &[Value]) {
     assert_eq!(got.len(), want.len(), "number of results\n got: {got:#?}");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         if w.get("error").is_some() {
-            assert!(g.get("error").and_then(Value::as_str).is_some_and(|s| !s.is_empty()), "result {i}: expected an error, got {g}");
+            assert!(
+                g.get("error")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.is_empty()),
+                "result {i}: expected an error, got {g}"
+            );
             assert_eq!(g.get("line"), w.get("line"), "result {i}: line");
             for k in ["key", "handoff"] {
                 if w.get(k).is_some() {

@@ -1,0 +1,12 @@
+//! Writes the sample data under `policies/samples/` from fixed seeds.
+//! `cargo run --example gen_samples`; `tests/samples.rs` checks that the
+//! committed files are exactly what this produces.
+
+fn main() -> std::io::Result<()> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/samples");
+    std::fs::create_dir_all(&dir)?;
+    for (name, text) in baton::samples::all() {
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(())
+}

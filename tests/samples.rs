@@ -1,0 +1,45 @@
+//! The shipped sample files are exactly what the generator produces, and
+//! the README's first command runs on them.
+
+mod common;
+
+#[test]
+fn shipped_samples_match_the_generator() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/samples");
+    for (name, text) in baton::samples::all() {
+        let shipped = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+        assert!(shipped == text, "policies/samples/{name} differs from the generator: run `cargo run --example gen_samples`");
+    }
+}
+
+#[test]
+fn readme_qualify_command_runs_on_the_shipped_policy() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (out, err, code) = common::baton_in(
+        root,
+        &[
+            "qualify",
+            "--policy",
+            "policies/qualification",
+            "--as-of",
+            "2026-11-02",
+            "policies/samples/leads.jsonl",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let rows = common::jsonl(&out);
+    assert_eq!(rows.len(), 3_000);
+    let sql = rows.iter().filter(|r| r["stage"] == "SQL").count();
+    let mql = rows.iter().filter(|r| r["stage"] == "MQL").count();
+    assert!(sql > 0 && mql > 0, "a realistic mix: {sql} SQL, {mql} MQL");
+    assert!(rows.iter().all(|r| r["version"] == 2));
+}
+
+#[test]
+fn shipped_policies_pass_their_own_tests() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (out, err, code) = common::baton_in(root, &["test", "policies/qualification"], None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(" passed, 0 failed"));
+}
