@@ -46,10 +46,14 @@ pub enum EvalError {
     Invalid(String),
 }
 
-type R<T> = Result<T, EvalError>;
+// Errors are boxed inside the evaluator so that a result is two words,
+// returned in registers on the hot path.
+type R<T> = Result<T, Box<EvalError>>;
 
-fn internal(what: &str) -> EvalError {
-    EvalError::Invalid(format!("internal error: {what}"))
+#[cold]
+#[inline(never)]
+fn internal(what: &str) -> Box<EvalError> {
+    Box::new(EvalError::Invalid(format!("internal error: {what}")))
 }
 
 fn dec(v: &Val<'_>) -> Option<Decimal> {
@@ -77,39 +81,73 @@ fn fields_note(o: &Origin) -> String {
 
 impl Expr {
     /// Evaluates a boolean expression to true, false or unknown.
-    pub fn eval_bool(&self, env: &Env<'_>) -> R<Tri> {
+    pub fn eval_bool(&self, env: &Env<'_>) -> Result<Tri, EvalError> {
+        self.tri(env).map_err(|e| *e)
+    }
+
+    /// Evaluates an expression to a value (`Val::Unknown` for missing data).
+    pub fn eval<'a>(&'a self, env: &Env<'a>) -> Result<Val<'a>, EvalError> {
+        self.val(env).map_err(|e| *e)
+    }
+
+    /// `eval_bool` with a boxed error. The common forms are handled here,
+    /// in a small function; the rest live out of line so that the hot path
+    /// stays cheap to call.
+    fn tri(&self, env: &Env<'_>) -> R<Tri> {
         match self {
-            Expr::And(a, b) => match a.eval_bool(env)? {
-                Some(false) => Ok(Some(false)),
-                Some(true) => b.eval_bool(env),
-                None => Ok(match b.eval_bool(env)? {
-                    Some(false) => Some(false),
-                    _ => None,
-                }),
-            },
-            Expr::Or(a, b) => match a.eval_bool(env)? {
-                Some(true) => Ok(Some(true)),
-                Some(false) => b.eval_bool(env),
-                None => Ok(match b.eval_bool(env)? {
-                    Some(true) => Some(true),
-                    _ => None,
-                }),
-            },
-            Expr::Not(a) => Ok(a.eval_bool(env)?.map(|b| !b)),
-            Expr::Cmp(c) => c.eval(env),
+            Expr::All(items) => {
+                // Kleene `and`, left to right: the first false decides; an
+                // unknown waits for a later false; an error always wins
+                // over unknown because evaluation goes on to reach it.
+                let mut unknown = false;
+                for e in items {
+                    match e.tri(env)? {
+                        Some(false) => return Ok(Some(false)),
+                        None => unknown = true,
+                        Some(true) => {}
+                    }
+                }
+                Ok(if unknown { None } else { Some(true) })
+            }
+            Expr::Any(items) => {
+                let mut unknown = false;
+                for e in items {
+                    match e.tri(env)? {
+                        Some(true) => return Ok(Some(true)),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+                Ok(if unknown { None } else { Some(false) })
+            }
+            Expr::Not(a) => Ok(a.tri(env)?.map(|b| !b)),
+            Expr::FieldCmpConst(c) => c.eval(env),
             Expr::FieldInTexts { slot, set, negate } => match field(env.fields, *slot)? {
                 None => Ok(None),
                 Some(Value::Text(t)) => Ok(Some(set.contains(t) != *negate)),
                 Some(_) => Err(internal("text field expected")),
+            },
+            Expr::BoolField(slot) => match field(env.fields, *slot)? {
+                None => Ok(None),
+                Some(Value::Bool(b)) => Ok(Some(*b)),
+                Some(_) => Err(internal("bool field expected")),
             },
             Expr::FieldContainsText { slot, text } => match field(env.fields, *slot)? {
                 None => Ok(None),
                 Some(Value::SetText(s)) => Ok(Some(s.contains(text))),
                 Some(_) => Err(internal("set field expected")),
             },
+            _ => self.tri_general(env),
+        }
+    }
+
+    #[inline(never)]
+    fn tri_general(&self, env: &Env<'_>) -> R<Tri> {
+        match self {
+            Expr::Cmp(c) => c.eval(env),
             Expr::Member { elem, set, negate } => {
-                let e = elem.eval(env)?;
-                let s = set.eval(env)?;
+                let e = elem.val(env)?;
+                let s = set.val(env)?;
                 Ok(match (&e, &s) {
                     (Val::Unknown, _) | (_, Val::Unknown) => None,
                     (Val::Text(t), Val::SetText(s)) => Some(s.contains(t) != *negate),
@@ -118,8 +156,8 @@ impl Expr {
                 })
             }
             Expr::SetRel(rel, a, b) => {
-                let a = a.eval(env)?;
-                let b = b.eval(env)?;
+                let a = a.val(env)?;
+                let b = b.val(env)?;
                 Ok(match (&a, &b) {
                     (Val::Unknown, _) | (_, Val::Unknown) => None,
                     (Val::SetText(x), Val::SetText(y)) => Some(match rel {
@@ -136,9 +174,9 @@ impl Expr {
                 })
             }
             Expr::Between(b) => {
-                let v = b.value.eval(env)?;
-                let lo = b.lo.eval(env)?;
-                let hi = b.hi.eval(env)?;
+                let v = b.value.val(env)?;
+                let lo = b.lo.val(env)?;
+                let hi = b.hi.val(env)?;
                 if matches!(v, Val::Unknown)
                     || matches!(lo, Val::Unknown)
                     || matches!(hi, Val::Unknown)
@@ -150,10 +188,10 @@ impl Expr {
                 Ok(Some(above && below))
             }
             Expr::IsSet(e, negate) => {
-                let known = !matches!(e.eval(env)?, Val::Unknown);
+                let known = !matches!(e.val(env)?, Val::Unknown);
                 Ok(Some(known != *negate))
             }
-            other => match other.eval(env)? {
+            other => match other.val(env)? {
                 Val::Bool(b) => Ok(Some(b)),
                 Val::Unknown => Ok(None),
                 _ => Err(internal("boolean expected")),
@@ -161,8 +199,7 @@ impl Expr {
         }
     }
 
-    /// Evaluates an expression to a value (`Val::Unknown` for missing data).
-    pub fn eval<'a>(&'a self, env: &Env<'a>) -> R<Val<'a>> {
+    fn val<'a>(&'a self, env: &Env<'a>) -> R<Val<'a>> {
         match self {
             Expr::Const(v) => Ok(v.as_val()),
             Expr::Field(slot) => Ok(field(env.fields, *slot)?.map_or(Val::Unknown, Value::as_val)),
@@ -173,10 +210,10 @@ impl Expr {
                 .cloned()
                 .ok_or_else(|| internal("local out of range")),
             Expr::Today => Ok(Val::Date(env.today)),
-            Expr::Neg(e) => neg(e.eval(env)?),
+            Expr::Neg(e) => neg(e.val(env)?),
             Expr::Arith(a) => a.eval(env),
             Expr::Call(f, args) => call(*f, args, env),
-            _ => Ok(match self.eval_bool(env)? {
+            _ => Ok(match self.tri(env)? {
                 Some(b) => Val::Bool(b),
                 None => Val::Unknown,
             }),
@@ -221,11 +258,11 @@ fn compare(kind: CmpKind, l: &Val<'_>, r: &Val<'_>, origin: &Origin, what: &str)
             (Val::Money(a), Val::Money(b)) if a.currency == b.currency => {
                 Ok(a.amount.cmp(&b.amount))
             }
-            (Val::Money(_), Val::Money(_)) => Err(EvalError::CurrencyMismatch(format!(
+            (Val::Money(_), Val::Money(_)) => Err(Box::new(EvalError::CurrencyMismatch(format!(
                 "one {what}: {}{}",
                 origin.text_with(l, r),
                 fields_note(origin)
-            ))),
+            )))),
             _ => Err(internal("money operands")),
         },
         CmpKind::Same => match (l, r) {
@@ -270,8 +307,8 @@ impl Origin {
 
 impl Cmp {
     fn eval(&self, env: &Env<'_>) -> R<Tri> {
-        let l = self.lhs.eval(env)?;
-        let r = self.rhs.eval(env)?;
+        let l = self.lhs.val(env)?;
+        let r = self.rhs.val(env)?;
         if matches!(l, Val::Unknown) || matches!(r, Val::Unknown) {
             return Ok(None);
         }
@@ -285,21 +322,60 @@ impl Cmp {
     }
 }
 
+impl FieldCmp {
+    #[cold]
+    #[inline(never)]
+    fn currency_mismatch(&self, v: &Value) -> Box<EvalError> {
+        let (l, r) = (v.as_val(), self.value.as_val());
+        Box::new(EvalError::CurrencyMismatch(format!(
+            "one comparison: {}{}",
+            self.origin.text_with(&l, &r),
+            fields_note(&self.origin)
+        )))
+    }
+
+    #[inline]
+    fn eval(&self, env: &Env<'_>) -> R<Tri> {
+        let Some(v) = field(env.fields, self.slot)? else {
+            return Ok(None);
+        };
+        let o = match (v, &self.value) {
+            (Value::Int(a), Value::Int(b))
+            | (Value::Duration(a), Value::Duration(b))
+            | (Value::Timestamp(a), Value::Timestamp(b)) => a.cmp(b),
+            (Value::Decimal(a), Value::Decimal(b)) => a.cmp(b),
+            (Value::Int(a), Value::Decimal(b)) => Decimal::from(*a).cmp(b),
+            (Value::Decimal(a), Value::Int(b)) => a.cmp(&Decimal::from(*b)),
+            (Value::Date(a), Value::Date(b)) => a.cmp(b),
+            (Value::Money(a), Value::Money(b)) => {
+                if a.currency != b.currency {
+                    return Err(self.currency_mismatch(v));
+                }
+                a.amount.cmp(&b.amount)
+            }
+            _ => return Err(internal("field comparison operands")),
+        };
+        Ok(Some(self.op.test(o)))
+    }
+}
+
 impl Arith {
     fn eval<'a>(&'a self, env: &Env<'a>) -> R<Val<'a>> {
-        let l = self.lhs.eval(env)?;
-        let r = self.rhs.eval(env)?;
+        let l = self.lhs.val(env)?;
+        let r = self.rhs.val(env)?;
         if matches!(l, Val::Unknown) || matches!(r, Val::Unknown) {
             return Ok(Val::Unknown);
         }
         let o = &self.origin;
-        let overflow = || EvalError::Overflow(format!("{}{}", o.text, fields_note(o)));
+        let overflow = || Box::new(EvalError::Overflow(format!("{}{}", o.text, fields_note(o))));
         let div_zero = |r: &Val<'_>| {
-            EvalError::DivisionByZero(if o.rhs_text.is_empty() || *o.rhs_text == r.display() {
-                o.text.to_string()
-            } else {
-                format!("{} ({} = {})", o.text, o.rhs_text, r.display())
-            })
+            Box::new(EvalError::DivisionByZero(
+                if o.rhs_text.is_empty() || *o.rhs_text == r.display() {
+                    o.text.to_string()
+                } else {
+                    format!("{} ({} = {})", o.text, o.rhs_text, r.display())
+                },
+            ))
         };
         let num = |a: Decimal, b: Decimal| -> R<Decimal> {
             match self.op {
@@ -336,7 +412,7 @@ impl Arith {
             },
             (ArithKind::MoneyMoney, Val::Money(a), Val::Money(b)) => {
                 if a.currency != b.currency {
-                    return Err(EvalError::CurrencyMismatch(format!(
+                    return Err(Box::new(EvalError::CurrencyMismatch(format!(
                         "one {}: {}{}",
                         if self.op == ArithOp::Div {
                             "quotient"
@@ -345,7 +421,7 @@ impl Arith {
                         },
                         o.text_with(&l, &r),
                         fields_note(o)
-                    )));
+                    ))));
                 }
                 let v = num(a.amount, b.amount)?;
                 if self.op == ArithOp::Div {
@@ -382,11 +458,11 @@ impl Arith {
             (ArithKind::TsDur, Val::Timestamp(a), Val::Duration(b)) => Val::Timestamp(int(*a, *b)?),
             (ArithKind::DateDur, Val::Date(a), Val::Duration(b)) => {
                 if b % 86_400 != 0 {
-                    return Err(EvalError::Invalid(format!(
+                    return Err(Box::new(EvalError::Invalid(format!(
                         "{}: a duration of hours or minutes cannot be added to a date{}",
                         o.text,
                         fields_note(o)
-                    )));
+                    ))));
                 }
                 let days = chrono::Days::new((b / 86_400).unsigned_abs());
                 let moved = if (*b >= 0) == (self.op == ArithOp::Add) {
@@ -404,7 +480,7 @@ impl Arith {
 fn call<'a>(f: Func, args: &'a [Expr], env: &Env<'a>) -> R<Val<'a>> {
     let mut vals = Vec::with_capacity(args.len());
     for a in args {
-        vals.push(a.eval(env)?);
+        vals.push(a.val(env)?);
     }
     if vals.iter().any(|v| matches!(v, Val::Unknown)) {
         return Ok(Val::Unknown);
@@ -470,10 +546,10 @@ fn call<'a>(f: Func, args: &'a [Expr], env: &Env<'a>) -> R<Val<'a>> {
             let places = match second {
                 Val::Int(p) if (0..=28).contains(&p) => u32::try_from(p).map_err(|_| bad())?,
                 other => {
-                    return Err(EvalError::Invalid(format!(
+                    return Err(Box::new(EvalError::Invalid(format!(
                         "round: places must be between 0 and 28, not {}",
                         other.display()
-                    )))
+                    ))))
                 }
             };
             Val::Dec(value.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven))

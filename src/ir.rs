@@ -2,7 +2,7 @@
 //! operator's operand types decided by the checker. Nothing here is looked
 //! up by name or type-checked again while records are evaluated.
 
-use crate::value::{TextSet, Value};
+use crate::value::Value;
 
 /// Comparison operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,10 +166,10 @@ pub enum Expr {
     Not(Box<Expr>),
     /// `-e`
     Neg(Box<Expr>),
-    /// `a and b`, left to right, short-circuit.
-    And(Box<Expr>, Box<Expr>),
-    /// `a or b`, left to right, short-circuit.
-    Or(Box<Expr>, Box<Expr>),
+    /// `a and b and …`, left to right, stopping at the first false.
+    All(Vec<Expr>),
+    /// `a or b or …`, left to right, stopping at the first true.
+    Any(Vec<Expr>),
     /// A comparison.
     Cmp(Box<Cmp>),
     /// Arithmetic.
@@ -196,16 +196,21 @@ pub enum Expr {
         /// Field slot.
         slot: u16,
         /// The constant set.
-        set: TextSet,
+        set: crate::value::ConstTexts,
         /// `not in`
         negate: bool,
     },
+    /// Fast path: a field compared with a constant of the same type
+    /// (`budget >= 10_000 USD`, `timeline <= 90d`, `employees >= 500`).
+    FieldCmpConst(Box<FieldCmp>),
+    /// Fast path: a bool field used as a condition.
+    BoolField(u16),
     /// Fast path: a set-of-text field contains a constant text.
     FieldContainsText {
         /// Field slot.
         slot: u16,
         /// The text.
-        text: Box<str>,
+        text: crate::value::Text,
     },
 }
 
@@ -220,6 +225,19 @@ pub struct Cmp {
     pub lhs: Expr,
     /// Right operand.
     pub rhs: Expr,
+    /// Source text and fields, for error messages.
+    pub origin: Origin,
+}
+
+/// A field compared with a constant, with the comparison decided.
+#[derive(Debug, Clone)]
+pub struct FieldCmp {
+    /// Field slot.
+    pub slot: u16,
+    /// Operator.
+    pub op: CmpOp,
+    /// The constant (an int, decimal, money, date, timestamp or duration).
+    pub value: Value,
     /// Source text and fields, for error messages.
     pub origin: Origin,
 }

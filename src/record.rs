@@ -75,6 +75,57 @@ pub struct Record {
     pub values: Vec<Option<Value>>,
 }
 
+/// Many records of one schema stored contiguously, slot after slot: the
+/// layout to use when one process evaluates many prepared records (no
+/// pointer chasing from record to record).
+///
+/// ```
+/// use baton::record::{FieldDef, RecordBatch, Schema};
+/// use baton::value::Type;
+/// let s = Schema::new("r", vec![FieldDef { name: "n".into(), ty: Type::Int, optional: false }], None, None);
+/// let mut batch = RecordBatch::new(&s);
+/// batch.push(s.from_texts(|_| Some("7")).unwrap());
+/// assert_eq!(batch.len(), 1);
+/// assert_eq!(batch.iter().next().map(|slots| slots.len()), Some(1));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RecordBatch {
+    width: usize,
+    slots: Vec<Option<Value>>,
+}
+
+impl RecordBatch {
+    /// An empty batch for records of `schema`.
+    pub fn new(schema: &Schema) -> RecordBatch {
+        RecordBatch {
+            width: schema.fields.len(),
+            slots: Vec::new(),
+        }
+    }
+
+    /// Appends a record (its slots are moved in).
+    pub fn push(&mut self, r: Record) {
+        let mut values = r.values;
+        values.resize(self.width, None);
+        self.slots.extend(values);
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.slots.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    /// No records.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Each record's slots, in order: pass them as `Env::fields`.
+    pub fn iter(&self) -> impl Iterator<Item = &[Option<Value>]> {
+        self.slots.chunks(self.width.max(1))
+    }
+}
+
 impl Schema {
     /// A schema from field definitions. Field names must be distinct (the
     /// checker guarantees it for declared records).

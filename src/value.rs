@@ -152,22 +152,31 @@ impl fmt::Display for Type {
     }
 }
 
-/// A set of texts: sorted, without duplicates, so membership is a binary
-/// search and equality is structural.
+/// A text value. Texts up to 24 bytes (most codes, names, ids) are stored
+/// inline, so reading a field or a set element does not chase a pointer.
+pub type Text = compact_str::CompactString;
+
+/// A set of texts: sorted, without duplicates, elements stored inline in
+/// one buffer; equality is structural.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
-pub struct TextSet(Vec<Box<str>>);
+pub struct TextSet(Vec<Text>);
 
 impl TextSet {
     /// Builds a set from any texts.
-    pub fn new<I: IntoIterator<Item = S>, S: Into<Box<str>>>(items: I) -> TextSet {
-        let mut v: Vec<Box<str>> = items.into_iter().map(Into::into).collect();
+    pub fn new<I: IntoIterator<Item = S>, S: AsRef<str>>(items: I) -> TextSet {
+        let mut v: Vec<Text> = items.into_iter().map(|s| Text::new(s.as_ref())).collect();
         v.sort();
         v.dedup();
         TextSet(v)
     }
-    /// Membership.
+    /// Membership. Small sets (the usual case) are scanned with `==`,
+    /// which compares lengths before bytes; large ones are searched.
     pub fn contains(&self, s: &str) -> bool {
-        self.0.binary_search_by(|x| (**x).cmp(s)).is_ok()
+        if self.0.len() <= 16 {
+            self.0.iter().any(|x| same_text(x.as_bytes(), s.as_bytes()))
+        } else {
+            self.0.binary_search_by(|x| x.as_str().cmp(s)).is_ok()
+        }
     }
     /// Every element of `self` is in `other`.
     pub fn is_subset(&self, other: &TextSet) -> bool {
@@ -187,7 +196,40 @@ impl TextSet {
     }
     /// Elements in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|s| &**s)
+        self.0.iter().map(Text::as_str)
+    }
+}
+
+/// A constant set of texts compiled into a policy (`industry in {…}`):
+/// plain slices, compared length first. Small and hot in cache.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct ConstTexts(Box<[Box<str>]>);
+
+impl ConstTexts {
+    /// The set's texts.
+    pub fn new(set: &TextSet) -> ConstTexts {
+        ConstTexts(set.iter().map(Box::from).collect())
+    }
+
+    /// Membership.
+    #[inline]
+    pub fn contains(&self, s: &str) -> bool {
+        let b = s.as_bytes();
+        self.0.iter().any(|x| same_text(x.as_bytes(), b))
+    }
+}
+
+/// Text equality that compares short texts (codes, tags) byte by byte in
+/// line instead of calling `memcmp`.
+#[inline]
+fn same_text(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 16 {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    } else {
+        a == b
     }
 }
 
@@ -241,7 +283,7 @@ pub enum Value {
     /// `money`
     Money(Money),
     /// `text`
-    Text(Box<str>),
+    Text(Text),
     /// `date`
     Date(NaiveDate),
     /// `timestamp`, Unix seconds
@@ -278,7 +320,7 @@ impl Value {
             Value::Int(i) => Val::Int(*i),
             Value::Decimal(d) => Val::Dec(*d),
             Value::Money(m) => Val::Money(*m),
-            Value::Text(t) => Val::Text(Cow::Borrowed(t)),
+            Value::Text(t) => Val::Text(Cow::Borrowed(t.as_str())),
             Value::Date(d) => Val::Date(*d),
             Value::Timestamp(t) => Val::Timestamp(*t),
             Value::Duration(d) => Val::Duration(*d),

@@ -67,6 +67,9 @@ impl Checker<'_> {
     /// Checks `e` and requires it to be a `bool`.
     pub fn bool_expr(&mut self, e: &ast::Expr, scope: &Scope<'_>) -> Option<ir::Expr> {
         let (ir, ty) = self.expr(e, scope)?;
+        if let (ir::Expr::Field(slot), Type::Bool) = (&ir, ty) {
+            return Some(ir::Expr::BoolField(*slot));
+        }
         if ty != Type::Bool {
             self.sink.push(
                 self.sink
@@ -407,11 +410,21 @@ impl Checker<'_> {
         if matches!(op, BinOp::And | BinOp::Or) {
             let a = self.bool_expr(l, scope);
             let b = self.bool_expr(r, scope);
-            let (a, b) = (Box::new(a?), Box::new(b?));
-            let node = if op == BinOp::And {
-                ir::Expr::And(a, b)
+            let (a, b) = (a?, b?);
+            // Chains become one n-ary node, evaluated left to right.
+            let and = op == BinOp::And;
+            let mut items = Vec::new();
+            for e in [a, b] {
+                match e {
+                    ir::Expr::All(v) if and => items.extend(v),
+                    ir::Expr::Any(v) if !and => items.extend(v),
+                    other => items.push(other),
+                }
+            }
+            let node = if and {
+                ir::Expr::All(items)
             } else {
-                ir::Expr::Or(a, b)
+                ir::Expr::Any(items)
             };
             return self.fold(node, Type::Bool, span);
         }
@@ -430,13 +443,39 @@ impl Checker<'_> {
         if let Some(cop) = cmp_op {
             let kind = self.cmp_kind(cop, lty, rty, &le, &re, span)?;
             let origin = self.origin(span, Some(r.span), &[&le, &re], scope);
-            let node = ir::Expr::Cmp(Box::new(Cmp {
-                op: cop,
-                kind,
-                lhs: le,
-                rhs: re,
-                origin,
-            }));
+            let node = match (le, re) {
+                (ir::Expr::Field(slot), ir::Expr::Const(value)) if fast_cmp(&value) => {
+                    ir::Expr::FieldCmpConst(Box::new(ir::FieldCmp {
+                        slot,
+                        op: cop,
+                        value,
+                        origin,
+                    }))
+                }
+                (ir::Expr::Const(value), ir::Expr::Field(slot)) if fast_cmp(&value) => {
+                    // `500 <= employees` is `employees >= 500`.
+                    let op = match cop {
+                        CmpOp::Lt => CmpOp::Gt,
+                        CmpOp::Le => CmpOp::Ge,
+                        CmpOp::Gt => CmpOp::Lt,
+                        CmpOp::Ge => CmpOp::Le,
+                        other => other,
+                    };
+                    ir::Expr::FieldCmpConst(Box::new(ir::FieldCmp {
+                        slot,
+                        op,
+                        value,
+                        origin,
+                    }))
+                }
+                (lhs, rhs) => ir::Expr::Cmp(Box::new(Cmp {
+                    op: cop,
+                    kind,
+                    lhs,
+                    rhs,
+                    origin,
+                })),
+            };
             return self.fold(node, Type::Bool, span);
         }
         match op {
@@ -474,7 +513,7 @@ impl Checker<'_> {
                     (ir::Expr::Field(slot), ir::Expr::Const(Value::SetText(s))) => {
                         ir::Expr::FieldInTexts {
                             slot: *slot,
-                            set: s.clone(),
+                            set: crate::value::ConstTexts::new(s),
                             negate,
                         }
                     }
@@ -725,34 +764,42 @@ impl Checker<'_> {
     }
 }
 
+/// Constants the field-comparison fast path handles.
+fn fast_cmp(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::Int(_)
+            | Value::Decimal(_)
+            | Value::Money(_)
+            | Value::Date(_)
+            | Value::Timestamp(_)
+            | Value::Duration(_)
+    )
+}
+
 /// Field names mentioned in an expression, for messages and `--explain`.
 pub fn collect_fields(e: &ir::Expr, scope: &Scope<'_>, out: &mut Vec<Box<str>>) {
-    let mut push = |n: String| {
+    // A bare field belongs to the scope's record, or to the first qualified
+    // record; `Other` to the second record.
+    let name = match e {
+        ir::Expr::Other(s) => scope
+            .qualified
+            .iter()
+            .find(|(_, _, other)| *other)
+            .and_then(|(q, schema, _)| schema.field(*s).map(|f| format!("{q}.{}", f.name))),
+        _ => own_field_slot(e).and_then(|s| match scope.record {
+            Some(r) => r.field(s).map(|f| f.name.clone()),
+            None => scope
+                .qualified
+                .iter()
+                .find(|(_, _, other)| !other)
+                .and_then(|(q, schema, _)| schema.field(s).map(|f| format!("{q}.{}", f.name))),
+        }),
+    };
+    if let Some(n) = name {
         if !out.iter().any(|x| **x == *n) {
             out.push(n.into());
         }
-    };
-    match e {
-        ir::Expr::Field(s)
-        | ir::Expr::FieldInTexts { slot: s, .. }
-        | ir::Expr::FieldContainsText { slot: s, .. } => {
-            if let Some(f) = scope.record.and_then(|r| r.field(*s)) {
-                push(f.name.clone());
-            } else if let Some((q, schema, _)) = scope.qualified.iter().find(|(_, _, other)| !other)
-            {
-                if let Some(f) = schema.field(*s) {
-                    push(format!("{q}.{}", f.name));
-                }
-            }
-        }
-        ir::Expr::Other(s) => {
-            if let Some((q, schema, _)) = scope.qualified.iter().find(|(_, _, other)| *other) {
-                if let Some(f) = schema.field(*s) {
-                    push(format!("{q}.{}", f.name));
-                }
-            }
-        }
-        _ => {}
     }
     for c in children(e) {
         collect_fields(c, scope, out);
@@ -761,16 +808,26 @@ pub fn collect_fields(e: &ir::Expr, scope: &Scope<'_>, out: &mut Vec<Box<str>>) 
 
 /// Slots of the record fields an expression mentions.
 pub fn field_slots(e: &ir::Expr, out: &mut Vec<u16>) {
-    if let ir::Expr::Field(s)
-    | ir::Expr::FieldInTexts { slot: s, .. }
-    | ir::Expr::FieldContainsText { slot: s, .. } = e
-    {
+    if let Some(s) = own_field_slot(e) {
+        let s = &s;
         if !out.contains(s) {
             out.push(*s);
         }
     }
     for c in children(e) {
         field_slots(c, out);
+    }
+}
+
+/// The record field a node itself reads, if any (not its children's).
+fn own_field_slot(e: &ir::Expr) -> Option<u16> {
+    match e {
+        ir::Expr::Field(s) | ir::Expr::BoolField(s) => Some(*s),
+        ir::Expr::FieldInTexts { slot, .. } | ir::Expr::FieldContainsText { slot, .. } => {
+            Some(*slot)
+        }
+        ir::Expr::FieldCmpConst(c) => Some(c.slot),
+        _ => None,
     }
 }
 
@@ -789,7 +846,8 @@ pub fn local_slots(e: &ir::Expr, out: &mut Vec<u16>) {
 fn children(e: &ir::Expr) -> Vec<&ir::Expr> {
     match e {
         ir::Expr::Not(a) | ir::Expr::Neg(a) | ir::Expr::IsSet(a, _) => vec![a],
-        ir::Expr::And(a, b) | ir::Expr::Or(a, b) | ir::Expr::SetRel(_, a, b) => vec![a, b],
+        ir::Expr::All(v) | ir::Expr::Any(v) => v.iter().collect(),
+        ir::Expr::SetRel(_, a, b) => vec![a, b],
         ir::Expr::Member { elem, set, .. } => vec![elem, set],
         ir::Expr::Cmp(c) => vec![&c.lhs, &c.rhs],
         ir::Expr::Arith(a) => vec![&a.lhs, &a.rhs],
@@ -804,6 +862,7 @@ fn children_const(e: &ir::Expr) -> bool {
         ir::Expr::Const(_) => false,
         ir::Expr::Field(_) | ir::Expr::Other(_) | ir::Expr::Local(_) | ir::Expr::Today => false,
         ir::Expr::FieldInTexts { .. } | ir::Expr::FieldContainsText { .. } => false,
+        ir::Expr::FieldCmpConst(_) | ir::Expr::BoolField(_) => false,
         _ => children(e).iter().all(|c| matches!(c, ir::Expr::Const(_))),
     }
 }

@@ -1,0 +1,56 @@
+//! `baton qualify` end to end on 1,000,000 JSON lines, against merely
+//! parsing the same lines with serde_json (issue: within 1.5×).
+//!
+//! `cargo bench --bench cli`
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn main() {
+    divan::main();
+}
+
+const LINES: u64 = 1_000_000;
+
+fn input() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-leads-1m.jsonl");
+    if std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) == 0 {
+        std::fs::write(&path, baton::samples::leads(LINES, 11)).unwrap();
+    }
+    path
+}
+
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn serde_json_parse_only(bencher: divan::Bencher) {
+    let path = input();
+    bencher
+        .counter(divan::counter::ItemsCount::new(LINES))
+        .bench(|| {
+            let f = BufReader::with_capacity(1 << 16, std::fs::File::open(&path).unwrap());
+            let mut n = 0u64;
+            for line in f.lines() {
+                let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+                n += u64::from(v.is_object());
+            }
+            n
+        });
+}
+
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn baton_qualify_cli(bencher: divan::Bencher) {
+    let path = input();
+    let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/qualification");
+    bencher
+        .counter(divan::counter::ItemsCount::new(LINES))
+        .bench(|| {
+            let status = Command::new(env!("CARGO_BIN_EXE_baton"))
+                .args(["qualify", "--policy", policy, "--as-of", "2026-11-02"])
+                .arg(&path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.code().is_some_and(|c| c <= 1));
+        });
+}
