@@ -48,6 +48,40 @@ enum Command {
     Qualify(EvalArgs),
     /// One health scorecard per customer.
     Health(EvalArgs),
+    /// One SLA status per handoff instance.
+    Sla(SlaArgs),
+}
+
+#[derive(Args)]
+struct SlaArgs {
+    /// A `.baton` file or a policy directory.
+    #[arg(long)]
+    policy: PathBuf,
+    /// The evaluation instant (RFC 3339).
+    #[arg(long, value_parser = parse_instant)]
+    at: i64,
+    /// Use this version instead of the one in force on the date of `--at`.
+    #[arg(long)]
+    version: Option<i64>,
+    /// Input format (default: by extension; events are JSON).
+    #[arg(long, value_enum)]
+    input_format: Option<Format>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: Format,
+    /// Write results here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Silence warnings.
+    #[arg(long)]
+    quiet: bool,
+    /// Events, one JSON object a line (`-` for standard input).
+    events: String,
+}
+
+fn parse_instant(s: &str) -> Result<i64, String> {
+    baton::record::parse_timestamp(s)
+        .ok_or_else(|| format!("`{s}` is not a timestamp (RFC 3339, e.g. 2026-12-10T16:00:00Z)"))
 }
 
 #[derive(Args)]
@@ -95,6 +129,7 @@ pub fn main() -> ExitCode {
         Command::Test { paths, quiet } => test(&paths, quiet),
         Command::Qualify(a) => evaluate(&a, Domain::Qualify),
         Command::Health(a) => evaluate(&a, Domain::Health),
+        Command::Sla(a) => sla(&a),
     };
     match result {
         Ok(code) => code,
@@ -405,4 +440,148 @@ fn run(
         Domain::Qualify => Outcome::Decision(p.qualify(rec, today, explain)?),
         Domain::Health => Outcome::Scorecard(p.health(rec, today, explain)?),
     })
+}
+
+/// The error object of a handoff instance (CLI.md: `handoff` instead of `key`).
+#[derive(Serialize)]
+struct SlaError {
+    error: String,
+    line: usize,
+    handoff: Option<String>,
+}
+
+fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
+    let set = load(&a.policy, a.quiet)?;
+    let tz = set
+        .latest()
+        .map_or(chrono_tz::UTC, |p| p.compiled().timezone);
+    let date = chrono::DateTime::from_timestamp(a.at, 0).map(|d| d.with_timezone(&tz).date_naive());
+    let (policy, _) = pick(&set, date, a.version)?;
+    if policy.compiled().handoffs.is_empty() {
+        return Err(Fatal(format!(
+            "policy `{}` has no `handoff` block",
+            policy.name()
+        )));
+    }
+    let format = a.input_format.unwrap_or_else(|| Format::of_path(&a.events));
+    if format == Format::Csv {
+        return Err(Fatal(
+            "sla events are JSON (one object a line, or an array): a note does not fit in CSV"
+                .into(),
+        ));
+    }
+    let input = open(&a.events).map_err(|e| Fatal(format!("cannot read `{}`: {e}", a.events)))?;
+    let mut reader = Reader::new(input, format).map_err(|e| Fatal(format!("{}: {e}", a.events)))?;
+    // Instances in order of first appearance; lines that name no handoff
+    // are error objects of their own, at their place.
+    enum Entry {
+        Instance(String),
+        Orphan(SlaError),
+    }
+    let mut order: Vec<Entry> = Vec::new();
+    let mut instances: std::collections::HashMap<
+        String,
+        (Vec<baton::sla::Event>, Option<SlaError>),
+    > = std::collections::HashMap::new();
+    while let Some(item) = reader.next_item() {
+        let item = item.map_err(Fatal)?;
+        let (id, event) = match &item.row {
+            Ok(baton::io::Row::Json(v)) => baton::sla::Event::from_json(item.line, v),
+            Ok(baton::io::Row::Csv(_)) => (None, Err("events are JSON".to_string())),
+            Err(msg) => (None, Err(msg.clone())),
+        };
+        let Some(id) = id else {
+            let error = event.err().unwrap_or_default();
+            order.push(Entry::Orphan(SlaError {
+                error,
+                line: item.line,
+                handoff: None,
+            }));
+            continue;
+        };
+        let entry = instances.entry(id.clone()).or_insert_with(|| {
+            order.push(Entry::Instance(id.clone()));
+            (Vec::new(), None)
+        });
+        match event {
+            Ok(e) => entry.0.push(e),
+            Err(error) => {
+                if entry.1.is_none() {
+                    entry.1 = Some(SlaError {
+                        error,
+                        line: item.line,
+                        handoff: Some(id.clone()),
+                    });
+                }
+            }
+        }
+    }
+    let mut out = Output::new(output_for(&a.output)?, a.format, sla_columns(&policy))
+        .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    let mut errors = 0usize;
+    for entry in order {
+        let written = match entry {
+            Entry::Orphan(e) => {
+                errors += 1;
+                out.write(&e)
+            }
+            Entry::Instance(id) => {
+                let Some((events, bad)) = instances.remove(&id) else {
+                    continue;
+                };
+                if let Some(e) = bad {
+                    errors += 1;
+                    out.write(&e)
+                } else {
+                    match baton::sla::evaluate_instance(policy.compiled(), &id, &events, a.at) {
+                        Ok(status) => out.write(&status),
+                        Err(e) => {
+                            errors += 1;
+                            out.write(&SlaError {
+                                error: e.message,
+                                line: e.line,
+                                handoff: Some(id),
+                            })
+                        }
+                    }
+                }
+            }
+        };
+        written.map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    }
+    out.finish()
+        .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// CSV columns of `sla`: one column per goal field of every block.
+fn sla_columns(p: &Policy) -> Vec<String> {
+    let mut cols: Vec<String> = ["handoff", "block", "policy", "version", "opened"]
+        .map(String::from)
+        .into();
+    let mut goals: Vec<&str> = Vec::new();
+    for h in &p.compiled().handoffs {
+        for g in &h.goals {
+            if !goals.contains(&g.name.as_str()) {
+                goals.push(&g.name);
+            }
+        }
+    }
+    for g in goals {
+        for f in [
+            "state",
+            "target_seconds",
+            "elapsed_seconds",
+            "due",
+            "met_at",
+        ] {
+            cols.push(format!("goals.{g}.{f}"));
+        }
+    }
+    cols.extend(["note.complete", "error", "line"].map(String::from));
+    cols
 }

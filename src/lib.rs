@@ -50,6 +50,7 @@ pub mod policy;
 pub mod qualify;
 pub mod record;
 pub mod samples;
+pub mod sla;
 pub mod span;
 pub mod syntax;
 pub mod testing;

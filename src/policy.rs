@@ -145,6 +145,10 @@ pub struct Compiled {
     pub layouts: Vec<(usize, Vec<crate::check::LocalDef>)>,
     /// Compiled `test` blocks.
     pub tests: Vec<crate::testing::TestDef>,
+    /// Business calendars.
+    pub calendars: Vec<crate::sla::CalendarDef>,
+    /// Handoff blocks.
+    pub handoffs: Vec<crate::sla::HandoffDef>,
 }
 
 /// A checked, compiled policy file. Immutable, `Send + Sync`, and cheap to

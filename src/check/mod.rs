@@ -3,6 +3,7 @@
 //! Every problem is collected; a policy with any error compiles to nothing.
 
 pub mod expr;
+mod handoff;
 mod tests;
 
 use std::collections::HashMap;
@@ -123,6 +124,8 @@ impl<'a> Checker<'a> {
         self.scores(f, &records, &mut scores, &mut layouts);
         let qualify = self.qualify(f, &records, &scores, &mut layouts);
         let health = self.health(f, &records, &scores, &mut layouts);
+        let calendars = self.calendars(f, timezone);
+        let handoffs = self.handoffs(f, &records, &calendars);
         let tests = self.tests(f, &records, &layouts, qualify.as_ref(), health.as_ref());
         let mut layouts: Vec<(usize, Vec<LocalDef>)> = layouts.into_iter().collect();
         layouts.sort_by_key(|(r, _)| *r);
@@ -145,6 +148,8 @@ impl<'a> Checker<'a> {
             }),
             layouts,
             tests,
+            calendars,
+            handoffs,
         })
     }
 

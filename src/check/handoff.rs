@@ -1,0 +1,428 @@
+//! Checking `calendar` and `handoff` blocks (LANGUAGE.md §7).
+
+use std::sync::Arc;
+
+use super::{Checker, Scope};
+use crate::diag::{suggest, Code};
+use crate::record::Schema;
+use crate::sla::{
+    AlertDef, AlertRule, Calendar, CalendarDef, GoalClock, GoalDef, GoalSpec, HandoffDef,
+};
+use crate::span::Spanned;
+use crate::syntax::ast::{self, DurationLit, HandoffStmt, Item};
+
+const LIFECYCLE: [&str; 5] = ["opened", "note_updated", "paused", "resumed", "closed"];
+
+impl Checker<'_> {
+    pub(super) fn calendars(
+        &mut self,
+        f: &ast::File,
+        policy_tz: Option<chrono_tz::Tz>,
+    ) -> Vec<CalendarDef> {
+        let mut out: Vec<CalendarDef> = Vec::new();
+        for item in &f.items {
+            let Item::Calendar(c) = item else { continue };
+            if out.iter().any(|x| x.name == c.name.node) {
+                self.sink.error(
+                    Code::E0102,
+                    c.name.span,
+                    format!("calendar `{}` is declared twice", c.name.node),
+                );
+                continue;
+            }
+            if let Some(extra) = c.timezone.get(1) {
+                self.sink
+                    .error(Code::E0301, extra.span, "a calendar has one `timezone`");
+            }
+            let tz = match c.timezone.first() {
+                Some(t) => self.parse_tz(t),
+                None => policy_tz,
+            };
+            let mut hours: [Vec<(u32, u32)>; 7] = Default::default();
+            let mut spans: [Vec<Spanned<(u32, u32)>>; 7] = Default::default();
+            let mut ok = true;
+            for h in &c.hours {
+                for iv in &h.intervals {
+                    let (a, b) = iv.node;
+                    if a >= b {
+                        self.sink.push(
+                            self.sink
+                                .make(Code::E0301, iv.span, "an opening interval must end after it starts")
+                                .with_help("write `09:00-17:00`; an interval cannot run past midnight (use `24:00` as the end of a day)"),
+                        );
+                        ok = false;
+                    }
+                }
+                for d in &h.days {
+                    let (first, last) = d.node;
+                    if first > last {
+                        self.sink.push(
+                            self.sink
+                                .make(
+                                    Code::E0301,
+                                    d.span,
+                                    "a day range goes forward from Monday to Sunday",
+                                )
+                                .with_help("write `mon-fri`, or list the days: `sat, sun`"),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    for day in first..=last {
+                        for iv in &h.intervals {
+                            let Some(existing) = spans.get_mut(day as usize) else {
+                                continue;
+                            };
+                            if let Some(o) = existing
+                                .iter()
+                                .find(|e| e.node.0 < iv.node.1 && iv.node.0 < e.node.1)
+                            {
+                                let (line, _) =
+                                    crate::span::line_col(self.sink.source, o.span.start);
+                                self.sink.push(
+                                    self.sink
+                                        .make(Code::E0301, iv.span, format!("this interval overlaps another one on {} (line {line})", weekday_name(day)))
+                                        .with_help("opening intervals of one day must not overlap"),
+                                );
+                                ok = false;
+                            }
+                            existing.push(iv.clone());
+                            if let Some(hs) = hours.get_mut(day as usize) {
+                                hs.push(iv.node);
+                            }
+                        }
+                    }
+                }
+            }
+            if hours.iter().all(Vec::is_empty) && ok {
+                self.sink.push(
+                    self.sink
+                        .make(
+                            Code::E0301,
+                            c.name.span,
+                            format!("calendar `{}` has no open time", c.name.node),
+                        )
+                        .with_help("add opening hours such as `mon-fri 09:00-17:00`"),
+                );
+                ok = false;
+            }
+            for h in &mut hours {
+                h.sort_unstable();
+            }
+            if let (Some(tz), true) = (tz, ok) {
+                let closed = c.closed.iter().map(|d| d.node).collect();
+                out.push(CalendarDef {
+                    name: c.name.node.clone(),
+                    calendar: Arc::new(Calendar::new(tz, hours, closed)),
+                });
+            }
+        }
+        out
+    }
+
+    pub(super) fn handoffs(
+        &mut self,
+        f: &ast::File,
+        records: &[Schema],
+        calendars: &[CalendarDef],
+    ) -> Vec<HandoffDef> {
+        let mut out: Vec<HandoffDef> = Vec::new();
+        for item in &f.items {
+            let Item::Handoff(h) = item else { continue };
+            if out.iter().any(|x| x.name == h.name.node) {
+                self.sink.error(
+                    Code::E0102,
+                    h.name.span,
+                    format!("handoff `{}` is declared twice", h.name.node),
+                );
+                continue;
+            }
+            let Some(note) = self.record_index(records, &h.note) else {
+                continue;
+            };
+            let Some(schema) = records.get(note) else {
+                continue;
+            };
+            if let Some(def) = self.handoff(h, note, schema, calendars) {
+                out.push(def);
+            }
+        }
+        out
+    }
+
+    fn handoff(
+        &mut self,
+        h: &ast::HandoffDecl,
+        note: usize,
+        schema: &Schema,
+        calendars: &[CalendarDef],
+    ) -> Option<HandoffDef> {
+        let mut def = HandoffDef {
+            name: h.name.node.clone(),
+            owner: None,
+            note,
+            requires: Vec::new(),
+            goals: Vec::new(),
+            alerts: Vec::new(),
+            flags: Vec::new(),
+        };
+        // Goals first: alerts may name a goal declared after them.
+        let mut business: Vec<bool> = Vec::new();
+        for st in &h.stmts {
+            let HandoffStmt::Sla {
+                name,
+                within,
+                calendar,
+                met_by,
+            } = st
+            else {
+                continue;
+            };
+            if def.goals.iter().any(|g| g.name == name.node) {
+                self.sink.error(
+                    Code::E0102,
+                    name.span,
+                    format!("goal `{}` is declared twice", name.node),
+                );
+                continue;
+            }
+            let clock = match calendar {
+                None => Some(GoalClock::Real),
+                Some(c) => match calendars.iter().find(|x| x.name == c.node) {
+                    Some(cal) => {
+                        self.business_units(within, &name.node);
+                        Some(GoalClock::Business(Arc::clone(&cal.calendar)))
+                    }
+                    None => {
+                        let mut d = self.sink.make(
+                            Code::E0302,
+                            c.span,
+                            format!("unknown calendar `{}`", c.node),
+                        );
+                        if let Some(hint) =
+                            suggest(&c.node, calendars.iter().map(|x| x.name.as_str()))
+                        {
+                            d = d.with_help(hint);
+                        }
+                        self.sink.push(d);
+                        None
+                    }
+                },
+            };
+            if within.node.seconds <= 0 {
+                self.sink.error(
+                    Code::E0302,
+                    within.span,
+                    "an SLA target must be longer than zero",
+                );
+            }
+            for m in met_by {
+                if LIFECYCLE.contains(&m.node.as_str()) {
+                    self.sink.error(
+                        Code::E0302,
+                        m.span,
+                        format!(
+                            "`{}` is a lifecycle event; a goal is met by another event name",
+                            m.node
+                        ),
+                    );
+                } else if m.node.trim().is_empty() {
+                    self.sink
+                        .error(Code::E0302, m.span, "an event name cannot be blank");
+                }
+            }
+            if let Some(clock) = clock {
+                business.push(matches!(clock, GoalClock::Business(_)));
+                def.goals.push(GoalDef {
+                    name: name.node.clone(),
+                    spec: GoalSpec {
+                        target: within.node.seconds,
+                        clock,
+                    },
+                    met_by: met_by.iter().map(|m| m.node.clone()).collect(),
+                });
+            }
+        }
+        let mut note_alert = None;
+        for st in &h.stmts {
+            match st {
+                HandoffStmt::Sla { .. } => {}
+                HandoffStmt::Owner(o) => {
+                    if def.owner.is_some() {
+                        self.sink
+                            .error(Code::E0102, o.span, "a handoff has one `owner`");
+                    }
+                    def.owner = Some(o.node.clone());
+                }
+                HandoffStmt::Requires(fields) => {
+                    for fld in fields {
+                        match schema.slot(&fld.node) {
+                            Some(s) if !def.requires.contains(&s) => def.requires.push(s),
+                            Some(_) => self.sink.error(
+                                Code::E0102,
+                                fld.span,
+                                format!("`{}` is required twice", fld.node),
+                            ),
+                            None => {
+                                let mut d = self.sink.make(
+                                    Code::E0101,
+                                    fld.span,
+                                    format!("note `{}` has no field `{}`", schema.name, fld.node),
+                                );
+                                if let Some(hint) = suggest(
+                                    &fld.node,
+                                    schema.fields.iter().map(|x| x.name.as_str()),
+                                ) {
+                                    d = d.with_help(hint);
+                                }
+                                self.sink.push(d);
+                            }
+                        }
+                    }
+                }
+                HandoffStmt::Warn { offset, goal, to } => {
+                    if let Some(g) = self.goal_index(&def, goal) {
+                        let target = def.goals.get(g).map_or(0, |x| x.spec.target);
+                        if business.get(g).copied().unwrap_or(false) {
+                            self.business_units(offset, &goal.node);
+                        }
+                        if offset.node.seconds >= target {
+                            self.sink.push(
+                                self.sink
+                                    .make(Code::E0302, offset.span, format!("a warning {} before the breach of a {} goal would fire at once", crate::value::format_duration(offset.node.seconds), crate::value::format_duration(target)))
+                                    .with_help("the warning offset must be shorter than the goal's target"),
+                            );
+                        }
+                        def.alerts.push(AlertDef {
+                            kind: "warn",
+                            goal: Some(g),
+                            to: to.node.clone(),
+                            rule: Some(AlertRule::WarnBefore {
+                                goal: g,
+                                offset: offset.node.seconds,
+                            }),
+                        });
+                    }
+                }
+                HandoffStmt::EscalateAt { goal, to } => {
+                    if let Some(g) = self.goal_index(&def, goal) {
+                        def.alerts.push(AlertDef {
+                            kind: "escalate",
+                            goal: Some(g),
+                            to: to.node.clone(),
+                            rule: Some(AlertRule::AtBreach { goal: g }),
+                        });
+                    }
+                }
+                HandoffStmt::EscalateAfter { offset, goal, to } => {
+                    if let Some(g) = self.goal_index(&def, goal) {
+                        if business.get(g).copied().unwrap_or(false) {
+                            self.business_units(offset, &goal.node);
+                        }
+                        def.alerts.push(AlertDef {
+                            kind: "escalate",
+                            goal: Some(g),
+                            to: to.node.clone(),
+                            rule: Some(AlertRule::AfterBreach {
+                                goal: g,
+                                offset: offset.node.seconds,
+                            }),
+                        });
+                    }
+                }
+                HandoffStmt::EscalateNote { to, span } => {
+                    if note_alert.replace(*span).is_some() {
+                        self.sink.error(
+                            Code::E0102,
+                            *span,
+                            "a handoff has one `escalate when note incomplete`",
+                        );
+                    }
+                    def.alerts.push(AlertDef {
+                        kind: "escalate",
+                        goal: None,
+                        to: to.node.clone(),
+                        rule: None,
+                    });
+                }
+                HandoffStmt::Flag { name, cond } => {
+                    if def.flags.iter().any(|(n, _)| *n == name.node) {
+                        self.sink.error(
+                            Code::E0102,
+                            name.span,
+                            format!("flag `{}` is declared twice", name.node),
+                        );
+                        continue;
+                    }
+                    let scope = Scope {
+                        record: Some(schema),
+                        qualified: &[],
+                        locals: &[],
+                        position: usize::MAX,
+                        in_let: false,
+                    };
+                    if let Some(c) = self.bool_expr(cond, &scope) {
+                        def.flags.push((name.node.clone(), c));
+                    }
+                }
+            }
+        }
+        if let (Some(span), true) = (note_alert, def.requires.is_empty()) {
+            self.sink.push(
+                self.sink
+                    .make(
+                        Code::E0302,
+                        span,
+                        "this escalation can never fire: the handoff `requires` no note field",
+                    )
+                    .with_help("add `requires field, …`")
+                    .warning(),
+            );
+        }
+        Some(def)
+    }
+
+    fn goal_index(&mut self, def: &HandoffDef, goal: &ast::Ident) -> Option<usize> {
+        let i = def.goals.iter().position(|g| g.name == goal.node);
+        if i.is_none() {
+            let mut d = self.sink.make(
+                Code::E0302,
+                goal.span,
+                format!("unknown goal `{}`", goal.node),
+            );
+            d = d.with_help(
+                suggest(&goal.node, def.goals.iter().map(|g| g.name.as_str())).unwrap_or_else(
+                    || format!("declare it with `sla {} within … met by \"…\"`", goal.node),
+                ),
+            );
+            self.sink.push(d);
+        }
+        i
+    }
+
+    /// On a business clock only hours and minutes are allowed.
+    fn business_units(&mut self, d: &Spanned<DurationLit>, goal: &str) {
+        if d.node.uses_days {
+            self.sink.push(
+                self.sink
+                    .make(Code::E0302, d.span, format!("goal `{goal}` counts business time: use hours and minutes, not days or weeks"))
+                    .with_help("\"1 day\" of business time is ambiguous; write e.g. `8h`"),
+            );
+        }
+    }
+}
+
+fn weekday_name(d: u32) -> &'static str {
+    [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ]
+    .get(d as usize)
+    .copied()
+    .unwrap_or("?")
+}
