@@ -154,7 +154,124 @@ pub fn leads(n: u64, seed: u64) -> String {
     out
 }
 
+fn date_after(base: (i32, u32, u32), days: u64) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(base.0, base.1, base.2)
+        .and_then(|d| d.checked_add_days(chrono::Days::new(days)))
+        .unwrap_or_default()
+}
+
+const MILESTONES: [&str; 5] = ["first_report", "team_invited", "integration_live", "sso_enabled", "api_key_created"];
+const SEGMENTS: [&str; 3] = ["smb", "mid_market", "enterprise"];
+
+/// One account as a JSON line, shaped for `policies/health`.
+pub fn account_line(rng: &mut Rng, i: u64) -> String {
+    let mut s = String::with_capacity(256);
+    let signed = rng.below(120);
+    let _ = write!(s, "{{\"account_id\": \"A-{:06}\", \"segment\": \"{}\"", i + 1, rng.pick(&SEGMENTS).unwrap_or(&"smb"));
+    if rng.chance(90) {
+        let _ = write!(s, ", \"activation_steps\": {}", rng.below(8));
+    }
+    let _ = write!(s, ", \"signed_on\": \"{}\"", date_after((2026, 7, 1), signed));
+    if rng.chance(65) {
+        let _ = write!(s, ", \"first_value_on\": \"{}\"", date_after((2026, 7, 1), signed + 2 + rng.below(50)));
+    }
+    if rng.chance(85) {
+        let m: Vec<String> = MILESTONES.iter().filter(|_| rng.chance(45)).map(|m| format!("\"{m}\"")).collect();
+        let _ = write!(s, ", \"milestones\": [{}]", m.join(", "));
+    }
+    if rng.chance(80) {
+        let _ = write!(s, ", \"weekly_active_ratio\": {}.{:02}", 0, rng.below(96));
+    }
+    let _ = write!(s, ", \"open_tickets\": {}}}", rng.below(12));
+    s
+}
+
+/// `n` accounts as JSON lines, from a fixed seed.
+pub fn accounts(n: u64, seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    (0..n).map(|i| account_line(&mut rng, i) + "\n").collect()
+}
+
+fn ts(t: i64) -> String {
+    crate::value::format_timestamp(t)
+}
+
+/// The events of one handoff instance, shaped for `policies/handoff`:
+/// opened (a note, sometimes incomplete or over-promising), then replies,
+/// plans, kickoffs, pauses, note updates and closings at random delays.
+pub fn handoff_events(rng: &mut Rng, i: u64, start: i64, span_days: u64) -> Vec<String> {
+    let id = format!("H-{:05}", i + 1);
+    let opened = start + i64::try_from(rng.below(span_days * 86_400 / 60)).unwrap_or(0) * 60;
+    let opt = |rng: &mut Rng, name: &str, value: &str, pct: u64| -> String {
+        match rng.below(100) {
+            x if x < pct => format!(", \"{name}\": \"{value}\""),
+            x if x < pct + (100 - pct) / 2 => format!(", \"{name}\": \" \""),
+            _ => String::new(),
+        }
+    };
+    let feats: Vec<String> = ["sso", "api", "scim", "offline_sync", "on_prem"]
+        .iter()
+        .filter(|f| rng.chance(if **f == "offline_sync" || **f == "on_prem" { 8 } else { 35 }))
+        .map(|f| format!("\"{f}\""))
+        .collect();
+    let note = format!(
+        "{{\"id\": \"{id}\", \"account\": \"A-{:06}\"{}{}{}{}{}, \"promised_features\": [{}]}}",
+        rng.below(1000) + 1,
+        opt(rng, "customer_goal", "Roll out to support team", 92),
+        opt(rng, "current_status", "Contract signed", 95),
+        opt(rng, "promised", "Go-live in 30 days", 85),
+        opt(rng, "risks", "Legacy data migration", 75),
+        opt(rng, "next_action", "Schedule kickoff", 80),
+        feats.join(", ")
+    );
+    let mut out = vec![format!("{{\"handoff\": \"{id}\", \"block\": \"closed_won_onboarding\", \"type\": \"opened\", \"at\": \"{}\", \"note\": {note}}}", ts(opened))];
+    let mut event = |kind: &str, at: i64, extra: &str| out.push(format!("{{\"handoff\": \"{id}\", \"type\": \"{kind}\", \"at\": \"{}\"{extra}}}", ts(at)));
+    let minutes = |rng: &mut Rng, max: u64| i64::try_from(rng.below(max)).unwrap_or(0) * 60;
+    if rng.chance(20) {
+        event("note_updated", opened + minutes(rng, 600), ", \"note\": {\"risks\": \"Reviewed with sales\", \"next_action\": \"Kickoff call\"}");
+    }
+    if rng.chance(85) {
+        event("cx_replied", opened + minutes(rng, 60 * 30), "");
+    }
+    if rng.chance(10) {
+        let p = opened + minutes(rng, 60 * 24);
+        event("paused", p, "");
+        if rng.chance(70) {
+            event("resumed", p + 3600 + minutes(rng, 60 * 48), "");
+        }
+    }
+    if rng.chance(70) {
+        event("plan_shared", opened + minutes(rng, 60 * 72), "");
+    }
+    if rng.chance(75) {
+        event("kickoff_held", opened + minutes(rng, 60 * 24 * 5), "");
+    }
+    if rng.chance(15) {
+        event("closed", opened + minutes(rng, 60 * 24 * 20), "");
+    }
+    out
+}
+
+/// Handoff event streams, one JSON object a line, instances in order.
+pub fn handoffs(n: u64, seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    // 2026-11-03T14:00:00Z, spread over the following five weeks.
+    let start = 1_793_714_400;
+    let mut out = String::new();
+    for i in 0..n {
+        for line in handoff_events(&mut rng, i, start, 35) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// Every sample file shipped under `policies/samples/`: name and contents.
 pub fn all() -> Vec<(&'static str, String)> {
-    vec![("leads.jsonl", leads(3_000, 2026))]
+    vec![
+        ("leads.jsonl", leads(3_000, 2026)),
+        ("accounts.jsonl", accounts(1_000, 2027)),
+        ("handoff_events.jsonl", handoffs(300, 2028)),
+    ]
 }
