@@ -10,7 +10,7 @@ use crate::explain::{step, Step};
 use crate::policy::Compiled;
 use crate::qualify::{local_name, run_scores, Ordered};
 use crate::record::Record;
-use crate::value::{format_decimal, format_fixed, Val};
+use crate::value::{format_decimal, format_fixed, Val, Value};
 
 /// The scorecard of one customer (CLI.md "health").
 #[derive(Debug, Clone, PartialEq)]
@@ -53,13 +53,53 @@ impl Serialize for Scorecard {
     }
 }
 
-/// Scores one record with a compiled policy's health block.
-pub fn health(
+/// The numbers of a scorecard, without names: what services scoring many
+/// records need, computed without building strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scores {
+    /// Weighted score over the known measures, rounded half-even to 2 places.
+    pub score: Option<Decimal>,
+    /// Index of the band (into the health block's bands).
+    pub band: Option<usize>,
+}
+
+/// Scores one record given by its slots (see [`crate::record::RecordBatch`]).
+pub fn health_slots(
     p: &Compiled,
-    record: &Record,
+    fields: &[Option<Value>],
     today: NaiveDate,
-    explain: bool,
-) -> Result<Scorecard, EvalError> {
+) -> Result<Scores, EvalError> {
+    let h = p
+        .health
+        .as_ref()
+        .ok_or_else(|| EvalError::Invalid("the policy has no `health` block".into()))?;
+    // Small blocks keep their locals on the stack: no allocation per record.
+    if h.n_locals <= 16 {
+        let mut buf: [Val<'static>; 16] = std::array::from_fn(|_| Val::Unknown);
+        let locals = buf.get_mut(..h.n_locals).unwrap_or_default();
+        return core(p, fields, today, locals, None);
+    }
+    let mut locals: Vec<Val<'static>> = vec![Val::Unknown; h.n_locals];
+    core(p, fields, today, &mut locals, None)
+}
+
+/// A decimal that is a whole number fitting an i64.
+fn whole(d: Decimal) -> Option<i64> {
+    if d.scale() == 0 {
+        i64::try_from(d.mantissa()).ok()
+    } else {
+        None
+    }
+}
+
+/// Computes measures (into `locals`), score and band.
+fn core(
+    p: &Compiled,
+    fields: &[Option<Value>],
+    today: NaiveDate,
+    locals: &mut [Val<'static>],
+    mut trace: Option<&mut Vec<Step>>,
+) -> Result<Scores, EvalError> {
     let h = p
         .health
         .as_ref()
@@ -68,24 +108,17 @@ pub fn health(
         .records
         .get(h.record)
         .ok_or_else(|| EvalError::Invalid("internal error: record".into()))?;
-    let mut locals: Vec<Val<'static>> = vec![Val::Unknown; h.n_locals];
-    let mut trace = if explain { Some(Vec::new()) } else { None };
-    run_scores(
-        p,
-        &h.scores,
-        &record.values,
-        &mut locals,
-        today,
-        trace.as_mut(),
-    )?;
+    run_scores(p, &h.scores, fields, locals, today, trace.as_deref_mut())?;
     let overflow = || EvalError::Overflow("health score".into());
-    let mut measures = Vec::with_capacity(h.measures.len());
     let (mut weighted, mut weights) = (Decimal::ZERO, Decimal::ZERO);
+    // Whole weights and values (the usual case) are summed exactly as
+    // integers; any fraction switches the rest of the sum to decimals.
+    let (mut int_weighted, mut int_weights) = (0i128, 0i128);
     for m in &h.measures {
         let env = Env {
-            fields: &record.values,
+            fields,
             other: &[],
-            locals: &locals,
+            locals,
             today,
         };
         // The first true arm gives the value; an unknown arm before any true
@@ -94,7 +127,7 @@ pub fn health(
         let mut decided = false;
         for arm in &m.arms {
             let r = arm.cond.eval_bool(&env)?;
-            if let Some(t) = trace.as_mut() {
+            if let Some(t) = trace.as_deref_mut() {
                 let text = format!(
                     "measure {}: {} when {}",
                     m.name,
@@ -120,7 +153,7 @@ pub fn health(
             }
         }
         if !decided {
-            if let Some(t) = trace.as_mut() {
+            if let Some(t) = trace.as_deref_mut() {
                 t.push(Step {
                     rule: format!("measure {}: else {}", m.name, format_decimal(m.else_value)),
                     result: Some(true),
@@ -129,17 +162,35 @@ pub fn health(
             }
         }
         if let Some(v) = value {
-            weighted = m
-                .weight
-                .checked_mul(v)
-                .and_then(|x| weighted.checked_add(x))
-                .ok_or_else(overflow)?;
-            weights = weights.checked_add(m.weight).ok_or_else(overflow)?;
+            match (whole(m.weight), whole(v)) {
+                (Some(w), Some(x)) => {
+                    int_weighted = i128::from(w)
+                        .checked_mul(i128::from(x))
+                        .and_then(|p| int_weighted.checked_add(p))
+                        .ok_or_else(overflow)?;
+                    int_weights = int_weights
+                        .checked_add(i128::from(w))
+                        .ok_or_else(overflow)?;
+                }
+                _ => {
+                    weighted = m
+                        .weight
+                        .checked_mul(v)
+                        .and_then(|x| weighted.checked_add(x))
+                        .ok_or_else(overflow)?;
+                    weights = weights.checked_add(m.weight).ok_or_else(overflow)?;
+                }
+            }
         }
         if let Some(slot) = locals.get_mut(usize::from(m.local)) {
             *slot = value.map_or(Val::Unknown, Val::Dec);
         }
-        measures.push((m.name.clone(), value));
+    }
+    if int_weights != 0 {
+        let iw = Decimal::try_from_i128_with_scale(int_weighted, 0).map_err(|_| overflow())?;
+        let ws = Decimal::try_from_i128_with_scale(int_weights, 0).map_err(|_| overflow())?;
+        weighted = weighted.checked_add(iw).ok_or_else(overflow)?;
+        weights = weights.checked_add(ws).ok_or_else(overflow)?;
     }
     let score = if weights.is_zero() {
         None
@@ -153,17 +204,17 @@ pub fn health(
     let mut band = None;
     if score.is_some() {
         let env = Env {
-            fields: &record.values,
+            fields,
             other: &[],
-            locals: &locals,
+            locals,
             today,
         };
-        for b in &h.bands {
+        for (i, b) in h.bands.iter().enumerate() {
             let r = match &b.cond {
                 None => Some(true),
                 Some(c) => c.eval_bool(&env)?,
             };
-            if let Some(t) = trace.as_mut() {
+            if let Some(t) = trace.as_deref_mut() {
                 t.push(Step {
                     rule: format!("band {}", b.name),
                     result: r,
@@ -174,7 +225,7 @@ pub fn health(
             // the band unknown rather than falling through to a later band.
             match r {
                 Some(true) => {
-                    band = Some(b.name.clone());
+                    band = Some(i);
                     break;
                 }
                 None => break,
@@ -182,12 +233,47 @@ pub fn health(
             }
         }
     }
+    Ok(Scores { score, band })
+}
+
+/// Scores one record with a compiled policy's health block.
+pub fn health(
+    p: &Compiled,
+    record: &Record,
+    today: NaiveDate,
+    explain: bool,
+) -> Result<Scorecard, EvalError> {
+    let h = p
+        .health
+        .as_ref()
+        .ok_or_else(|| EvalError::Invalid("the policy has no `health` block".into()))?;
+    let schema = p
+        .records
+        .get(h.record)
+        .ok_or_else(|| EvalError::Invalid("internal error: record".into()))?;
+    let mut locals: Vec<Val<'static>> = vec![Val::Unknown; h.n_locals];
+    let mut trace = if explain { Some(Vec::new()) } else { None };
+    let scores = core(p, &record.values, today, &mut locals, trace.as_mut())?;
+    let measures = h
+        .measures
+        .iter()
+        .map(|m| {
+            let v = match locals.get(usize::from(m.local)) {
+                Some(Val::Dec(d)) => Some(*d),
+                _ => None,
+            };
+            (m.name.clone(), v)
+        })
+        .collect();
     Ok(Scorecard {
         key: schema.key_of(record),
         policy: p.name.clone(),
         version: p.version,
-        score,
-        band,
+        score: scores.score,
+        band: scores
+            .band
+            .and_then(|i| h.bands.get(i))
+            .map(|b| b.name.clone()),
         measures,
         explain: trace,
     })

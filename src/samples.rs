@@ -160,23 +160,46 @@ fn date_after(base: (i32, u32, u32), days: u64) -> chrono::NaiveDate {
         .unwrap_or_default()
 }
 
-const MILESTONES: [&str; 5] = ["first_report", "team_invited", "integration_live", "sso_enabled", "api_key_created"];
+const MILESTONES: [&str; 5] = [
+    "first_report",
+    "team_invited",
+    "integration_live",
+    "sso_enabled",
+    "api_key_created",
+];
 const SEGMENTS: [&str; 3] = ["smb", "mid_market", "enterprise"];
 
 /// One account as a JSON line, shaped for `policies/health`.
 pub fn account_line(rng: &mut Rng, i: u64) -> String {
     let mut s = String::with_capacity(256);
     let signed = rng.below(120);
-    let _ = write!(s, "{{\"account_id\": \"A-{:06}\", \"segment\": \"{}\"", i + 1, rng.pick(&SEGMENTS).unwrap_or(&"smb"));
+    let _ = write!(
+        s,
+        "{{\"account_id\": \"A-{:06}\", \"segment\": \"{}\"",
+        i + 1,
+        rng.pick(&SEGMENTS).unwrap_or(&"smb")
+    );
     if rng.chance(90) {
         let _ = write!(s, ", \"activation_steps\": {}", rng.below(8));
     }
-    let _ = write!(s, ", \"signed_on\": \"{}\"", date_after((2026, 7, 1), signed));
+    let _ = write!(
+        s,
+        ", \"signed_on\": \"{}\"",
+        date_after((2026, 7, 1), signed)
+    );
     if rng.chance(65) {
-        let _ = write!(s, ", \"first_value_on\": \"{}\"", date_after((2026, 7, 1), signed + 2 + rng.below(50)));
+        let _ = write!(
+            s,
+            ", \"first_value_on\": \"{}\"",
+            date_after((2026, 7, 1), signed + 2 + rng.below(50))
+        );
     }
     if rng.chance(85) {
-        let m: Vec<String> = MILESTONES.iter().filter(|_| rng.chance(45)).map(|m| format!("\"{m}\"")).collect();
+        let m: Vec<String> = MILESTONES
+            .iter()
+            .filter(|_| rng.chance(45))
+            .map(|m| format!("\"{m}\""))
+            .collect();
         let _ = write!(s, ", \"milestones\": [{}]", m.join(", "));
     }
     if rng.chance(80) {
@@ -211,7 +234,13 @@ pub fn handoff_events(rng: &mut Rng, i: u64, start: i64, span_days: u64) -> Vec<
     };
     let feats: Vec<String> = ["sso", "api", "scim", "offline_sync", "on_prem"]
         .iter()
-        .filter(|f| rng.chance(if **f == "offline_sync" || **f == "on_prem" { 8 } else { 35 }))
+        .filter(|f| {
+            rng.chance(if **f == "offline_sync" || **f == "on_prem" {
+                8
+            } else {
+                35
+            })
+        })
         .map(|f| format!("\"{f}\""))
         .collect();
     let note = format!(
@@ -225,10 +254,19 @@ pub fn handoff_events(rng: &mut Rng, i: u64, start: i64, span_days: u64) -> Vec<
         feats.join(", ")
     );
     let mut out = vec![format!("{{\"handoff\": \"{id}\", \"block\": \"closed_won_onboarding\", \"type\": \"opened\", \"at\": \"{}\", \"note\": {note}}}", ts(opened))];
-    let mut event = |kind: &str, at: i64, extra: &str| out.push(format!("{{\"handoff\": \"{id}\", \"type\": \"{kind}\", \"at\": \"{}\"{extra}}}", ts(at)));
+    let mut event = |kind: &str, at: i64, extra: &str| {
+        out.push(format!(
+            "{{\"handoff\": \"{id}\", \"type\": \"{kind}\", \"at\": \"{}\"{extra}}}",
+            ts(at)
+        ))
+    };
     let minutes = |rng: &mut Rng, max: u64| i64::try_from(rng.below(max)).unwrap_or(0) * 60;
     if rng.chance(20) {
-        event("note_updated", opened + minutes(rng, 600), ", \"note\": {\"risks\": \"Reviewed with sales\", \"next_action\": \"Kickoff call\"}");
+        event(
+            "note_updated",
+            opened + minutes(rng, 600),
+            ", \"note\": {\"risks\": \"Reviewed with sales\", \"next_action\": \"Kickoff call\"}",
+        );
     }
     if rng.chance(85) {
         event("cx_replied", opened + minutes(rng, 60 * 30), "");

@@ -39,7 +39,16 @@ fn readme_qualify_command_runs_on_the_shipped_policy() {
 #[test]
 fn shipped_policies_pass_their_own_tests() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (out, err, code) = common::baton_in(root, &["test", "policies/qualification", "policies/health", "policies/handoff"], None);
+    let (out, err, code) = common::baton_in(
+        root,
+        &[
+            "test",
+            "policies/qualification",
+            "policies/health",
+            "policies/handoff",
+        ],
+        None,
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(" passed, 0 failed"));
 }
@@ -47,20 +56,55 @@ fn shipped_policies_pass_their_own_tests() {
 #[test]
 fn readme_health_and_sla_commands_run_on_the_shipped_policies() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (out, err, code) = common::baton_in(root, &["health", "--policy", "policies/health", "--as-of", "2026-11-02", "policies/samples/accounts.jsonl"], None);
+    let (out, err, code) = common::baton_in(
+        root,
+        &[
+            "health",
+            "--policy",
+            "policies/health",
+            "--as-of",
+            "2026-11-02",
+            "policies/samples/accounts.jsonl",
+        ],
+        None,
+    );
     assert_eq!(code, 0, "{err}");
     let rows = common::jsonl(&out);
     assert_eq!(rows.len(), 1_000);
     for band in ["healthy", "at_risk", "critical"] {
         assert!(rows.iter().any(|r| r["band"] == band), "no {band} account");
     }
-    let (out, err, code) = common::baton_in(root, &["sla", "--policy", "policies/handoff", "--at", "2026-12-15T17:00:00Z", "policies/samples/handoff_events.jsonl"], None);
+    let (out, err, code) = common::baton_in(
+        root,
+        &[
+            "sla",
+            "--policy",
+            "policies/handoff",
+            "--at",
+            "2026-12-15T17:00:00Z",
+            "policies/samples/handoff_events.jsonl",
+        ],
+        None,
+    );
     assert_eq!(code, 0, "{err}");
     let rows = common::jsonl(&out);
     assert_eq!(rows.len(), 300);
-    let states: Vec<&str> = rows.iter().flat_map(|r| r["goals"].as_object().unwrap().values().map(|g| g["state"].as_str().unwrap())).collect();
+    let states: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| {
+            r["goals"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|g| g["state"].as_str().unwrap())
+        })
+        .collect();
     for s in ["met", "met_late", "breached", "stopped"] {
         assert!(states.contains(&s), "no {s} goal");
     }
-    assert!(rows.iter().any(|r| r["flags"].as_array().unwrap().iter().any(|f| f == "oversold")));
+    assert!(rows.iter().any(|r| r["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "oversold")));
 }
