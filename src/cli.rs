@@ -50,6 +50,43 @@ enum Command {
     Health(EvalArgs),
     /// One SLA status per handoff instance.
     Sla(SlaArgs),
+    /// The commission adjustment ledger.
+    Clawback(ClawbackArgs),
+}
+
+#[derive(Args)]
+struct ClawbackArgs {
+    /// A `.baton` file or a policy directory (each deal uses the version in
+    /// force on its anchor date).
+    #[arg(long)]
+    policy: PathBuf,
+    /// Deals (CSV or JSON).
+    #[arg(long)]
+    deals: String,
+    /// Lifecycle events (CSV or JSON).
+    #[arg(long)]
+    events: String,
+    /// Evaluation date, for retention bonuses (default: today in the policy's time zone).
+    #[arg(long, value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
+    /// Use this version for every deal.
+    #[arg(long)]
+    version: Option<i64>,
+    /// A ledger already booked: print only what is still to book.
+    #[arg(long)]
+    posted: Option<PathBuf>,
+    /// Also write a summary per rep and currency here.
+    #[arg(long)]
+    summary: Option<PathBuf>,
+    /// Input format of both inputs (default: by extension).
+    #[arg(long, value_enum)]
+    input_format: Option<Format>,
+    /// Write the ledger here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Silence warnings.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -130,6 +167,7 @@ pub fn main() -> ExitCode {
         Command::Qualify(a) => evaluate(&a, Domain::Qualify),
         Command::Health(a) => evaluate(&a, Domain::Health),
         Command::Sla(a) => sla(&a),
+        Command::Clawback(a) => clawback(&a),
     };
     match result {
         Ok(code) => code,
@@ -584,4 +622,89 @@ fn sla_columns(p: &Policy) -> Vec<String> {
     }
     cols.extend(["note.complete", "error", "line"].map(String::from));
     cols
+}
+
+fn read_table(path: &str, format: Option<Format>) -> Result<baton::clawback::Table, Fatal> {
+    let format = format.unwrap_or_else(|| Format::of_path(path));
+    let input = open(path).map_err(|e| Fatal(format!("cannot read `{path}`: {e}")))?;
+    let mut reader = Reader::new(input, format).map_err(|e| Fatal(format!("{path}: {e}")))?;
+    let mut items = Vec::new();
+    while let Some(item) = reader.next_item() {
+        items.push(item.map_err(Fatal)?);
+    }
+    Ok(baton::clawback::Table {
+        items,
+        header: reader.header,
+    })
+}
+
+fn clawback(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
+    let mut set = load(&a.policy, a.quiet)?;
+    if let Some(v) = a.version {
+        let p = set
+            .version(v)
+            .ok_or_else(|| Fatal(format!("the policy has no version {v}")))?
+            .clone();
+        // A pinned version governs every deal, whatever its date.
+        set = PolicySet::single(p);
+    }
+    if set
+        .versions()
+        .iter()
+        .all(|p| p.compiled().commission.is_none())
+    {
+        return Err(Fatal("the policy has no `commission` block".into()));
+    }
+    let tz = set
+        .latest()
+        .map_or(chrono_tz::UTC, |p| p.compiled().timezone);
+    let as_of = a.as_of.unwrap_or_else(|| today_in(tz));
+    let deals = read_table(&a.deals, a.input_format)?;
+    let events = read_table(&a.events, a.input_format)?;
+    // Read the booked ledger before printing anything: a bad one prints nothing.
+    let posted = match &a.posted {
+        Some(p) => {
+            let f = std::fs::File::open(p)
+                .map_err(|e| Fatal(format!("cannot read `{}`: {e}", p.display())))?;
+            Some(
+                baton::clawback::read_posted(f)
+                    .map_err(|e| Fatal(format!("{}: {e}", p.display())))?,
+            )
+        }
+        None => None,
+    };
+    let ledger = if a.version.is_some() {
+        baton::clawback::engine::run_pinned(&set, &deals, &events, as_of)
+    } else {
+        baton::clawback::run(&set, &deals, &events, as_of)
+    };
+    let errors: Vec<&baton::clawback::LedgerLine> = ledger
+        .lines
+        .iter()
+        .filter(|l| l.status == baton::clawback::Status::Error)
+        .collect();
+    let printed = match &posted {
+        Some(p) => {
+            for e in &errors {
+                eprintln!("error: line {}: {}", e.line, e.explanation);
+            }
+            baton::clawback::diff_posted(&ledger.lines, p)
+        }
+        None => ledger.lines.clone(),
+    };
+    let out = output_for(&a.output)?;
+    baton::clawback::write_ledger(&printed, out)
+        .map_err(|e| Fatal(format!("cannot write the ledger: {e}")))?;
+    if let Some(path) = &a.summary {
+        let rows = baton::clawback::summarize(&ledger.paid, &ledger.lines);
+        let f = std::fs::File::create(path)
+            .map_err(|e| Fatal(format!("cannot write `{}`: {e}", path.display())))?;
+        baton::clawback::write_summary(&rows, f)
+            .map_err(|e| Fatal(format!("cannot write `{}`: {e}", path.display())))?;
+    }
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

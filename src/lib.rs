@@ -40,6 +40,7 @@
 )]
 
 pub mod check;
+pub mod clawback;
 pub mod diag;
 pub mod eval;
 pub mod explain;

@@ -149,6 +149,8 @@ pub struct Compiled {
     pub calendars: Vec<crate::sla::CalendarDef>,
     /// Handoff blocks.
     pub handoffs: Vec<crate::sla::HandoffDef>,
+    /// The commission block.
+    pub commission: Option<crate::clawback::CommissionDef>,
 }
 
 /// A checked, compiled policy file. Immutable, `Send + Sync`, and cheap to

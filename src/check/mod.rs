@@ -2,6 +2,7 @@
 //! to slots, and compiles the AST into an immutable [`Compiled`] policy.
 //! Every problem is collected; a policy with any error compiles to nothing.
 
+mod commission;
 pub mod expr;
 mod handoff;
 mod tests;
@@ -34,6 +35,7 @@ pub fn check(
         lets,
         let_cache: HashMap::new(),
         let_stack: Vec::new(),
+        record_spans: Vec::new(),
     };
     let compiled = c.policy(&ast);
     if c.sink.has_errors() {
@@ -58,6 +60,7 @@ pub struct Checker<'a> {
     pub(crate) lets: HashMap<String, &'a ast::LetDecl>,
     pub(crate) let_cache: HashMap<String, Option<expr::Typed>>,
     pub(crate) let_stack: Vec<String>,
+    pub(crate) record_spans: Vec<(String, Span)>,
 }
 
 const TYPE_NAMES: [&str; 8] = [
@@ -126,6 +129,7 @@ impl<'a> Checker<'a> {
         let health = self.health(f, &records, &scores, &mut layouts);
         let calendars = self.calendars(f, timezone);
         let handoffs = self.handoffs(f, &records, &calendars);
+        let commission = self.commission(f, &records);
         let tests = self.tests(f, &records, &layouts, qualify.as_ref(), health.as_ref());
         let mut layouts: Vec<(usize, Vec<LocalDef>)> = layouts.into_iter().collect();
         layouts.sort_by_key(|(r, _)| *r);
@@ -150,6 +154,7 @@ impl<'a> Checker<'a> {
             tests,
             calendars,
             handoffs,
+            commission,
         })
     }
 
@@ -196,6 +201,7 @@ impl<'a> Checker<'a> {
         let mut out: Vec<Schema> = Vec::new();
         for item in &f.items {
             let Item::Record(r) = item else { continue };
+            self.record_spans.push((r.name.node.clone(), r.name.span));
             if out.iter().any(|s| s.name == r.name.node) {
                 self.sink.error(
                     Code::E0102,

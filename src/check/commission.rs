@@ -1,0 +1,459 @@
+//! Checking `commission` blocks (LANGUAGE.md §8).
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use super::{Checker, Scope};
+use crate::clawback::{
+    ClawbackDef, CommissionDef, RetentionBonus, Rounding, Schedule, UpgradeBonus,
+};
+use crate::diag::{suggest, Code};
+use crate::record::{FieldDef, Schema};
+use crate::syntax::ast::{self, BonusKind, ExprKind, Item, ScheduleDecl};
+use crate::value::Type;
+
+fn fixed(name: &str, ty: Type, optional: bool) -> FieldDef {
+    FieldDef {
+        name: name.into(),
+        ty,
+        optional,
+    }
+}
+
+/// The columns CLI.md fixes for deals and events.
+fn deal_fields() -> Vec<FieldDef> {
+    vec![
+        fixed("deal", Type::Text, false),
+        fixed("rep", Type::Text, false),
+        fixed("amount", Type::Money, false),
+        fixed("currency", Type::Text, false),
+        fixed("deal_value", Type::Money, false),
+        fixed("closed_on", Type::Date, false),
+    ]
+}
+
+fn event_fields() -> Vec<FieldDef> {
+    vec![
+        fixed("event", Type::Text, false),
+        fixed("deal", Type::Text, false),
+        fixed("type", Type::Text, false),
+        fixed("on", Type::Date, false),
+        fixed("reason", Type::Text, true),
+        fixed("lost_value", Type::Money, true),
+        fixed("added_value", Type::Money, true),
+        fixed("rep", Type::Text, true),
+        fixed("team", Type::Text, true),
+    ]
+}
+
+/// `deal.x` / `event.x` names mentioned in an expression.
+fn mentioned(e: &ast::Expr, out: &mut Vec<(String, ast::Ident)>) {
+    match &e.node {
+        ExprKind::Field(q, f) => out.push((q.node.clone(), f.clone())),
+        ExprKind::Set(v) | ExprKind::Call(_, v) => v.iter().for_each(|x| mentioned(x, out)),
+        ExprKind::Unary(_, a) | ExprKind::IsSet(a, _) => mentioned(a, out),
+        ExprKind::Binary(_, a, b) => {
+            mentioned(a, out);
+            mentioned(b, out);
+        }
+        ExprKind::Between(a, b, c) => {
+            mentioned(a, out);
+            mentioned(b, out);
+            mentioned(c, out);
+        }
+        _ => {}
+    }
+}
+
+impl Checker<'_> {
+    /// Builds a deal or event schema: fixed columns, then the fields of a
+    /// `record deal` / `record event` declaration, then any other column an
+    /// expression mentions (undeclared columns are text).
+    fn commission_schema(
+        &mut self,
+        which: &str,
+        mut fields: Vec<FieldDef>,
+        declared: Option<&Schema>,
+        used: &[(String, ast::Ident)],
+    ) -> Schema {
+        if let Some(d) = declared {
+            for f in &d.fields {
+                match fields.iter().find(|x| x.name == f.name) {
+                    Some(x) if x.ty != f.ty => {
+                        let span = self.record_span(which);
+                        self.sink.error(
+                            Code::E0103,
+                            span,
+                            format!(
+                                "`{which}.{}` is {} in every plan; it cannot be declared {}",
+                                f.name, x.ty, f.ty
+                            ),
+                        );
+                    }
+                    Some(_) => {}
+                    None => fields.push(f.clone()),
+                }
+            }
+        }
+        for (q, f) in used {
+            if q == which && !fields.iter().any(|x| x.name == f.node) {
+                let known: Vec<&str> = fields.iter().map(|x| x.name.as_str()).collect();
+                let mut d = self
+                    .sink
+                    .make(
+                        Code::E0101,
+                        f.span,
+                        format!(
+                            "`{which}.{}` is not a known column; it is read as optional text",
+                            f.node
+                        ),
+                    )
+                    .warning();
+                d = d.with_help(suggest(&f.node, known).unwrap_or_else(|| {
+                    format!("declare it in `record {which} {{ … }}` to give it a type")
+                }));
+                self.sink.push(d);
+                fields.push(fixed(&f.node, Type::Text, true));
+            }
+        }
+        Schema::new(which, fields, Some(which), None)
+    }
+
+    fn record_span(&self, name: &str) -> crate::span::Span {
+        self.record_spans
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| *s)
+            .unwrap_or_default()
+    }
+
+    pub(super) fn commission(
+        &mut self,
+        f: &ast::File,
+        records: &[Schema],
+    ) -> Option<CommissionDef> {
+        let mut blocks = f.items.iter().filter_map(|i| {
+            if let Item::Commission(c) = i {
+                Some(c)
+            } else {
+                None
+            }
+        });
+        let c = blocks.next()?;
+        for extra in blocks {
+            self.sink.error(
+                Code::E0102,
+                extra.name.span,
+                "a policy has one `commission` block",
+            );
+        }
+        let mut used = Vec::new();
+        for cl in &c.clawbacks {
+            if let Some(e) = &cl.except {
+                mentioned(e, &mut used);
+            }
+        }
+        for b in &c.bonuses {
+            mentioned(&b.base, &mut used);
+            if let BonusKind::Upgrade { to, when } = &b.kind {
+                mentioned(to, &mut used);
+                if let Some(w) = when {
+                    mentioned(w, &mut used);
+                }
+            }
+        }
+        let declared_deal = records.iter().find(|r| r.name == "deal");
+        let declared_event = records.iter().find(|r| r.name == "event");
+        let deal = self.commission_schema("deal", deal_fields(), declared_deal, &used);
+        let event = self.commission_schema("event", event_fields(), declared_event, &used);
+
+        let anchor_of = |this: &mut Self, id: &ast::Ident| -> Option<u16> {
+            match deal
+                .slot(&id.node)
+                .and_then(|s| deal.field(s).map(|f| (s, f.ty)))
+            {
+                Some((s, Type::Date)) => Some(s),
+                Some((_, ty)) => {
+                    this.sink.error(
+                        Code::E0401,
+                        id.span,
+                        format!("the anchor `{}` is {ty}, not a date", id.node),
+                    );
+                    None
+                }
+                None => {
+                    let mut d = this.sink.make(
+                        Code::E0401,
+                        id.span,
+                        format!("deals have no date column `{}`", id.node),
+                    );
+                    d = d.with_help(
+                        suggest(&id.node, deal.fields.iter().map(|x| x.name.as_str()))
+                            .unwrap_or_else(|| "declare it in `record deal { … }`".into()),
+                    );
+                    this.sink.push(d);
+                    None
+                }
+            }
+        };
+
+        let both = [("deal", &deal, false), ("event", &event, true)];
+        let scope = Scope {
+            record: None,
+            qualified: &both,
+            locals: &[],
+            position: usize::MAX,
+            in_let: false,
+        };
+        let mut anchor = crate::clawback::deal_slot::CLOSED_ON;
+        if let Some(extra) = c.clawbacks.get(1) {
+            self.sink.error(
+                Code::E0102,
+                extra.span,
+                "a commission block has one `clawback` clause",
+            );
+        }
+        let clawback = match c.clawbacks.first() {
+            None => None,
+            Some(cl) => {
+                if let Some(a) = anchor_of(self, &cl.anchor) {
+                    anchor = a;
+                }
+                let window = cl.window.node;
+                if window <= 0 {
+                    self.sink.error(
+                        Code::E0401,
+                        cl.window.span,
+                        "the clawback window must be at least one day",
+                    );
+                }
+                let except = cl.except.as_ref().and_then(|e| self.bool_expr(e, &scope));
+                let schedule = match &cl.schedule {
+                    ScheduleDecl::Prorated => Schedule::Prorated,
+                    ScheduleDecl::Bands(bands) => {
+                        Schedule::Bands(self.schedule(bands, window, cl.span))
+                    }
+                };
+                Some(ClawbackDef {
+                    window,
+                    schedule,
+                    except,
+                })
+            }
+        };
+        let mut upgrades = Vec::new();
+        let mut retention = None;
+        let mut names: Vec<&str> = Vec::new();
+        for b in &c.bonuses {
+            if names.contains(&b.name.node.as_str()) {
+                self.sink.error(
+                    Code::E0102,
+                    b.name.span,
+                    format!("bonus `{}` is declared twice", b.name.node),
+                );
+            }
+            names.push(&b.name.node);
+            if b.rate.node < Decimal::ZERO {
+                self.sink
+                    .error(Code::E0401, b.rate.span, "a bonus rate cannot be negative");
+            }
+            match &b.kind {
+                BonusKind::Upgrade { to, when } => {
+                    let base = self.money_or_number(&b.base, &scope);
+                    let to_c = self.expr(to, &scope).and_then(|(e, ty)| {
+                        if ty == Type::Text {
+                            Some(e)
+                        } else {
+                            self.sink.error(
+                                Code::E0103,
+                                to.span,
+                                format!("a bonus is paid to a rep (a text), not {ty}"),
+                            );
+                            None
+                        }
+                    });
+                    let when = match when {
+                        Some(w) => self.bool_expr(w, &scope).map(Some),
+                        None => Some(None),
+                    };
+                    if let (Some(base), Some(to), Some(when)) = (base, to_c, when) {
+                        upgrades.push(UpgradeBonus {
+                            name: b.name.node.clone(),
+                            rate: b.rate.node,
+                            base,
+                            to,
+                            when,
+                        });
+                    }
+                }
+                BonusKind::Retention { days, anchor: a } => {
+                    let deal_only = [("deal", &deal, false)];
+                    let scope = Scope {
+                        record: None,
+                        qualified: &deal_only,
+                        locals: &[],
+                        position: usize::MAX,
+                        in_let: false,
+                    };
+                    let is_amount = matches!(&b.base.node, ExprKind::Field(q, f) if q.node == "deal" && f.node == "amount");
+                    if !is_amount {
+                        let _ = self.money_or_number(&b.base, &scope);
+                        self.sink.push(
+                            self.sink
+                                .make(Code::E0401, b.base.span, "a retention bonus is a rate of `deal.amount`")
+                                .with_help("write `bonus NAME: 2% of deal.amount if retained 90 days after closed_on`"),
+                        );
+                    }
+                    if days.node <= 0 {
+                        self.sink.error(
+                            Code::E0401,
+                            days.span,
+                            "a retention period must be at least one day",
+                        );
+                    }
+                    if retention.is_some() {
+                        self.sink.error(
+                            Code::E0102,
+                            b.name.span,
+                            "a commission block has one retention bonus",
+                        );
+                    }
+                    if let Some(slot) = anchor_of(self, a) {
+                        retention = Some(RetentionBonus {
+                            name: b.name.node.clone(),
+                            rate: b.rate.node,
+                            days: days.node,
+                            anchor: slot,
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(extra) = c.rounding.get(1) {
+            self.sink.error(
+                Code::E0102,
+                extra.span,
+                "a commission block has one `rounding`",
+            );
+        }
+        let rounding = match c.rounding.first() {
+            None => Rounding::HalfEven,
+            Some(r) => match r.node.as_str() {
+                "half_even" => Rounding::HalfEven,
+                "half_up" => Rounding::HalfUp,
+                "down" => Rounding::Down,
+                other => {
+                    let mut d =
+                        self.sink
+                            .make(Code::E0401, r.span, format!("unknown rounding `{other}`"));
+                    d = d.with_help(
+                        suggest(other, ["half_even", "half_up", "down"])
+                            .unwrap_or_else(|| "use `half_even`, `half_up` or `down`".into()),
+                    );
+                    self.sink.push(d);
+                    Rounding::HalfEven
+                }
+            },
+        };
+        Some(CommissionDef {
+            name: c.name.node.clone(),
+            deal: Arc::new(deal),
+            event: Arc::new(event),
+            anchor,
+            clawback,
+            upgrades,
+            retention,
+            rounding,
+        })
+    }
+
+    fn money_or_number(&mut self, e: &ast::Expr, scope: &Scope<'_>) -> Option<crate::ir::Expr> {
+        let (c, ty) = self.expr(e, scope)?;
+        if matches!(ty, Type::Money | Type::Int | Type::Decimal) {
+            Some(c)
+        } else {
+            self.sink.error(
+                Code::E0103,
+                e.span,
+                format!("a bonus base is money or a number, not {ty}"),
+            );
+            None
+        }
+    }
+
+    /// Bands must cover exactly 0 … window, without gaps or overlaps.
+    fn schedule(
+        &mut self,
+        bands: &[ast::BandRate],
+        window: i64,
+        span: crate::span::Span,
+    ) -> Vec<(i64, i64, Decimal)> {
+        let mut out: Vec<(i64, i64, Decimal)> = Vec::new();
+        for b in bands {
+            if b.from.node > b.to.node {
+                self.sink.error(
+                    Code::E0401,
+                    b.span,
+                    format!(
+                        "band `days {} to {}` runs backwards",
+                        b.from.node, b.to.node
+                    ),
+                );
+                continue;
+            }
+            if b.rate.node < Decimal::ZERO || b.rate.node > Decimal::ONE {
+                self.sink.error(
+                    Code::E0401,
+                    b.rate.span,
+                    "a clawback rate is between 0% and 100%",
+                );
+            }
+            out.push((b.from.node, b.to.node, b.rate.node));
+        }
+        let mut sorted: Vec<(usize, (i64, i64, Decimal))> =
+            out.iter().copied().enumerate().collect();
+        sorted.sort_by_key(|(_, b)| b.0);
+        let mut next = 0i64;
+        for (i, (from, to, _)) in &sorted {
+            let bspan = bands.get(*i).map_or(span, |b| b.span);
+            if *from > next {
+                self.sink.push(
+                    self.sink
+                        .make(
+                            Code::E0401,
+                            bspan,
+                            format!("days {next} to {} are not covered by any band", from - 1),
+                        )
+                        .with_help("bands must cover every day from 0 to the window"),
+                );
+            } else if *from < next {
+                self.sink.error(
+                    Code::E0401,
+                    bspan,
+                    format!("this band overlaps another one on day {from}"),
+                );
+            }
+            next = next.max(to + 1);
+        }
+        if next != window + 1 && !sorted.is_empty() {
+            if next <= window {
+                self.sink.push(self.sink.make(Code::E0401, span, format!("days {next} to {window} of the {window}-day window are not covered")).with_help("the last band must end on the window's last day"));
+            } else {
+                self.sink.error(
+                    Code::E0401,
+                    span,
+                    format!(
+                        "the bands run to day {}, past the {window}-day window",
+                        next - 1
+                    ),
+                );
+            }
+        }
+        if sorted.is_empty() {
+            self.sink
+                .error(Code::E0401, span, "a schedule needs at least one band");
+        }
+        out
+    }
+}

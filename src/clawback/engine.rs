@@ -1,0 +1,987 @@
+//! The ledger: deals and events in, one line per event and per retention
+//! bonus out, each amount exact and explained (LANGUAGE.md §8).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::exact::Frac;
+use super::{deal_slot as D, event_slot as E, CommissionDef, Schedule};
+use crate::eval::Env;
+use crate::io::{Item, Row};
+use crate::policy::{Policy, PolicySet};
+use crate::record::{convert_json, convert_text, parse_date, parse_timestamp, Record, Schema};
+use crate::value::{format_decimal, format_money, Currency, Val, Value};
+
+/// Rows of an input file and its CSV header (deals or events).
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// The rows with their lines.
+    pub items: Vec<Item>,
+    /// The CSV header, for CSV input.
+    pub header: Option<csv::StringRecord>,
+}
+
+/// The deals input.
+pub type Deals = Table;
+/// The events input.
+pub type Events = Table;
+
+/// A line's status (CLI.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Computed and booked.
+    Applied,
+    /// `except when` matched.
+    Excluded,
+    /// Outside the retention window.
+    OutsideWindow,
+    /// The whole commission was already clawed back.
+    NothingLeft,
+    /// An upgrade no bonus rule pays for.
+    NotEligible,
+    /// The event or deal could not be processed.
+    Error,
+}
+
+impl Status {
+    /// The status as written in the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Applied => "applied",
+            Status::Excluded => "excluded",
+            Status::OutsideWindow => "outside_window",
+            Status::NothingLeft => "nothing_left",
+            Status::NotEligible => "not_eligible",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One ledger line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerLine {
+    /// Deal id.
+    pub deal: String,
+    /// Who the line is for.
+    pub rep: String,
+    /// Event id (empty for retention lines).
+    pub event: String,
+    /// `clawback`, `reinstatement`, `upgrade`, `bonus:NAME` (empty when unknown).
+    pub kind: String,
+    /// Status.
+    pub status: Status,
+    /// Policy name (empty when no version governs the deal).
+    pub policy: String,
+    /// Policy version.
+    pub version: Option<i64>,
+    /// Event date − anchor, in days.
+    pub days_retained: Option<i64>,
+    /// The exact rate (shown rounded to 6 places).
+    pub rate: Option<Frac>,
+    /// The exact base (shown rounded to the minor unit).
+    pub base: Option<Frac>,
+    /// `rate` as shown: rounded to 6 places (empty where no rate applies).
+    pub rate_text: String,
+    /// `base` as shown: rounded to the minor unit.
+    pub base_text: String,
+    /// The amount, rounded once to the minor unit (`None` on error lines).
+    pub amount: Option<Decimal>,
+    /// Currency.
+    pub currency: String,
+    /// A sentence a rep can read.
+    pub explanation: String,
+    /// Input line of the event (or deal) the line comes from.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Cancellation,
+    Downgrade,
+    Reinstatement,
+    Upgrade,
+}
+
+struct Deal<'p> {
+    line: usize,
+    id: String,
+    rep: String,
+    currency: Currency,
+    amount: Decimal,
+    value: Decimal,
+    anchor: NaiveDate,
+    policy: &'p Policy,
+    def: &'p CommissionDef,
+    record: Record,
+}
+
+struct Event {
+    index: usize,
+    line: usize,
+    id: String,
+    kind: Kind,
+    date: NaiveDate,
+    record: Record,
+}
+
+fn cell(row: &Row, header: Option<&csv::StringRecord>, name: &str) -> Option<String> {
+    row.text(name, header)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// Converts a row by a schema; bare amounts are in `currency`, and every
+/// money field must be in it.
+fn convert(
+    schema: &Schema,
+    row: &Row,
+    header: Option<&csv::StringRecord>,
+    currency: Currency,
+    skip: &[u16],
+) -> Result<Record, String> {
+    let mut values = vec![None; schema.fields.len()];
+    let mut errors = Vec::new();
+    for (i, f) in schema.fields.iter().enumerate() {
+        let slot = u16::try_from(i).unwrap_or(u16::MAX);
+        if skip.contains(&slot) {
+            continue;
+        }
+        let converted = match row {
+            Row::Json(v) => match v.get(&f.name) {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,
+                Some(j) => Some(
+                    convert_json(f.ty, j, Some(currency))
+                        .map_err(|e| format!("field `{}`: {j} is not {e}", f.name)),
+                ),
+            },
+            Row::Csv(_) => cell(row, header, &f.name).map(|t| {
+                convert_text(f.ty, &t, Some(currency))
+                    .map_err(|e| format!("field `{}`: {t:?} is not {e}", f.name))
+            }),
+        };
+        match converted {
+            None if f.optional => {}
+            None => errors.push(format!("field `{}` is required but absent", f.name)),
+            Some(Err(e)) => errors.push(e),
+            Some(Ok(Value::Money(m))) if m.currency != currency => errors.push(format!(
+                "field `{}`: {} {} is not in the deal's currency {currency}",
+                f.name,
+                format_decimal(m.amount),
+                m.currency
+            )),
+            Some(Ok(v)) => {
+                if let Some(s) = values.get_mut(i) {
+                    *s = Some(v);
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(Record { values })
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+fn money(r: &Record, slot: u16) -> Option<Decimal> {
+    match r.values.get(usize::from(slot))? {
+        Some(Value::Money(m)) => Some(m.amount),
+        _ => None,
+    }
+}
+
+fn date(r: &Record, slot: u16) -> Option<NaiveDate> {
+    match r.values.get(usize::from(slot))? {
+        Some(Value::Date(d)) => Some(*d),
+        _ => None,
+    }
+}
+
+fn text(r: &Record, slot: u16) -> Option<String> {
+    match r.values.get(usize::from(slot))? {
+        Some(Value::Text(t)) => Some(t.to_string()),
+        _ => None,
+    }
+}
+
+/// A rate as a percentage: 0.6 → `60%`, 0.125 → `12.5%`.
+fn percent(rate: Decimal) -> String {
+    format!("{}%", format_decimal(rate * Decimal::ONE_HUNDRED))
+}
+
+struct Ctx {
+    lines: Vec<Option<LedgerLine>>,
+}
+
+/// The computed ledger.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    /// Lines: one per event row (input order), then one per deal row that
+    /// is an error or earns a retention bonus (deals order).
+    pub lines: Vec<LedgerLine>,
+    /// Each valid deal's (rep, currency, amount paid), for the summary.
+    pub paid: Vec<(String, String, Decimal)>,
+}
+
+/// Computes the ledger of `deals` and `events` under the plan versions of
+/// `set`; `as_of` decides which retention bonuses are due.
+pub fn run(set: &PolicySet, deals: &Deals, events: &Events, as_of: NaiveDate) -> Ledger {
+    run_with(set, deals, events, as_of, false)
+}
+
+/// Like [`run`], but the latest version of `set` governs every deal,
+/// whatever its anchor date (`--version N`).
+pub fn run_pinned(set: &PolicySet, deals: &Deals, events: &Events, as_of: NaiveDate) -> Ledger {
+    run_with(set, deals, events, as_of, true)
+}
+
+fn run_with(
+    set: &PolicySet,
+    deals: &Deals,
+    events: &Events,
+    as_of: NaiveDate,
+    pinned: bool,
+) -> Ledger {
+    let anchor_name = set
+        .latest()
+        .and_then(|p| {
+            p.compiled()
+                .commission
+                .as_ref()
+                .and_then(|c| c.deal.field(c.anchor).map(|f| f.name.clone()))
+        })
+        .unwrap_or_else(|| "closed_on".to_string());
+    // Deals: Ok(deal) or the message every line of that deal carries.
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut parsed: Vec<Result<Deal<'_>, (String, String, String)>> = Vec::new();
+    let mut deal_lines: Vec<(usize, LedgerLine)> = Vec::new();
+    let dh = deals.header.as_ref();
+    for item in &deals.items {
+        let row = match &item.row {
+            Ok(r) => r,
+            Err(msg) => {
+                deal_lines.push((
+                    parsed.len(),
+                    error_line("", "", "", "", item.line, msg.clone(), None),
+                ));
+                continue;
+            }
+        };
+        let id = cell(row, dh, "deal").unwrap_or_default();
+        let rep = cell(row, dh, "rep").unwrap_or_default();
+        let cur_text = cell(row, dh, "currency").unwrap_or_default();
+        if id.is_empty() {
+            deal_lines.push((
+                parsed.len(),
+                error_line(
+                    "",
+                    &rep,
+                    "",
+                    "",
+                    item.line,
+                    "the deal has no `deal` id".into(),
+                    None,
+                ),
+            ));
+            continue;
+        }
+        if let Some(&first) = by_id.get(&id) {
+            let first_line = parsed.get(first).map_or(0, |d| match d {
+                Ok(d) => d.line,
+                Err(_) => 0,
+            });
+            let msg = if first_line > 0 {
+                format!("deal {id} is repeated (first on line {first_line}); the first row stands")
+            } else {
+                format!("deal {id} is repeated; the first row stands")
+            };
+            deal_lines.push((
+                parsed.len(),
+                error_line(&id, &rep, "", "", item.line, msg, None),
+            ));
+            continue;
+        }
+        let result = (|| {
+            let currency = Currency::parse(&cur_text)
+                .ok_or_else(|| format!("field `currency`: {cur_text:?} is not a currency code"))?;
+            let anchor_text = cell(row, dh, &anchor_name)
+                .ok_or_else(|| format!("field `{anchor_name}` is required but absent"))?;
+            let anchor_date = parse_date(&anchor_text)
+                .ok_or_else(|| format!("field `{anchor_name}`: {anchor_text:?} is not a date"))?;
+            let found = if pinned {
+                set.latest()
+            } else {
+                set.in_force(anchor_date)
+            };
+            let policy = found.ok_or_else(|| format!("no version of the commission policy is in force on {anchor_date} ({anchor_name})"))?;
+            let def = policy.compiled().commission.as_ref().ok_or_else(|| {
+                format!(
+                    "version {} of policy `{}` has no `commission` block",
+                    policy.version(),
+                    policy.name()
+                )
+            })?;
+            let record = convert(&def.deal, row, dh, currency, &[])?;
+            let amount = money(&record, D::AMOUNT).unwrap_or_default();
+            let value = money(&record, D::VALUE).unwrap_or_default();
+            if value <= Decimal::ZERO {
+                return Err("field `deal_value` must be positive".to_string());
+            }
+            if amount < Decimal::ZERO {
+                return Err("field `amount` cannot be negative".to_string());
+            }
+            let anchor = date(&record, def.anchor)
+                .ok_or_else(|| "the deal has no anchor date".to_string())?;
+            Ok(Deal {
+                line: item.line,
+                id: id.clone(),
+                rep: rep.clone(),
+                currency,
+                amount,
+                value,
+                anchor,
+                policy,
+                def,
+                record,
+            })
+        })();
+        by_id.insert(id.clone(), parsed.len());
+        match result {
+            Ok(d) => parsed.push(Ok(d)),
+            Err(msg) => {
+                deal_lines.push((
+                    parsed.len(),
+                    error_line(
+                        &id,
+                        &rep,
+                        "",
+                        "",
+                        item.line,
+                        format!("deal {id}: {msg}"),
+                        Currency::parse(&cur_text),
+                    ),
+                ));
+                parsed.push(Err((msg, rep, cur_text)));
+            }
+        }
+    }
+
+    // Events: resolved to their deal, converted by its plan.
+    let mut ctx = Ctx {
+        lines: vec![None; events.items.len()],
+    };
+    let mut per_deal: Vec<Vec<Event>> = (0..parsed.len()).map(|_| Vec::new()).collect();
+    let eh = events.header.as_ref();
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    for (index, item) in events.items.iter().enumerate() {
+        let row = match &item.row {
+            Ok(r) => r,
+            Err(msg) => {
+                set_line(
+                    &mut ctx,
+                    index,
+                    error_line("", "", "", "", item.line, msg.clone(), None),
+                );
+                continue;
+            }
+        };
+        let id = cell(row, eh, "event").unwrap_or_default();
+        let deal_id = cell(row, eh, "deal").unwrap_or_default();
+        let type_text = cell(row, eh, "type").unwrap_or_default();
+        let kind = match type_text.as_str() {
+            "cancellation" => Some(Kind::Cancellation),
+            "downgrade" => Some(Kind::Downgrade),
+            "reinstatement" => Some(Kind::Reinstatement),
+            "upgrade" => Some(Kind::Upgrade),
+            _ => None,
+        };
+        let kind_name = kind.map_or("", kind_label);
+        let fail =
+            |ctx: &mut Ctx, d: Option<&Deal<'_>>, rep: &str, cur: Option<Currency>, msg: String| {
+                let mut l = error_line(&deal_id, rep, &id, kind_name, item.line, msg, cur);
+                if let Some(d) = d {
+                    l.policy = d.policy.name().to_string();
+                    l.version = Some(d.policy.version());
+                }
+                set_line(ctx, index, l);
+            };
+        let Some(&di) = by_id.get(&deal_id) else {
+            fail(
+                &mut ctx,
+                None,
+                "",
+                None,
+                if deal_id.is_empty() {
+                    "the event names no `deal`".into()
+                } else {
+                    format!("unknown deal {deal_id}")
+                },
+            );
+            continue;
+        };
+        let deal = match parsed.get(di) {
+            Some(Ok(d)) => d,
+            Some(Err((msg, rep, cur))) => {
+                fail(
+                    &mut ctx,
+                    None,
+                    rep,
+                    Currency::parse(cur),
+                    format!("deal {deal_id}: {msg}"),
+                );
+                continue;
+            }
+            None => continue,
+        };
+        if id.is_empty() {
+            fail(
+                &mut ctx,
+                Some(deal),
+                &deal.rep,
+                Some(deal.currency),
+                "the event has no `event` id".into(),
+            );
+            continue;
+        }
+        let Some(kind) = kind else {
+            fail(&mut ctx, Some(deal), &deal.rep, Some(deal.currency), format!("unknown event type {type_text:?} (cancellation, downgrade, reinstatement or upgrade)"));
+            continue;
+        };
+        if let Some(first) = seen.insert((deal_id.clone(), id.clone()), item.line) {
+            fail(
+                &mut ctx,
+                Some(deal),
+                &deal.rep,
+                Some(deal.currency),
+                format!("event {id} of deal {deal_id} is repeated (first on line {first})"),
+            );
+            continue;
+        }
+        let on_text = cell(row, eh, "on").unwrap_or_default();
+        let tz = deal.policy.compiled().timezone;
+        let on = parse_date(&on_text).or_else(|| {
+            parse_timestamp(&on_text)
+                .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                .map(|t| t.with_timezone(&tz).date_naive())
+        });
+        let Some(on) = on else {
+            fail(
+                &mut ctx,
+                Some(deal),
+                &deal.rep,
+                Some(deal.currency),
+                format!("field `on`: {on_text:?} is not a date or a timestamp"),
+            );
+            continue;
+        };
+        let mut record = match convert(&deal.def.event, row, eh, deal.currency, &[E::ON]) {
+            Ok(r) => r,
+            Err(msg) => {
+                fail(&mut ctx, Some(deal), &deal.rep, Some(deal.currency), msg);
+                continue;
+            }
+        };
+        if let Some(s) = record.values.get_mut(usize::from(E::ON)) {
+            *s = Some(Value::Date(on));
+        }
+        if let Some(v) = per_deal.get_mut(di) {
+            v.push(Event {
+                index,
+                line: item.line,
+                id,
+                kind,
+                date: on,
+                record,
+            });
+        }
+    }
+
+    let mut retention_lines: Vec<(usize, LedgerLine)> = Vec::new();
+    for (di, evs) in per_deal.iter_mut().enumerate() {
+        let Some(Ok(deal)) = parsed.get(di) else {
+            continue;
+        };
+        evs.sort_by_key(|e| (e.date, e.index));
+        let at_day_m = simulate(deal, evs, &mut ctx, as_of);
+        if let Some(line) = retention(deal, at_day_m, as_of) {
+            retention_lines.push((di, line));
+        }
+    }
+    let mut tail: Vec<(usize, LedgerLine)> = deal_lines;
+    tail.extend(retention_lines);
+    tail.sort_by_key(|(i, l)| (*i, l.line));
+    let paid = parsed
+        .iter()
+        .filter_map(|d| d.as_ref().ok())
+        .map(|d| (d.rep.clone(), d.currency.to_string(), d.amount))
+        .collect();
+    Ledger {
+        lines: ctx
+            .lines
+            .into_iter()
+            .flatten()
+            .chain(tail.into_iter().map(|(_, l)| l))
+            .collect(),
+        paid,
+    }
+}
+
+fn set_line(ctx: &mut Ctx, index: usize, line: LedgerLine) {
+    if let Some(slot) = ctx.lines.get_mut(index) {
+        *slot = Some(line);
+    }
+}
+
+fn kind_label(k: Kind) -> &'static str {
+    match k {
+        Kind::Cancellation | Kind::Downgrade => "clawback",
+        Kind::Reinstatement => "reinstatement",
+        Kind::Upgrade => "upgrade",
+    }
+}
+
+fn error_line(
+    deal: &str,
+    rep: &str,
+    event: &str,
+    kind: &str,
+    line: usize,
+    msg: String,
+    currency: Option<Currency>,
+) -> LedgerLine {
+    LedgerLine {
+        deal: deal.to_string(),
+        rep: rep.to_string(),
+        event: event.to_string(),
+        kind: kind.to_string(),
+        status: Status::Error,
+        policy: String::new(),
+        version: None,
+        days_retained: None,
+        rate: None,
+        base: None,
+        rate_text: String::new(),
+        base_text: String::new(),
+        amount: None,
+        currency: currency.map(|c| c.to_string()).unwrap_or_default(),
+        explanation: msg,
+        line,
+    }
+}
+
+/// State of a deal at the end of day M of its retention bonus.
+struct AtDayM {
+    active: bool,
+    remaining: Decimal,
+}
+
+/// Replays a deal's events in date order, filling their lines; returns the
+/// state at the end of the retention bonus's day M.
+fn simulate(deal: &Deal<'_>, evs: &[Event], ctx: &mut Ctx, as_of: NaiveDate) -> Option<AtDayM> {
+    let _ = as_of;
+    let def = deal.def;
+    let minor = deal.currency.minor_units();
+    let mut remaining = deal.value;
+    let mut active = true;
+    let mut clawed = Decimal::ZERO;
+    let mut last_cancel: Option<(String, Decimal)> = None;
+    let retention_day = def
+        .retention
+        .as_ref()
+        .and_then(|r| date_field(deal, r.anchor).map(|a| (a, r.days)));
+    let mut at_m: Option<AtDayM> = None;
+    for e in evs {
+        let days = (e.date - deal.anchor).num_days();
+        if let (Some((anchor, m)), None) = (retention_day, &at_m) {
+            if (e.date - anchor).num_days() > m {
+                at_m = Some(AtDayM { active, remaining });
+            }
+        }
+        let mut line = base_line(deal, e, days);
+        let verb = match e.kind {
+            Kind::Cancellation => "cancelled",
+            Kind::Downgrade => "downgraded",
+            Kind::Reinstatement => "reinstated",
+            Kind::Upgrade => "upgrade",
+        };
+        let result: Result<(), String> = (|| {
+            if days < 0 {
+                return Err(format!(
+                    "the event ({}) comes before the deal's anchor date {}",
+                    e.date, deal.anchor
+                ));
+            }
+            let env = Env {
+                fields: &deal.record.values,
+                other: &e.record.values,
+                locals: &[],
+                today: e.date,
+            };
+            match e.kind {
+                Kind::Cancellation | Kind::Downgrade => {
+                    if !active {
+                        return Err(format!("deal {} is already cancelled", deal.id));
+                    }
+                    let part = if e.kind == Kind::Cancellation {
+                        remaining
+                    } else {
+                        let lost = money(&e.record, E::LOST)
+                            .ok_or("field `lost_value` is required for a downgrade")?;
+                        if lost <= Decimal::ZERO {
+                            return Err("field `lost_value` must be positive".into());
+                        }
+                        if lost > remaining {
+                            return Err(format!(
+                                "lost value {} exceeds the remaining value {}",
+                                format_money(lost, deal.currency),
+                                format_money(remaining, deal.currency)
+                            ));
+                        }
+                        lost
+                    };
+                    let status = clawback_line(deal, e, &env, days, part, clawed, &mut line, verb)?;
+                    if let Some(a) = line.amount {
+                        clawed -= a;
+                    }
+                    // The state changes whatever the ledger status.
+                    if e.kind == Kind::Cancellation {
+                        active = false;
+                        last_cancel =
+                            Some((e.id.clone(), line.amount.map_or(Decimal::ZERO, |a| -a)));
+                    } else {
+                        remaining -= part;
+                    }
+                    line.status = status;
+                }
+                Kind::Reinstatement => {
+                    if active {
+                        return Err(format!(
+                            "deal {} is active: there is no cancellation to reinstate",
+                            deal.id
+                        ));
+                    }
+                    let (undone, reversed) = last_cancel.clone().unwrap_or_default();
+                    let window = def.clawback.as_ref().map_or(0, |c| c.window);
+                    if def.clawback.is_none() || days > window {
+                        line.status = Status::OutsideWindow;
+                        line.amount = Some(zero(minor));
+                        line.explanation = format!("{verb} on day {days}: outside the {window}-day window; the clawback of {undone} stands");
+                    } else {
+                        let amt = reversed.round_dp(minor);
+                        line.status = Status::Applied;
+                        line.amount = Some(fixed(amt, minor));
+                        line.explanation = format!(
+                            "{verb} on day {days}: reverses {undone} (+{})",
+                            format_money(amt, deal.currency)
+                        );
+                        clawed -= amt;
+                    }
+                    active = true;
+                }
+                Kind::Upgrade => {
+                    if !active {
+                        return Err(format!(
+                            "deal {} is cancelled: an upgrade needs an active deal",
+                            deal.id
+                        ));
+                    }
+                    upgrade_line(deal, e, &env, days, &mut line)?;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(msg) = result {
+            line = error_line(
+                &deal.id,
+                &deal.rep,
+                &e.id,
+                kind_label(e.kind),
+                e.line,
+                msg,
+                Some(deal.currency),
+            );
+            line.policy = deal.policy.name().to_string();
+            line.version = Some(deal.policy.version());
+            line.days_retained = Some(days);
+        }
+        set_line(ctx, e.index, line);
+    }
+    match (retention_day, at_m) {
+        (Some(_), None) => Some(AtDayM { active, remaining }),
+        (_, at_m) => at_m,
+    }
+}
+
+fn date_field(deal: &Deal<'_>, slot: u16) -> Option<NaiveDate> {
+    date(&deal.record, slot)
+}
+
+fn zero(minor: u32) -> Decimal {
+    let mut z = Decimal::ZERO;
+    z.rescale(minor);
+    z
+}
+
+fn fixed(d: Decimal, minor: u32) -> Decimal {
+    let mut d = d;
+    if d.is_zero() {
+        d = Decimal::ZERO;
+    }
+    d.rescale(minor);
+    d
+}
+
+fn base_line(deal: &Deal<'_>, e: &Event, days: i64) -> LedgerLine {
+    LedgerLine {
+        deal: deal.id.clone(),
+        rep: deal.rep.clone(),
+        event: e.id.clone(),
+        kind: kind_label(e.kind).to_string(),
+        status: Status::Applied,
+        policy: deal.policy.name().to_string(),
+        version: Some(deal.policy.version()),
+        days_retained: Some(days),
+        rate: None,
+        base: None,
+        rate_text: String::new(),
+        base_text: String::new(),
+        amount: Some(zero(deal.currency.minor_units())),
+        currency: deal.currency.to_string(),
+        explanation: String::new(),
+        line: e.line,
+    }
+}
+
+/// `rate` shown rounded to 6 places, without trailing zeros.
+fn rate_text(rate: Frac) -> String {
+    rate.round(6, super::exact::Rounding::HalfEven)
+        .map(format_decimal)
+        .unwrap_or_default()
+}
+
+/// Sets the exact rate and base of a line and how they are shown.
+fn show(line: &mut LedgerLine, rate: Frac, base: Frac, base_shown: Decimal, currency: Currency) {
+    line.rate = Some(rate);
+    line.base = Some(base);
+    line.rate_text = rate_text(rate);
+    line.base_text = format_money(base_shown, currency);
+}
+
+fn overflow() -> String {
+    "arithmetic overflow computing this line".to_string()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn clawback_line(
+    deal: &Deal<'_>,
+    e: &Event,
+    env: &Env<'_>,
+    days: i64,
+    part: Decimal,
+    clawed: Decimal,
+    line: &mut LedgerLine,
+    verb: &str,
+) -> Result<Status, String> {
+    let minor = deal.currency.minor_units();
+    let Some(c) = &deal.def.clawback else {
+        line.explanation = format!("{verb} on day {days}: the plan has no clawback");
+        return Ok(Status::OutsideWindow);
+    };
+    if days > c.window {
+        line.explanation = format!("{verb} on day {days}: outside the {}-day window", c.window);
+        return Ok(Status::OutsideWindow);
+    }
+    if let Some(except) = &c.except {
+        if except
+            .eval_bool(env)
+            .map_err(|err| format!("except when: {err}"))?
+            == Some(true)
+        {
+            let reason = text(&e.record, E::REASON)
+                .map_or_else(|| "except when".to_string(), |r| format!("reason {r}"));
+            line.explanation = format!("{verb} on day {days}: excluded ({reason})");
+            return Ok(Status::Excluded);
+        }
+    }
+    let (rate, rate_text) = match &c.schedule {
+        Schedule::Prorated => (
+            Frac::new(i128::from(c.window - days), i128::from(c.window)).ok_or_else(overflow)?,
+            format!("prorated {}/{}", c.window - days, c.window),
+        ),
+        Schedule::Bands(bands) => {
+            let (from, to, r) = bands
+                .iter()
+                .find(|(a, b, _)| (*a..=*b).contains(&days))
+                .copied()
+                .ok_or_else(|| format!("no band covers day {days}"))?;
+            (
+                Frac::from_decimal(r).ok_or_else(overflow)?,
+                format!("band {from}-{to}: {}", percent(r)),
+            )
+        }
+    };
+    let base = Frac::from_decimal(deal.amount)
+        .and_then(|a| a.mul(Frac::from_decimal(part)?))
+        .and_then(|x| x.div(Frac::from_decimal(deal.value)?))
+        .ok_or_else(overflow)?;
+    let base_shown = base.round(minor, deal.def.rounding).ok_or_else(overflow)?;
+    show(line, rate, base, base_shown, deal.currency);
+    if clawed >= deal.amount {
+        line.explanation = format!(
+            "{verb} on day {days}: nothing left to claw back ({} already clawed back)",
+            format_money(clawed, deal.currency)
+        );
+        return Ok(Status::NothingLeft);
+    }
+    let exact = rate.mul(base).ok_or_else(overflow)?;
+    let full = exact.round(minor, deal.def.rounding).ok_or_else(overflow)?;
+    let left = deal.amount - clawed;
+    let (amount, cut) = if full > left {
+        (left, true)
+    } else {
+        (full, false)
+    };
+    let amount = fixed(-amount, minor);
+    line.amount = Some(amount);
+    line.explanation = format!(
+        "{verb} on day {days} of {} ({rate_text}) × {} = {}{}",
+        c.window,
+        format_money(base_shown, deal.currency),
+        format_money(amount, deal.currency),
+        if cut {
+            format!(
+                " (capped: {} of {} already clawed back)",
+                format_money(clawed, deal.currency),
+                format_money(deal.amount, deal.currency)
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(Status::Applied)
+}
+
+fn upgrade_line(
+    deal: &Deal<'_>,
+    e: &Event,
+    env: &Env<'_>,
+    days: i64,
+    line: &mut LedgerLine,
+) -> Result<(), String> {
+    let minor = deal.currency.minor_units();
+    for b in &deal.def.upgrades {
+        let fires = match &b.when {
+            None => Some(true),
+            Some(w) => w
+                .eval_bool(env)
+                .map_err(|err| format!("bonus {}: {err}", b.name))?,
+        };
+        if fires != Some(true) {
+            continue;
+        }
+        let base = match b
+            .base
+            .eval(env)
+            .map_err(|err| format!("bonus {}: {err}", b.name))?
+        {
+            Val::Money(m) if m.currency == deal.currency => m.amount,
+            Val::Money(m) => {
+                return Err(format!(
+                    "bonus {}: the base is in {}, the deal in {}",
+                    b.name, m.currency, deal.currency
+                ))
+            }
+            Val::Int(i) => Decimal::from(i),
+            Val::Dec(d) => d,
+            Val::Unknown => {
+                return Err(format!(
+                    "bonus {}: its base is unknown (a value is missing)",
+                    b.name
+                ))
+            }
+            _ => return Err(format!("bonus {}: the base is not an amount", b.name)),
+        };
+        let rep = match b
+            .to
+            .eval(env)
+            .map_err(|err| format!("bonus {}: {err}", b.name))?
+        {
+            Val::Text(t) if !t.trim().is_empty() => t.to_string(),
+            _ => {
+                return Err(format!(
+                    "bonus {}: no rep to pay (the recipient is missing)",
+                    b.name
+                ))
+            }
+        };
+        let rate = Frac::from_decimal(b.rate).ok_or_else(overflow)?;
+        let base_f = Frac::from_decimal(base).ok_or_else(overflow)?;
+        let amount = fixed(
+            rate.mul(base_f)
+                .and_then(|x| x.round(minor, deal.def.rounding))
+                .ok_or_else(overflow)?,
+            minor,
+        );
+        line.kind = format!("bonus:{}", b.name);
+        line.rep = rep;
+        show(line, rate, base_f, base, deal.currency);
+        line.amount = Some(amount);
+        line.explanation = format!(
+            "{}: {} × {} = {}",
+            b.name.replace('_', " "),
+            percent(b.rate),
+            format_money(base, deal.currency),
+            format_money(amount, deal.currency)
+        );
+        line.status = Status::Applied;
+        return Ok(());
+    }
+    let _ = e;
+    line.status = Status::NotEligible;
+    line.explanation = format!("upgrade on day {days}: no bonus rule applies");
+    Ok(())
+}
+
+fn retention(deal: &Deal<'_>, at_m: Option<AtDayM>, as_of: NaiveDate) -> Option<LedgerLine> {
+    let r = deal.def.retention.as_ref()?;
+    let anchor = date_field(deal, r.anchor)?;
+    let due = anchor.checked_add_days(chrono::Days::new(u64::try_from(r.days).ok()?))?;
+    let state = at_m?;
+    if as_of <= due || !state.active {
+        return None;
+    }
+    let minor = deal.currency.minor_units();
+    let rate = Frac::from_decimal(r.rate)?;
+    let base = Frac::from_decimal(deal.amount)?
+        .mul(Frac::from_decimal(state.remaining)?)?
+        .div(Frac::from_decimal(deal.value)?)?;
+    let amount = fixed(rate.mul(base)?.round(minor, deal.def.rounding)?, minor);
+    let base_shown = base.round(minor, deal.def.rounding)?;
+    Some(LedgerLine {
+        deal: deal.id.clone(),
+        rep: deal.rep.clone(),
+        event: String::new(),
+        kind: format!("bonus:{}", r.name),
+        status: Status::Applied,
+        policy: deal.policy.name().to_string(),
+        version: Some(deal.policy.version()),
+        days_retained: None,
+        rate: Some(rate),
+        base: Some(base),
+        rate_text: rate_text(rate),
+        base_text: format_money(base_shown, deal.currency),
+        amount: Some(amount),
+        currency: deal.currency.to_string(),
+        explanation: format!(
+            "retained {} days after {anchor}: {} × {} = {}",
+            r.days,
+            percent(r.rate),
+            format_money(base_shown, deal.currency),
+            format_money(amount, deal.currency)
+        ),
+        line: deal.line,
+    })
+}

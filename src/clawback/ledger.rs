@@ -1,0 +1,338 @@
+//! The ledger as finance reads it: CSV lines, the difference against a
+//! ledger already booked (`--posted`), and the per-rep summary.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+
+use rust_decimal::Decimal;
+
+use super::engine::{LedgerLine, Status};
+use crate::record::parse_decimal;
+use crate::value::{format_decimal, format_money, Currency};
+
+/// The ledger's columns, in order (CLI.md).
+pub const COLUMNS: [&str; 13] = [
+    "deal",
+    "rep",
+    "event",
+    "kind",
+    "status",
+    "policy",
+    "version",
+    "days_retained",
+    "rate",
+    "base",
+    "amount",
+    "currency",
+    "explanation",
+];
+
+fn minor_of(currency: &str) -> u32 {
+    Currency::parse(currency).map_or(2, |c| c.minor_units())
+}
+
+fn money_text(d: Decimal, currency: &str) -> String {
+    match Currency::parse(currency) {
+        Some(c) => format_money(d, c),
+        None => format_decimal(d),
+    }
+}
+
+/// The cells of one line: `rate` rounded to 6 places, `base` to the minor
+/// unit (both for the reader: the amount was computed from exact values).
+pub fn cells(l: &LedgerLine) -> [String; 13] {
+    [
+        l.deal.clone(),
+        l.rep.clone(),
+        l.event.clone(),
+        l.kind.clone(),
+        l.status.as_str().to_string(),
+        l.policy.clone(),
+        l.version.map(|v| v.to_string()).unwrap_or_default(),
+        l.days_retained.map(|d| d.to_string()).unwrap_or_default(),
+        l.rate_text.clone(),
+        l.base_text.clone(),
+        l.amount
+            .map(|a| money_text(a, &l.currency))
+            .unwrap_or_default(),
+        l.currency.clone(),
+        l.explanation.clone(),
+    ]
+}
+
+/// Writes the header and the lines as CSV. The same lines give the same bytes.
+pub fn write_ledger<W: Write>(lines: &[LedgerLine], w: W) -> csv::Result<()> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w);
+    out.write_record(COLUMNS)?;
+    for l in lines {
+        out.write_record(cells(l))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// A line of a booked ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostedLine {
+    /// Its cells, by column name.
+    pub cells: HashMap<String, String>,
+    /// Its amount.
+    pub amount: Decimal,
+    /// Its physical line.
+    pub line: usize,
+}
+
+impl PostedLine {
+    fn get(&self, c: &str) -> String {
+        self.cells.get(c).cloned().unwrap_or_default()
+    }
+
+    fn key(&self) -> (String, String, String) {
+        (self.get("deal"), self.get("event"), self.get("kind"))
+    }
+}
+
+/// Why a posted ledger could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("posted ledger, line {line}: {message}")]
+pub struct PostedError {
+    /// Physical line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Reads a ledger already booked (the ledger's columns). Every line must
+/// name a deal and a kind and carry an amount; error lines (empty amount,
+/// status `error`) are skipped.
+pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
+    let mut rd = csv::ReaderBuilder::new().flexible(false).from_reader(r);
+    let header = rd
+        .headers()
+        .map_err(|e| PostedError {
+            line: 1,
+            message: e.to_string(),
+        })?
+        .clone();
+    for c in ["deal", "event", "kind", "amount", "currency"] {
+        if !header.iter().any(|h| h == c) {
+            return Err(PostedError {
+                line: 1,
+                message: format!("the header has no `{c}` column"),
+            });
+        }
+    }
+    let mut out = Vec::new();
+    for rec in rd.records() {
+        let rec = rec.map_err(|e| PostedError {
+            line: e
+                .position()
+                .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0)),
+            message: e.to_string(),
+        })?;
+        let line = rec
+            .position()
+            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+        let cells: HashMap<String, String> = header
+            .iter()
+            .zip(rec.iter())
+            .map(|(h, v)| (h.to_string(), v.to_string()))
+            .collect();
+        let amount_text = cells.get("amount").cloned().unwrap_or_default();
+        if cells.get("status").is_some_and(|s| s == "error") && amount_text.trim().is_empty() {
+            continue;
+        }
+        let amount = parse_decimal(&amount_text).ok_or_else(|| PostedError {
+            line,
+            message: format!("amount {amount_text:?} is not a number"),
+        })?;
+        let p = PostedLine {
+            cells,
+            amount,
+            line,
+        };
+        if p.get("deal").is_empty() || p.get("kind").is_empty() {
+            return Err(PostedError {
+                line,
+                message: "a posted line needs `deal` and `kind`".into(),
+            });
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// What is still to book: for each (deal, event, kind), the recomputed
+/// amount less the posted ones, where not zero, in ledger order; then
+/// reversals of keys found only in the posted ledger, in its order.
+pub fn diff_posted(lines: &[LedgerLine], posted: &[PostedLine]) -> Vec<LedgerLine> {
+    let mut booked: HashMap<(String, String, String), Decimal> = HashMap::new();
+    for p in posted {
+        *booked.entry(p.key()).or_default() += p.amount;
+    }
+    let booked_events: std::collections::HashSet<(String, String)> = posted
+        .iter()
+        .map(|p| (p.get("deal"), p.get("event")))
+        .collect();
+    let mut out = Vec::new();
+    let mut recomputed: std::collections::HashSet<(String, String, String)> =
+        std::collections::HashSet::new();
+    for l in lines.iter().filter(|l| l.status != Status::Error) {
+        let key = (l.deal.clone(), l.event.clone(), l.kind.clone());
+        recomputed.insert(key.clone());
+        let amount = l.amount.unwrap_or_default();
+        let (diff, explanation) = match booked.get(&key) {
+            Some(b) => (
+                amount - b,
+                format!(
+                    "recomputed {} less booked {}",
+                    money_text(amount, &l.currency),
+                    money_text(*b, &l.currency)
+                ),
+            ),
+            // The event was booked under another kind: say that this kind
+            // is not; a line for an event never booked keeps its words.
+            None if booked_events.contains(&(l.deal.clone(), l.event.clone())) => {
+                (amount, format!("{} (not booked yet)", l.explanation))
+            }
+            None => (amount, l.explanation.clone()),
+        };
+        if !diff.is_zero() {
+            let mut d = l.clone();
+            d.amount = Some(fixed(diff, minor_of(&l.currency)));
+            d.explanation = explanation;
+            out.push(d);
+        }
+    }
+    let mut reversed = std::collections::HashSet::new();
+    for p in posted {
+        let key = p.key();
+        if recomputed.contains(&key) || !reversed.insert(key.clone()) {
+            continue;
+        }
+        let total = booked.get(&key).copied().unwrap_or_default();
+        if total.is_zero() {
+            continue;
+        }
+        let currency = p.get("currency");
+        out.push(LedgerLine {
+            deal: p.get("deal"),
+            rep: p.get("rep"),
+            event: p.get("event"),
+            kind: p.get("kind"),
+            status: Status::Applied,
+            policy: p.get("policy"),
+            version: p.get("version").parse().ok(),
+            days_retained: p.get("days_retained").parse().ok(),
+            rate: None,
+            base: None,
+            rate_text: p.get("rate"),
+            base_text: p.get("base"),
+            amount: Some(fixed(-total, minor_of(&currency))),
+            explanation: format!(
+                "reversal: no longer computed (booked {})",
+                money_text(total, &currency)
+            ),
+            currency,
+            line: p.line,
+        });
+    }
+    out
+}
+
+fn fixed(d: Decimal, minor: u32) -> Decimal {
+    let mut d = if d.is_zero() { Decimal::ZERO } else { d };
+    d.rescale(minor);
+    d
+}
+
+/// One row of the summary (CLI.md `--summary`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryRow {
+    /// Rep.
+    pub rep: String,
+    /// Currency.
+    pub currency: String,
+    /// Commission paid on the rep's deals.
+    pub paid: Decimal,
+    /// Clawback lines (zero or negative).
+    pub clawed_back: Decimal,
+    /// Reinstatement lines.
+    pub reinstated: Decimal,
+    /// Bonus lines.
+    pub bonuses: Decimal,
+    /// paid + clawed_back + reinstated + bonuses.
+    pub net: Decimal,
+}
+
+/// Sums per rep and currency, sorted by rep then currency. `paid` lists
+/// each valid deal's (rep, currency, amount).
+pub fn summarize(paid: &[(String, String, Decimal)], lines: &[LedgerLine]) -> Vec<SummaryRow> {
+    let mut rows: std::collections::BTreeMap<(String, String), SummaryRow> =
+        std::collections::BTreeMap::new();
+    let mut add = |rep: &str, cur: &str, f: &dyn Fn(&mut SummaryRow)| {
+        let r = rows
+            .entry((rep.to_string(), cur.to_string()))
+            .or_insert_with(|| SummaryRow {
+                rep: rep.to_string(),
+                currency: cur.to_string(),
+                paid: Decimal::ZERO,
+                clawed_back: Decimal::ZERO,
+                reinstated: Decimal::ZERO,
+                bonuses: Decimal::ZERO,
+                net: Decimal::ZERO,
+            });
+        f(r);
+    };
+    for (rep, cur, amount) in paid {
+        add(rep, cur, &|r| r.paid += *amount);
+    }
+    for l in lines.iter().filter(|l| l.status != Status::Error) {
+        let a = l.amount.unwrap_or_default();
+        if l.kind == "clawback" {
+            add(&l.rep, &l.currency, &|r| r.clawed_back += a);
+        } else if l.kind == "reinstatement" {
+            add(&l.rep, &l.currency, &|r| r.reinstated += a);
+        } else if l.kind.starts_with("bonus:") {
+            add(&l.rep, &l.currency, &|r| r.bonuses += a);
+        }
+    }
+    rows.into_values()
+        .map(|mut r| {
+            r.net = r.paid + r.clawed_back + r.reinstated + r.bonuses;
+            r
+        })
+        .collect()
+}
+
+/// Writes the summary as CSV.
+pub fn write_summary<W: Write>(rows: &[SummaryRow], w: W) -> csv::Result<()> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w);
+    out.write_record([
+        "rep",
+        "currency",
+        "paid",
+        "clawed_back",
+        "reinstated",
+        "bonuses",
+        "net",
+    ])?;
+    for r in rows {
+        let m = |d: Decimal| money_text(d, &r.currency);
+        out.write_record([
+            r.rep.clone(),
+            r.currency.clone(),
+            m(r.paid),
+            m(r.clawed_back),
+            m(r.reinstated),
+            m(r.bonuses),
+            m(r.net),
+        ])?;
+    }
+    out.flush()?;
+    Ok(())
+}

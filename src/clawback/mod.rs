@@ -1,0 +1,126 @@
+//! Commission adjustments (LANGUAGE.md §8): clawbacks, reinstatements and
+//! bonuses, computed exactly and written as an auditable ledger.
+
+pub mod engine;
+pub mod exact;
+pub mod ledger;
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+pub use engine::{run, Deals, Events, Ledger, LedgerLine, Status, Table};
+pub use exact::Rounding;
+pub use ledger::{
+    diff_posted, read_posted, summarize, write_ledger, write_summary, PostedLine, SummaryRow,
+};
+
+use crate::ir;
+use crate::record::Schema;
+
+/// Slots of the fixed deal columns (CLI.md).
+pub mod deal_slot {
+    /// `deal`
+    pub const ID: u16 = 0;
+    /// `rep`
+    pub const REP: u16 = 1;
+    /// `amount`: the commission paid.
+    pub const AMOUNT: u16 = 2;
+    /// `currency`
+    pub const CURRENCY: u16 = 3;
+    /// `deal_value`: the contract value the commission was paid on.
+    pub const VALUE: u16 = 4;
+    /// `closed_on`
+    pub const CLOSED_ON: u16 = 5;
+}
+
+/// Slots of the fixed event columns (CLI.md).
+pub mod event_slot {
+    /// `event`
+    pub const ID: u16 = 0;
+    /// `deal`
+    pub const DEAL: u16 = 1;
+    /// `type`
+    pub const TYPE: u16 = 2;
+    /// `on`: a date, or a timestamp converted to the policy's zone.
+    pub const ON: u16 = 3;
+    /// `reason`
+    pub const REASON: u16 = 4;
+    /// `lost_value`
+    pub const LOST: u16 = 5;
+    /// `added_value`
+    pub const ADDED: u16 = 6;
+    /// `rep`
+    pub const REP: u16 = 7;
+    /// `team`
+    pub const TEAM: u16 = 8;
+}
+
+/// A clawback schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Schedule {
+    /// Inclusive day bands covering 0 … window: (from, to, rate).
+    Bands(Vec<(i64, i64, Decimal)>),
+    /// rate = (window − days) / window.
+    Prorated,
+}
+
+/// A compiled `clawback` clause.
+#[derive(Debug, Clone)]
+pub struct ClawbackDef {
+    /// Window in days (days retained 0 … window are inside).
+    pub window: i64,
+    /// Schedule.
+    pub schedule: Schedule,
+    /// `except when`.
+    pub except: Option<ir::Expr>,
+}
+
+/// A compiled upgrade bonus rule.
+#[derive(Debug, Clone)]
+pub struct UpgradeBonus {
+    /// Bonus name (`bonus:NAME`).
+    pub name: String,
+    /// Rate.
+    pub rate: Decimal,
+    /// The money or number the rate applies to.
+    pub base: ir::Expr,
+    /// Who is paid (a text).
+    pub to: ir::Expr,
+    /// Condition.
+    pub when: Option<ir::Expr>,
+}
+
+/// A compiled retention bonus.
+#[derive(Debug, Clone)]
+pub struct RetentionBonus {
+    /// Bonus name.
+    pub name: String,
+    /// Rate of the deal's amount.
+    pub rate: Decimal,
+    /// Days the deal must stay.
+    pub days: i64,
+    /// Deal slot of its anchor date.
+    pub anchor: u16,
+}
+
+/// A compiled `commission` block.
+#[derive(Debug, Clone)]
+pub struct CommissionDef {
+    /// Plan name.
+    pub name: String,
+    /// Deal columns: fixed, then declared, then other columns mentioned.
+    pub deal: Arc<Schema>,
+    /// Event columns, likewise.
+    pub event: Arc<Schema>,
+    /// Deal slot of the clawback anchor (`closed_on` when there is no clause).
+    pub anchor: u16,
+    /// The clawback clause.
+    pub clawback: Option<ClawbackDef>,
+    /// Upgrade bonus rules in order.
+    pub upgrades: Vec<UpgradeBonus>,
+    /// The retention bonus.
+    pub retention: Option<RetentionBonus>,
+    /// Rounding mode of every line.
+    pub rounding: Rounding,
+}
