@@ -696,7 +696,7 @@ fn clawback(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
     baton::clawback::write_ledger(&printed, out)
         .map_err(|e| Fatal(format!("cannot write the ledger: {e}")))?;
     if let Some(path) = &a.summary {
-        let rows = baton::clawback::summarize(&ledger.paid, &ledger.lines);
+        let rows = ledger.summary();
         let f = std::fs::File::create(path)
             .map_err(|e| Fatal(format!("cannot write `{}`: {e}", path.display())))?;
         baton::clawback::write_summary(&rows, f)

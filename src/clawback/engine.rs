@@ -23,13 +23,58 @@ pub struct Table {
     pub header: Option<csv::StringRecord>,
 }
 
+impl Table {
+    /// Reads a whole input in `format` (CSV, JSON lines or a JSON array).
+    /// Fails only when the input cannot be read at all; a malformed row
+    /// becomes an error line of the ledger.
+    pub fn read(
+        input: Box<dyn std::io::Read + Send>,
+        format: crate::io::Format,
+    ) -> Result<Table, String> {
+        let mut reader = crate::io::Reader::new(input, format)?;
+        let mut items = Vec::new();
+        while let Some(item) = reader.next_item() {
+            items.push(item?);
+        }
+        Ok(Table {
+            items,
+            header: reader.header,
+        })
+    }
+
+    /// Rows given as JSON objects (a service's own data through serde);
+    /// line numbers count from 1 in the order given.
+    ///
+    /// ```
+    /// use baton::clawback::Table;
+    /// let deals = Table::from_json([serde_json::json!({"deal": "D-1", "rep": "ana",
+    ///     "amount": "900.00", "currency": "USD", "deal_value": "30000", "closed_on": "2026-03-01"})]);
+    /// assert_eq!(deals.items.len(), 1);
+    /// ```
+    pub fn from_json(rows: impl IntoIterator<Item = serde_json::Value>) -> Table {
+        let items = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| Item {
+                line: i + 1,
+                row: Ok(Row::Json(v)),
+            })
+            .collect();
+        Table {
+            items,
+            header: None,
+        }
+    }
+}
+
 /// The deals input.
 pub type Deals = Table;
 /// The events input.
 pub type Events = Table;
 
 /// A line's status (CLI.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Computed and booked.
     Applied,
@@ -224,6 +269,13 @@ pub struct Ledger {
     pub lines: Vec<LedgerLine>,
     /// Each valid deal's (rep, currency, amount paid), for the summary.
     pub paid: Vec<(String, String, Decimal)>,
+}
+
+impl Ledger {
+    /// The summary per rep and currency (CLI.md `--summary`).
+    pub fn summary(&self) -> Vec<super::SummaryRow> {
+        super::summarize(&self.paid, &self.lines)
+    }
 }
 
 /// Computes the ledger of `deals` and `events` under the plan versions of

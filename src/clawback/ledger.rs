@@ -336,3 +336,34 @@ pub fn write_summary<W: Write>(rows: &[SummaryRow], w: W) -> csv::Result<()> {
     out.flush()?;
     Ok(())
 }
+
+/// A ledger line serializes as the ledger's columns, every cell a string
+/// exactly as the CSV shows it (amounts never pass through a float).
+impl serde::Serialize for LedgerLine {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let cells = cells(self);
+        let mut m = s.serialize_map(Some(COLUMNS.len()))?;
+        for (k, v) in COLUMNS.iter().zip(cells.iter()) {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// A summary row serializes as the summary's columns, amounts as strings.
+impl serde::Serialize for SummaryRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let m_ = |d: Decimal| money_text(d, &self.currency);
+        let mut m = s.serialize_map(Some(7))?;
+        m.serialize_entry("rep", &self.rep)?;
+        m.serialize_entry("currency", &self.currency)?;
+        m.serialize_entry("paid", &m_(self.paid))?;
+        m.serialize_entry("clawed_back", &m_(self.clawed_back))?;
+        m.serialize_entry("reinstated", &m_(self.reinstated))?;
+        m.serialize_entry("bonuses", &m_(self.bonuses))?;
+        m.serialize_entry("net", &m_(self.net))?;
+        m.end()
+    }
+}
