@@ -1,0 +1,380 @@
+//! `baton clawback` end to end: the shared worked examples byte for byte,
+//! exit codes, error lines, `--posted`, `--version`, JSON inputs.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{baton_in, example};
+
+fn read(dir: &Path, name: &str) -> String {
+    fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("baton-clawback-{}", std::process::id()));
+    fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+const HEADER: &str = "deal,rep,event,kind,status,policy,version,days_retained,rate,base,amount,currency,explanation\n";
+
+#[test]
+fn plan_versions_example_matches_byte_for_byte() {
+    let dir = example("clawback_plan_versions");
+    let summary = tmp("plan_versions_summary.csv");
+    let (out, err, code) = baton_in(
+        &dir,
+        &[
+            "clawback",
+            "--policy",
+            "policy",
+            "--deals",
+            "deals.csv",
+            "--events",
+            "events.csv",
+            "--as-of",
+            "2026-12-31",
+            "--summary",
+            summary.to_str().expect("utf-8 path"),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "stderr: {err}");
+    assert_eq!(out, read(&dir, "expected.csv"));
+    assert_eq!(
+        fs::read_to_string(&summary).expect("summary written"),
+        read(&dir, "expected_summary.csv")
+    );
+}
+
+#[test]
+fn posted_rerun_example_full_then_difference_then_nothing() {
+    let dir = example("clawback_posted_rerun");
+    let base = [
+        "clawback",
+        "--policy",
+        "policy.baton",
+        "--deals",
+        "deals.csv",
+        "--events",
+        "events.csv",
+        "--as-of",
+        "2026-12-15",
+    ];
+    let (out, err, code) = baton_in(&dir, &base, None);
+    assert_eq!(code, 0, "stderr: {err}");
+    assert_eq!(out, read(&dir, "expected.csv"));
+
+    let mut args = base.to_vec();
+    args.extend(["--posted", "posted.csv"]);
+    let (diff, err, code) = baton_in(&dir, &args, None);
+    assert_eq!(code, 0, "stderr: {err}");
+    assert_eq!(diff, read(&dir, "expected_posted.csv"));
+
+    // Booking what was printed leaves nothing to book.
+    let booked = tmp("posted_rerun_booked.csv");
+    let mut all = read(&dir, "posted.csv");
+    all.push_str(diff.strip_prefix(HEADER).expect("header first"));
+    fs::write(&booked, all).expect("write booked ledger");
+    let mut args = base.to_vec();
+    let booked_arg = booked.to_str().expect("utf-8 path");
+    args.extend(["--posted", booked_arg]);
+    let (again, err, code) = baton_in(&dir, &args, None);
+    assert_eq!(code, 0, "stderr: {err}");
+    assert_eq!(again, HEADER);
+
+    // The full ledger as posted: nothing to book either.
+    let full = tmp("posted_rerun_full.csv");
+    fs::write(&full, read(&dir, "expected.csv")).expect("write");
+    let mut args = base.to_vec();
+    let full_arg = full.to_str().expect("utf-8 path");
+    args.extend(["--posted", full_arg]);
+    let (again, _, code) = baton_in(&dir, &args, None);
+    assert_eq!((again.as_str(), code), (HEADER, 0));
+}
+
+#[test]
+fn a_posted_ledger_that_does_not_parse_prints_nothing_and_exits_2() {
+    let dir = example("clawback_posted_rerun");
+    let bad = tmp("bad_posted.csv");
+    fs::write(
+        &bad,
+        format!(
+            "{HEADER}C-501,maria,X-1,clawback,applied,csm_commission,1,15,0.75,300.00,lots,GBP,x\n"
+        ),
+    )
+    .expect("write");
+    let (out, err, code) = baton_in(
+        &dir,
+        &[
+            "clawback",
+            "--policy",
+            "policy.baton",
+            "--deals",
+            "deals.csv",
+            "--events",
+            "events.csv",
+            "--as-of",
+            "2026-12-15",
+            "--posted",
+            bad.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "stderr: {err}");
+    assert_eq!(out, "");
+    assert!(err.contains("line 2"), "names the line: {err}");
+}
+
+const PLAN: &str = r#"policy "plan" version 1 effective 2026-01-01
+  timezone "UTC"
+commission plan {
+  clawback within 90 days of closed_on {
+    days 0 to 30: 100%
+    days 31 to 60: 50%
+    days 61 to 90: 25%
+  }
+  rounding half_even
+}
+"#;
+
+fn write_case(name: &str, deals: &str, events: &str) -> std::path::PathBuf {
+    let dir = tmp(name);
+    fs::create_dir_all(&dir).expect("case dir");
+    fs::write(dir.join("plan.baton"), PLAN).expect("policy");
+    fs::write(dir.join("deals.csv"), deals).expect("deals");
+    fs::write(dir.join("events.csv"), events).expect("events");
+    dir
+}
+
+fn run_case(dir: &Path, extra: &[&str]) -> (Vec<Vec<String>>, String, i32) {
+    let mut args = vec![
+        "clawback",
+        "--policy",
+        "plan.baton",
+        "--deals",
+        "deals.csv",
+        "--events",
+        "events.csv",
+        "--as-of",
+        "2026-12-31",
+    ];
+    args.extend(extra);
+    let (out, err, code) = baton_in(dir, &args, None);
+    assert!(out.starts_with(HEADER), "header first: {out}");
+    let mut r = csv::Reader::from_reader(out.as_bytes());
+    let rows = r
+        .records()
+        .map(|r| r.expect("valid CSV").iter().map(String::from).collect())
+        .collect();
+    (rows, err, code)
+}
+
+const DEALS: &str = "deal,rep,amount,currency,deal_value,closed_on\n\
+D-1,ana,2500.00,USD,50000,2026-03-01\n\
+D-2,bo,1000,JPY,100000,2026-03-01\n";
+
+#[test]
+fn band_edges_and_day_boundaries() {
+    // Day 30 is the last of the first band, 31 the first of the next; day
+    // 90 is inside the window and 91 outside.
+    let events = "event,deal,type,on,reason,lost_value,added_value,rep,team\n\
+E-1,D-1,downgrade,2026-03-31,,10000,,,\n\
+E-2,D-1,downgrade,2026-04-01,,10000,,,\n\
+E-3,D-1,cancellation,2026-05-31,,,,,\n";
+    let dir = write_case("edges", DEALS, events);
+    let (rows, err, code) = run_case(&dir, &[]);
+    assert_eq!(code, 0, "{err}");
+    // day 30: 100% × 2500 × 10000/50000 = -500.00
+    assert_eq!(
+        (
+            rows[0][7].as_str(),
+            rows[0][8].as_str(),
+            rows[0][10].as_str()
+        ),
+        ("30", "1", "-500.00")
+    );
+    // day 31: 50% × 2500 × 10000/50000 = -250.00
+    assert_eq!(
+        (
+            rows[1][7].as_str(),
+            rows[1][8].as_str(),
+            rows[1][10].as_str()
+        ),
+        ("31", "0.5", "-250.00")
+    );
+    // day 91: outside the window
+    assert_eq!(
+        (rows[2][4].as_str(), rows[2][10].as_str()),
+        ("outside_window", "0.00")
+    );
+
+    let events = "event,deal,type,on,reason,lost_value,added_value,rep,team\nE-9,D-1,cancellation,2026-05-30,,,,,\n";
+    let dir = write_case("day90", DEALS, events);
+    let (rows, _, _) = run_case(&dir, &[]);
+    // day 90: 25% of the whole 2500.00
+    assert_eq!(
+        (
+            rows[0][7].as_str(),
+            rows[0][4].as_str(),
+            rows[0][10].as_str()
+        ),
+        ("90", "applied", "-625.00")
+    );
+}
+
+#[test]
+fn downgrade_then_cancellation_then_reinstatement_and_jpy() {
+    let events = "event,deal,type,on,reason,lost_value,added_value,rep,team\n\
+E-1,D-1,downgrade,2026-03-11,,20000,,,\n\
+E-2,D-1,cancellation,2026-04-10,,,,,\n\
+E-3,D-1,reinstatement,2026-04-20,,,,,\n\
+E-4,D-2,cancellation,2026-04-15,,,,,\n";
+    let dir = write_case("chain", DEALS, events);
+    let (rows, err, code) = run_case(&dir, &[]);
+    assert_eq!(code, 0, "{err}");
+    // day 10 downgrade: 100% × 2500 × 20000/50000 = -1000.00
+    assert_eq!(rows[0][10], "-1000.00");
+    // day 40 cancellation: 50% of the base on the remaining 30000 = 1500.00 → -750.00
+    assert_eq!(rows[1][10], "-750.00");
+    // the reinstatement reverses exactly the cancellation's line
+    assert_eq!(
+        (rows[2][3].as_str(), rows[2][10].as_str()),
+        ("reinstatement", "750.00")
+    );
+    // JPY has no minor unit: day 45 → 50% × 1000 = -500
+    assert_eq!(
+        (rows[3][10].as_str(), rows[3][11].as_str()),
+        ("-500", "JPY")
+    );
+}
+
+#[test]
+fn bad_events_are_error_lines_and_the_rest_is_computed() {
+    let deals = "deal,rep,amount,currency,deal_value,closed_on\n\
+D-1,ana,2500.00,USD,50000,2026-03-01\n\
+D-1,ana,9999.00,USD,50000,2026-03-01\n\
+D-3,cy,abc,USD,50000,2026-03-01\n";
+    let events = "event,deal,type,on,reason,lost_value,added_value,rep,team\n\
+E-1,D-404,cancellation,2026-03-11,,,,,\n\
+E-2,D-1,cancellation,2026-02-11,,,,,\n\
+E-3,D-1,downgrade,2026-03-11,,90000,,,\n\
+E-4,D-1,downgrade,2026-03-11,,100 EUR,,,\n\
+E-5,D-1,refund,2026-03-11,,,,,\n\
+E-6,D-1,cancellation,2026-03-21,,,,,\n";
+    let dir = write_case("errors", deals, events);
+    let (rows, err, code) = run_case(&dir, &[]);
+    assert_eq!(code, 1, "{err}");
+    let statuses: Vec<&str> = rows.iter().map(|r| r[4].as_str()).collect();
+    // five bad events, the good one, then the two bad deal rows
+    assert_eq!(
+        statuses,
+        ["error", "error", "error", "error", "error", "applied", "error", "error"],
+        "{rows:#?}"
+    );
+    for r in rows.iter().filter(|r| r[4] == "error") {
+        assert_eq!(r[10], "", "no amount on an error line: {r:?}");
+        assert!(!r[12].is_empty(), "an explanation: {r:?}");
+    }
+    assert!(rows[0][12].contains("D-404"), "{:?}", rows[0]);
+    // nothing the bad events said changed D-1: the whole 2500.00 is clawed back on day 20
+    assert_eq!(rows[5][10], "-2500.00");
+    assert!(rows[6][12].contains("repeated"), "{:?}", rows[6]);
+    assert!(rows[7][12].contains("amount"), "{:?}", rows[7]);
+}
+
+#[test]
+fn json_inputs_give_the_same_ledger_as_csv() {
+    let events = "event,deal,type,on,reason,lost_value,added_value,rep,team\nE-1,D-1,downgrade,2026-03-31,,10000,,,\n";
+    let dir = write_case("json", DEALS, events);
+    fs::write(
+        dir.join("deals.jsonl"),
+        "{\"deal\":\"D-1\",\"rep\":\"ana\",\"amount\":2500.00,\"currency\":\"USD\",\"deal_value\":50000,\"closed_on\":\"2026-03-01\"}\n\
+         {\"deal\":\"D-2\",\"rep\":\"bo\",\"amount\":\"1000\",\"currency\":\"JPY\",\"deal_value\":100000,\"closed_on\":\"2026-03-01\"}\n",
+    )
+    .expect("write");
+    fs::write(dir.join("events.json"), "[{\"event\":\"E-1\",\"deal\":\"D-1\",\"type\":\"downgrade\",\"on\":\"2026-03-31\",\"lost_value\":10000}]").expect("write");
+    let (csv_out, _, c1) = baton_in(
+        &dir,
+        &[
+            "clawback",
+            "--policy",
+            "plan.baton",
+            "--deals",
+            "deals.csv",
+            "--events",
+            "events.csv",
+            "--as-of",
+            "2026-12-31",
+        ],
+        None,
+    );
+    let (json_out, err, c2) = baton_in(
+        &dir,
+        &[
+            "clawback",
+            "--policy",
+            "plan.baton",
+            "--deals",
+            "deals.jsonl",
+            "--events",
+            "events.json",
+            "--as-of",
+            "2026-12-31",
+        ],
+        None,
+    );
+    assert_eq!((c1, c2), (0, 0), "{err}");
+    assert_eq!(json_out, csv_out);
+}
+
+#[test]
+fn version_pins_one_plan_for_every_deal() {
+    let dir = example("clawback_plan_versions");
+    let (out, err, code) = baton_in(
+        &dir,
+        &[
+            "clawback",
+            "--policy",
+            "policy",
+            "--deals",
+            "deals.csv",
+            "--events",
+            "events.csv",
+            "--as-of",
+            "2026-12-31",
+            "--version",
+            "2",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut r = csv::Reader::from_reader(out.as_bytes());
+    let versions: Vec<String> = r
+        .records()
+        .map(|r| r.expect("csv")[6].to_string())
+        .collect();
+    assert!(!versions.is_empty());
+    assert!(versions.iter().all(|v| v == "2"), "{versions:?}");
+}
+
+#[test]
+fn the_ledger_is_deterministic() {
+    let dir = example("clawback_plan_versions");
+    let args = [
+        "clawback",
+        "--policy",
+        "policy",
+        "--deals",
+        "deals.csv",
+        "--events",
+        "events.csv",
+        "--as-of",
+        "2026-12-31",
+    ];
+    let (a, _, _) = baton_in(&dir, &args, None);
+    let (b, _, _) = baton_in(&dir, &args, None);
+    assert_eq!(a, b);
+}
