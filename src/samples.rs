@@ -305,11 +305,133 @@ pub fn handoffs(n: u64, seed: u64) -> String {
     out
 }
 
+const AES: [&str; 10] = [
+    "maria", "tom", "priya", "jonas", "aiko", "diego", "fatima", "liam", "chen", "olga",
+];
+const SUPPORT_REPS: [&str; 4] = ["lena", "noor", "sam", "ines"];
+const CHURN_REASONS: [&str; 6] = [
+    "budget",
+    "switched_vendor",
+    "poor_fit",
+    "budget",
+    "acquired",
+    "bankruptcy",
+];
+const DEAL_SEGMENTS: [&str; 3] = ["smb", "mid_market", "enterprise"];
+
+/// Commission deals and their lifecycle events, shaped for
+/// `policies/commission`: `n` deals closed through 2026, about one in four
+/// with a downgrade, a cancellation (sometimes reinstated) or an upgrade,
+/// events in date order. Every event is valid for its deal's state, so the
+/// ledger has no error lines. Returns (deals CSV, events CSV).
+pub fn commission(n: u64, seed: u64) -> (String, String) {
+    let mut rng = Rng::new(seed);
+    let mut deals = String::from("deal,rep,amount,currency,deal_value,closed_on,segment\n");
+    let mut events: Vec<(chrono::NaiveDate, u64, String)> = Vec::new();
+    let last = date_after((2026, 11, 28), 0);
+    for i in 0..n {
+        let id = format!("D-{:06}", i + 1);
+        let rep = *rng.pick(&AES).unwrap_or(&"maria");
+        let segment = *rng.pick(&DEAL_SEGMENTS).unwrap_or(&"smb");
+        let closed = date_after((2026, 1, 2), rng.below(303));
+        let currency = match rng.below(20) {
+            0..=13 => "USD",
+            14..=16 => "EUR",
+            17..=18 => "GBP",
+            _ => "JPY",
+        };
+        let hundreds = match segment {
+            "smb" => 50 + rng.below(250),
+            "mid_market" => 300 + rng.below(900),
+            _ => 1_200 + rng.below(3_800),
+        };
+        // value in minor-unit-free whole amounts; JPY deals are ~150× larger
+        let (value, value_text) = if currency == "JPY" {
+            let v = hundreds * 100 * 150;
+            (v, v.to_string())
+        } else {
+            let v = hundreds * 100;
+            (v, format!("{v}"))
+        };
+        let rate_pct = 8 + rng.below(5); // 8..12 %
+        let amount_minor = value * rate_pct; // value × pct / 100, in cents
+        let amount = if currency == "JPY" {
+            (amount_minor / 100).to_string()
+        } else {
+            format!("{}.{:02}", amount_minor / 100, amount_minor % 100)
+        };
+        let _ = writeln!(
+            deals,
+            "{id},{rep},{amount},{currency},{value_text},{closed},{segment}"
+        );
+
+        // A timeline of valid events for this deal.
+        let mut day = 0u64;
+        let mut remaining = value;
+        let mut active = true;
+        let mut k = 0u32;
+        let mut push = |on: chrono::NaiveDate, body: String, k: &mut u32| {
+            *k += 1;
+            events.push((on, i, format!("E-{:06}-{},{id},{body}", i + 1, k)));
+        };
+        let steps = match rng.below(100) {
+            0..=74 => 0,
+            75..=92 => 1,
+            93..=98 => 2,
+            _ => 3,
+        };
+        for _ in 0..steps {
+            day += 3 + rng.below(70);
+            let on = closed + chrono::Days::new(day);
+            if on > last {
+                break;
+            }
+            let reason = *rng.pick(&CHURN_REASONS).unwrap_or(&"budget");
+            if !active {
+                push(on, format!("reinstatement,{on},,,,,"), &mut k);
+                active = true;
+                continue;
+            }
+            match rng.below(10) {
+                0..=2 => {
+                    active = false;
+                    push(on, format!("cancellation,{on},{reason},,,,"), &mut k);
+                }
+                3..=6 if remaining > value / 4 => {
+                    let lost = (remaining / 4).max(1) / 100 * 100 + 100 * rng.below(3);
+                    let lost = lost.min(remaining);
+                    remaining -= lost;
+                    push(on, format!("downgrade,{on},{reason},{lost},,,"), &mut k);
+                }
+                _ => {
+                    let added = (value / 10).max(100) / 100 * 100;
+                    let (who, team) = match rng.below(3) {
+                        0 => (*rng.pick(&SUPPORT_REPS).unwrap_or(&"lena"), "support"),
+                        1 => (rep, "sales"),
+                        _ => ("", ""),
+                    };
+                    push(on, format!("upgrade,{on},,,{added},{who},{team}"), &mut k);
+                }
+            }
+        }
+    }
+    events.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut out = String::from("event,deal,type,on,reason,lost_value,added_value,rep,team\n");
+    for (_, _, line) in events {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    (deals, out)
+}
+
 /// Every sample file shipped under `policies/samples/`: name and contents.
 pub fn all() -> Vec<(&'static str, String)> {
+    let (deals, events) = commission(4_000, 2029);
     vec![
         ("leads.jsonl", leads(3_000, 2026)),
         ("accounts.jsonl", accounts(1_000, 2027)),
         ("handoff_events.jsonl", handoffs(300, 2028)),
+        ("deals.csv", deals),
+        ("deal_events.csv", events),
     ]
 }

@@ -108,3 +108,54 @@ fn readme_health_and_sla_commands_run_on_the_shipped_policies() {
         .iter()
         .any(|f| f == "oversold")));
 }
+
+#[test]
+fn readme_clawback_command_runs_on_the_shipped_plan() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let summary =
+        std::env::temp_dir().join(format!("baton-readme-summary-{}.csv", std::process::id()));
+    let (out, err, code) = common::baton_in(
+        root,
+        &[
+            "clawback",
+            "--policy",
+            "policies/commission",
+            "--deals",
+            "policies/samples/deals.csv",
+            "--events",
+            "policies/samples/deal_events.csv",
+            "--as-of",
+            "2026-11-30",
+            "--summary",
+            summary.to_str().expect("utf-8 path"),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let events =
+        std::fs::read_to_string(root.join("policies/samples/deal_events.csv")).expect("events");
+    let mut ledger = csv::Reader::from_reader(out.as_bytes());
+    let rows: Vec<csv::StringRecord> = ledger.records().map(|r| r.expect("csv")).collect();
+    let event_lines = rows.iter().filter(|r| !r[2].is_empty()).count();
+    assert_eq!(
+        event_lines,
+        events.lines().count() - 1,
+        "one line per event"
+    );
+    // Both plan versions govern deals, and every kind of line occurs.
+    for v in ["1", "2"] {
+        assert!(rows.iter().any(|r| &r[6] == v), "version {v} used");
+    }
+    for kind in [
+        "clawback",
+        "reinstatement",
+        "upgrade",
+        "bonus:support_upsell",
+        "bonus:retention",
+    ] {
+        assert!(rows.iter().any(|r| &r[3] == kind), "a {kind} line");
+    }
+    assert!(rows.iter().all(|r| &r[4] != "error"));
+    let summary = std::fs::read_to_string(&summary).expect("summary written");
+    assert!(summary.starts_with("rep,currency,paid,clawed_back,reinstated,bonuses,net\n"));
+}
