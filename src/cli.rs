@@ -659,50 +659,60 @@ fn clawback(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
         .latest()
         .map_or(chrono_tz::UTC, |p| p.compiled().timezone);
     let as_of = a.as_of.unwrap_or_else(|| today_in(tz));
-    let deals = read_table(&a.deals, a.input_format)?;
+    let pinned = a.version.is_some();
     let events = read_table(&a.events, a.input_format)?;
-    // Read the booked ledger before printing anything: a bad one prints nothing.
-    let posted = match &a.posted {
-        Some(p) => {
-            let f = std::fs::File::open(p)
-                .map_err(|e| Fatal(format!("cannot read `{}`: {e}", p.display())))?;
-            Some(
-                baton::clawback::read_posted(f)
-                    .map_err(|e| Fatal(format!("{}: {e}", p.display())))?,
-            )
+    let write_summary = |rows: &[baton::clawback::SummaryRow]| -> Result<(), Fatal> {
+        if let Some(path) = &a.summary {
+            let fail = |e: &dyn std::fmt::Display| {
+                Fatal(format!("cannot write `{}`: {e}", path.display()))
+            };
+            let f = std::fs::File::create(path).map_err(|e| fail(&e))?;
+            baton::clawback::write_summary(rows, f).map_err(|e| fail(&e))?;
         }
-        None => None,
+        Ok(())
     };
-    let ledger = if a.version.is_some() {
-        baton::clawback::engine::run_pinned(&set, &deals, &events, as_of)
+    let Some(posted_path) = &a.posted else {
+        // The whole ledger: deals stream through, one row at a time.
+        let format = a.input_format.unwrap_or_else(|| Format::of_path(&a.deals));
+        let input = open(&a.deals).map_err(|e| Fatal(format!("cannot read `{}`: {e}", a.deals)))?;
+        let mut deals =
+            Reader::new(input, format).map_err(|e| Fatal(format!("{}: {e}", a.deals)))?;
+        let out = output_for(&a.output)?;
+        let outcome = baton::clawback::stream(&set, &mut deals, &events, as_of, pinned, out)
+            .map_err(|e| Fatal(format!("cannot compute the ledger: {e}")))?;
+        write_summary(&outcome.summary)?;
+        return Ok(if outcome.errors == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    };
+    // Read the booked ledger before printing anything: a bad one prints nothing.
+    let f = std::fs::File::open(posted_path)
+        .map_err(|e| Fatal(format!("cannot read `{}`: {e}", posted_path.display())))?;
+    let posted = baton::clawback::read_posted(f)
+        .map_err(|e| Fatal(format!("{}: {e}", posted_path.display())))?;
+    let deals = read_table(&a.deals, a.input_format)?;
+    let ledger = if pinned {
+        baton::clawback::run_pinned(&set, &deals, &events, as_of)
     } else {
         baton::clawback::run(&set, &deals, &events, as_of)
     };
-    let errors: Vec<&baton::clawback::LedgerLine> = ledger
+    // Error events are reported on standard error, not as lines (CLI.md).
+    let mut errors = 0usize;
+    for e in ledger
         .lines
         .iter()
         .filter(|l| l.status == baton::clawback::Status::Error)
-        .collect();
-    let printed = match &posted {
-        Some(p) => {
-            for e in &errors {
-                eprintln!("error: line {}: {}", e.line, e.explanation);
-            }
-            baton::clawback::diff_posted(&ledger.lines, p)
-        }
-        None => ledger.lines.clone(),
-    };
-    let out = output_for(&a.output)?;
-    baton::clawback::write_ledger(&printed, out)
-        .map_err(|e| Fatal(format!("cannot write the ledger: {e}")))?;
-    if let Some(path) = &a.summary {
-        let rows = ledger.summary();
-        let f = std::fs::File::create(path)
-            .map_err(|e| Fatal(format!("cannot write `{}`: {e}", path.display())))?;
-        baton::clawback::write_summary(&rows, f)
-            .map_err(|e| Fatal(format!("cannot write `{}`: {e}", path.display())))?;
+    {
+        eprintln!("error: line {}: {}", e.line, e.explanation);
+        errors += 1;
     }
-    Ok(if errors.is_empty() {
+    let diff = baton::clawback::diff_posted(&ledger.lines, &posted);
+    baton::clawback::write_ledger(&diff, output_for(&a.output)?)
+        .map_err(|e| Fatal(format!("cannot write the ledger: {e}")))?;
+    write_summary(&ledger.summary())?;
+    Ok(if errors == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -121,6 +121,38 @@ impl Reader {
         }
     }
 
+    /// Like [`Reader::next_item`], but reads into `item`, reusing its
+    /// buffers for CSV: no allocation per row. `None` at the end.
+    pub fn next_into(&mut self, item: &mut Item) -> Option<Result<(), String>> {
+        let ReaderKind::Csv(r) = &mut self.inner else {
+            return self.next_item().map(|next| next.map(|i| *item = i));
+        };
+        if !matches!(item.row, Ok(Row::Csv(_))) {
+            item.row = Ok(Row::Csv(csv::StringRecord::new()));
+        }
+        let Ok(Row::Csv(rec)) = &mut item.row else {
+            return None;
+        };
+        let line_of = |p: Option<&csv::Position>| {
+            p.map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX))
+        };
+        match r.read_record(rec) {
+            Ok(false) => None,
+            Ok(true) => {
+                item.line = line_of(rec.position());
+                Some(Ok(()))
+            }
+            Err(e) => match e.kind() {
+                csv::ErrorKind::Io(_) => Some(Err(format!("cannot read input: {e}"))),
+                _ => {
+                    item.line = line_of(e.position());
+                    item.row = Err(format!("unreadable CSV row: {e}"));
+                    Some(Ok(()))
+                }
+            },
+        }
+    }
+
     /// The next item; `Err` only for an I/O failure.
     pub fn next_item(&mut self) -> Option<Result<Item, String>> {
         match &mut self.inner {

@@ -357,11 +357,11 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
         return None;
     }
     Decimal::from_str_exact(t).ok().or_else(|| {
-        if t.contains(['e', 'E']) {
-            Decimal::from_scientific(t).ok()
-        } else {
-            None
-        }
+        // `from_scientific` rounds a mantissa of more than 28 digits
+        // (`1.00000000000000000000000000001e0`); refuse it instead.
+        let (mantissa, _) = t.split_once(['e', 'E'])?;
+        Decimal::from_str_exact(mantissa).ok()?;
+        Decimal::from_scientific(t).ok()
     })
 }
 
@@ -397,7 +397,18 @@ pub fn parse_money(text: &str, default: Option<Currency>) -> Option<Money> {
 
 /// Parses a date `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+    let text = text.trim();
+    // The canonical form, without chrono's format interpreter (a hot path
+    // for deals and events); anything else goes through chrono.
+    if let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *text.as_bytes() {
+        let digits = [y1, y2, y3, y4, m1, m2, d1, d2];
+        if digits.iter().all(u8::is_ascii_digit) {
+            let n = |ds: &[u8]| ds.iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+            let year = i32::try_from(n(&[y1, y2, y3, y4])).ok()?;
+            return NaiveDate::from_ymd_opt(year, n(&[m1, m2]), n(&[d1, d2]));
+        }
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
 /// Parses an RFC 3339 timestamp into Unix seconds.

@@ -415,7 +415,7 @@ pub fn commission(n: u64, seed: u64) -> (String, String) {
             }
         }
     }
-    events.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    events.sort_by_key(|e| (e.0, e.1));
     let mut out = String::from("event,deal,type,on,reason,lost_value,added_value,rep,team\n");
     for (_, _, line) in events {
         out.push_str(&line);

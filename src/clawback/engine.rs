@@ -171,10 +171,102 @@ struct Event {
     record: Record,
 }
 
-fn cell(row: &Row, header: Option<&csv::StringRecord>, name: &str) -> Option<String> {
-    row.text(name, header)
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+/// A hash map with a fast, non-cryptographic hasher (FxHash's multiply-
+/// rotate, then a SplitMix64 finaliser): keys are deal and event ids from the user's own files, so
+/// SipHash's protection against crafted collisions buys nothing here.
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            for (w, b) in word.iter_mut().zip(chunk) {
+                *w = *b;
+            }
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        // SplitMix64's finaliser: every input bit reaches the low bits the
+        // table indexes by (ids such as `D-000123` differ only in their
+        // last bytes).
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// Column positions in a CSV header, resolved once per header rather than
+/// once per cell: the fixed columns asked for, then each plan version's
+/// schema fields (by the schema's address).
+struct Lookup {
+    header: usize,
+    fixed: Vec<Option<usize>>,
+    schemas: Vec<(usize, Vec<Option<usize>>)>,
+}
+
+impl Lookup {
+    fn new<'s>(
+        header: Option<&csv::StringRecord>,
+        fixed: &[&str],
+        schemas: impl Iterator<Item = &'s Schema>,
+    ) -> Lookup {
+        let col = |name: &str| header.and_then(|h| h.iter().position(|c| c.trim() == name));
+        Lookup {
+            header: header.map_or(0, |h| std::ptr::from_ref(h) as usize),
+            fixed: fixed.iter().map(|n| col(n)).collect(),
+            schemas: schemas
+                .map(|s| {
+                    let cols = s.fields.iter().map(|f| col(&f.name)).collect();
+                    (std::ptr::from_ref(s) as usize, cols)
+                })
+                .collect(),
+        }
+    }
+
+    fn fixed(&self, i: usize) -> Option<usize> {
+        self.fixed.get(i).copied().flatten()
+    }
+
+    fn schema(&self, s: &Schema) -> &[Option<usize>] {
+        let key = std::ptr::from_ref(s) as usize;
+        self.schemas
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(&[], |(_, c)| c.as_slice())
+    }
+}
+
+/// A cell, trimmed; `None` when absent or blank. CSV cells are found by
+/// their column, JSON values by name. Borrowed from the row: no allocation
+/// for CSV cells and JSON strings.
+fn cell<'a>(row: &'a Row, col: Option<usize>, name: &str) -> Option<std::borrow::Cow<'a, str>> {
+    use std::borrow::Cow;
+    let text = match row {
+        Row::Csv(rec) => Cow::Borrowed(rec.get(col?)?.trim()),
+        Row::Json(v) => match v.get(name)? {
+            serde_json::Value::String(s) => Cow::Borrowed(s.trim()),
+            serde_json::Value::Null => return None,
+            other => Cow::Owned(other.to_string().trim().to_string()),
+        },
+    };
+    (!text.is_empty()).then_some(text)
 }
 
 /// Converts a row by a schema; bare amounts are in `currency`, and every
@@ -182,7 +274,7 @@ fn cell(row: &Row, header: Option<&csv::StringRecord>, name: &str) -> Option<Str
 fn convert(
     schema: &Schema,
     row: &Row,
-    header: Option<&csv::StringRecord>,
+    cols: &[Option<usize>],
     currency: Currency,
     skip: &[u16],
 ) -> Result<Record, String> {
@@ -202,7 +294,7 @@ fn convert(
                         .map_err(|e| format!("field `{}`: {j} is not {e}", f.name)),
                 ),
             },
-            Row::Csv(_) => cell(row, header, &f.name).map(|t| {
+            Row::Csv(_) => cell(row, cols.get(i).copied().flatten(), &f.name).map(|t| {
                 convert_text(f.ty, &t, Some(currency))
                     .map_err(|e| format!("field `{}`: {t:?} is not {e}", f.name))
             }),
@@ -257,10 +349,6 @@ fn percent(rate: Decimal) -> String {
     format!("{}%", format_decimal(rate * Decimal::ONE_HUNDRED))
 }
 
-struct Ctx {
-    lines: Vec<Option<LedgerLine>>,
-}
-
 /// The computed ledger.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
@@ -281,309 +369,501 @@ impl Ledger {
 /// Computes the ledger of `deals` and `events` under the plan versions of
 /// `set`; `as_of` decides which retention bonuses are due.
 pub fn run(set: &PolicySet, deals: &Deals, events: &Events, as_of: NaiveDate) -> Ledger {
-    run_with(set, deals, events, as_of, false)
+    collect(set, deals, events, as_of, false)
 }
 
 /// Like [`run`], but the latest version of `set` governs every deal,
 /// whatever its anchor date (`--version N`).
 pub fn run_pinned(set: &PolicySet, deals: &Deals, events: &Events, as_of: NaiveDate) -> Ledger {
-    run_with(set, deals, events, as_of, true)
+    collect(set, deals, events, as_of, true)
 }
 
-fn run_with(
+/// Where the engine puts what it computes. Event lines arrive in any order
+/// with their event's index; deal lines (errors, retention bonuses) arrive
+/// in deals order, after the events of that deal.
+pub trait Sink {
+    /// The line of the event at `index` in the events input.
+    fn event_line(&mut self, index: usize, line: LedgerLine);
+    /// A deal's error line or retention line, in deals order.
+    fn deal_line(&mut self, line: LedgerLine);
+    /// A valid deal's commission paid, for the summary.
+    fn paid(&mut self, rep: &str, currency: Currency, amount: Decimal);
+}
+
+/// Collects everything into a [`Ledger`].
+#[derive(Default)]
+struct Collect {
+    events: Vec<Option<LedgerLine>>,
+    deals: Vec<LedgerLine>,
+    paid: Vec<(String, String, Decimal)>,
+}
+
+impl Sink for Collect {
+    fn event_line(&mut self, index: usize, line: LedgerLine) {
+        if let Some(slot) = self.events.get_mut(index) {
+            *slot = Some(line);
+        }
+    }
+    fn deal_line(&mut self, line: LedgerLine) {
+        self.deals.push(line);
+    }
+    fn paid(&mut self, rep: &str, currency: Currency, amount: Decimal) {
+        self.paid
+            .push((rep.to_string(), currency.to_string(), amount));
+    }
+}
+
+fn collect(
     set: &PolicySet,
     deals: &Deals,
     events: &Events,
     as_of: NaiveDate,
     pinned: bool,
 ) -> Ledger {
-    let anchor_name = set
-        .latest()
-        .and_then(|p| {
-            p.compiled()
-                .commission
-                .as_ref()
-                .and_then(|c| c.deal.field(c.anchor).map(|f| f.name.clone()))
-        })
-        .unwrap_or_else(|| "closed_on".to_string());
-    // Deals: Ok(deal) or the message every line of that deal carries.
-    let mut by_id: HashMap<String, usize> = HashMap::new();
-    let mut parsed: Vec<Result<Deal<'_>, (String, String, String)>> = Vec::new();
-    let mut deal_lines: Vec<(usize, LedgerLine)> = Vec::new();
-    let dh = deals.header.as_ref();
+    let mut sink = Collect {
+        events: vec![None; events.items.len()],
+        deals: Vec::with_capacity(deals.items.len()),
+        paid: Vec::with_capacity(deals.items.len()),
+    };
+    let mut engine = Engine::new(set, events, as_of, pinned, &mut sink);
     for item in &deals.items {
+        engine.deal(item, deals.header.as_ref(), &mut sink);
+    }
+    engine.finish(&mut sink);
+    let mut lines = Vec::with_capacity(sink.events.len() + sink.deals.len());
+    lines.extend(sink.events.into_iter().flatten());
+    lines.append(&mut sink.deals);
+    Ledger {
+        lines,
+        paid: sink.paid,
+    }
+}
+
+/// What a streamed run found.
+#[derive(Debug, Clone, Default)]
+pub struct StreamOutcome {
+    /// Error lines written.
+    pub errors: usize,
+    /// The summary per rep and currency.
+    pub summary: Vec<super::SummaryRow>,
+}
+
+/// Streams the ledger to `out`: deals are read one row at a time from
+/// `deals` and dropped once handled, so memory holds the events and the
+/// lines still to print, not the deals. The bytes are those of
+/// [`run`] + [`super::write_ledger`]. `Err` when an input or the output
+/// fails (nothing useful can be said about the ledger then).
+pub fn stream<W: std::io::Write>(
+    set: &PolicySet,
+    deals: &mut crate::io::Reader,
+    events: &Events,
+    as_of: NaiveDate,
+    pinned: bool,
+    out: W,
+) -> Result<StreamOutcome, String> {
+    struct Streaming {
+        events: Vec<Option<LedgerLine>>,
+        tail: super::ledger::LedgerWriter<Vec<u8>>,
+        summary: super::ledger::Summarizer,
+        errors: usize,
+        failed: Option<String>,
+    }
+    impl Sink for Streaming {
+        fn event_line(&mut self, index: usize, line: LedgerLine) {
+            if let Some(slot) = self.events.get_mut(index) {
+                *slot = Some(line);
+            }
+        }
+        fn deal_line(&mut self, line: LedgerLine) {
+            self.summary.line(&line);
+            self.errors += usize::from(line.status == Status::Error);
+            if let Err(e) = self.tail.line(&line) {
+                self.failed.get_or_insert(e.to_string());
+            }
+        }
+        fn paid(&mut self, rep: &str, currency: Currency, amount: Decimal) {
+            self.summary.paid(rep, currency.as_str(), amount);
+        }
+    }
+    let mut sink = Streaming {
+        events: vec![None; events.items.len()],
+        tail: super::ledger::LedgerWriter::headless(Vec::new()),
+        summary: super::ledger::Summarizer::default(),
+        errors: 0,
+        failed: None,
+    };
+    let header = deals.header.clone();
+    let mut engine = Engine::new(set, events, as_of, pinned, &mut sink);
+    let mut item = Item {
+        line: 0,
+        row: Err(String::new()),
+    };
+    while let Some(next) = deals.next_into(&mut item) {
+        next?;
+        engine.deal(&item, header.as_ref(), &mut sink);
+    }
+    engine.finish(&mut sink);
+    if let Some(e) = sink.failed {
+        return Err(e);
+    }
+    let mut w = super::ledger::LedgerWriter::new(out).map_err(|e| e.to_string())?;
+    for line in sink.events.iter().flatten() {
+        sink.summary.line(line);
+        sink.errors += usize::from(line.status == Status::Error);
+        w.line(line).map_err(|e| e.to_string())?;
+    }
+    let mut out = w.into_inner()?;
+    let tail = sink.tail.into_inner()?;
+    out.write_all(&tail).map_err(|e| e.to_string())?;
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(StreamOutcome {
+        errors: sink.errors,
+        summary: sink.summary.finish(),
+    })
+}
+
+/// An event row waiting for its deal: what can be read without the plan.
+struct Pending<'e> {
+    index: usize,
+    line: usize,
+    row: &'e Row,
+    id: std::borrow::Cow<'e, str>,
+    type_text: std::borrow::Cow<'e, str>,
+    kind: Option<Kind>,
+}
+
+/// The ledger computed deal by deal: the events are read first and wait,
+/// grouped by deal id, for their deal row; each deal row is then handled
+/// on its own (its events replayed, its retention bonus decided) and can be
+/// dropped, so deals can stream from a file of any size.
+pub struct Engine<'a> {
+    set: &'a PolicySet,
+    as_of: NaiveDate,
+    pinned: bool,
+    anchor_name: String,
+    /// Columns of the events header: `event`, `type`, `deal`, `on`.
+    event_cols: Lookup,
+    /// Columns of the deals header: `deal`, `rep`, `currency`, the anchor.
+    deal_cols: Option<Lookup>,
+    pending: FastMap<std::borrow::Cow<'a, str>, Vec<Pending<'a>>>,
+    /// Deal ids seen, with the line of their first row.
+    seen: FastMap<Box<str>, usize>,
+}
+
+impl<'a> Engine<'a> {
+    /// Reads `events`; lines for rows that cannot belong to any deal go to
+    /// `sink` at once. `pinned`: the latest version governs every deal.
+    pub fn new(
+        set: &'a PolicySet,
+        events: &'a Events,
+        as_of: NaiveDate,
+        pinned: bool,
+        sink: &mut dyn Sink,
+    ) -> Engine<'a> {
+        let anchor_name = set
+            .latest()
+            .and_then(|p| {
+                p.compiled()
+                    .commission
+                    .as_ref()
+                    .and_then(|c| c.deal.field(c.anchor).map(|f| f.name.clone()))
+            })
+            .unwrap_or_else(|| "closed_on".to_string());
+        let eh = events.header.as_ref();
+        let commissions = || {
+            set.versions()
+                .iter()
+                .filter_map(|p| p.compiled().commission.as_ref())
+        };
+        let ec = Lookup::new(
+            eh,
+            &["event", "type", "deal", "on"],
+            commissions().map(|c| &*c.event),
+        );
+        let mut pending: FastMap<std::borrow::Cow<'a, str>, Vec<Pending<'a>>> = FastMap::default();
+        for (index, item) in events.items.iter().enumerate() {
+            let row = match &item.row {
+                Ok(r) => r,
+                Err(msg) => {
+                    sink.event_line(
+                        index,
+                        error_line("", "", "", "", item.line, msg.clone(), None),
+                    );
+                    continue;
+                }
+            };
+            let id = cell(row, ec.fixed(0), "event").unwrap_or_default();
+            let type_text = cell(row, ec.fixed(1), "type").unwrap_or_default();
+            let kind = match type_text.as_ref() {
+                "cancellation" => Some(Kind::Cancellation),
+                "downgrade" => Some(Kind::Downgrade),
+                "reinstatement" => Some(Kind::Reinstatement),
+                "upgrade" => Some(Kind::Upgrade),
+                _ => None,
+            };
+            let Some(deal_id) = cell(row, ec.fixed(2), "deal") else {
+                let kind_name = kind.map_or("", kind_label);
+                let l = error_line(
+                    "",
+                    "",
+                    &id,
+                    kind_name,
+                    item.line,
+                    "the event names no `deal`".into(),
+                    None,
+                );
+                sink.event_line(index, l);
+                continue;
+            };
+            pending.entry(deal_id).or_default().push(Pending {
+                index,
+                line: item.line,
+                row,
+                id,
+                type_text,
+                kind,
+            });
+        }
+        Engine {
+            set,
+            as_of,
+            pinned,
+            anchor_name,
+            event_cols: ec,
+            deal_cols: None,
+            pending,
+            seen: FastMap::default(),
+        }
+    }
+
+    /// Handles one deal row: its error line, or its events' lines and its
+    /// retention line.
+    pub fn deal(&mut self, item: &Item, header: Option<&csv::StringRecord>, sink: &mut dyn Sink) {
         let row = match &item.row {
             Ok(r) => r,
             Err(msg) => {
-                deal_lines.push((
-                    parsed.len(),
-                    error_line("", "", "", "", item.line, msg.clone(), None),
-                ));
-                continue;
+                sink.deal_line(error_line("", "", "", "", item.line, msg.clone(), None));
+                return;
             }
         };
-        let id = cell(row, dh, "deal").unwrap_or_default();
-        let rep = cell(row, dh, "rep").unwrap_or_default();
-        let cur_text = cell(row, dh, "currency").unwrap_or_default();
+        let key = header.map_or(0, |h| std::ptr::from_ref(h) as usize);
+        let dc = match self.deal_cols.take() {
+            Some(dc) if dc.header == key => dc,
+            _ => {
+                let fixed = ["deal", "rep", "currency", self.anchor_name.as_str()];
+                let schemas = self
+                    .set
+                    .versions()
+                    .iter()
+                    .filter_map(|p| p.compiled().commission.as_ref());
+                Lookup::new(header, &fixed, schemas.map(|c| &*c.deal))
+            }
+        };
+        self.deal_row(item, row, &dc, sink);
+        self.deal_cols = Some(dc);
+    }
+
+    fn deal_row(&mut self, item: &Item, row: &Row, dc: &Lookup, sink: &mut dyn Sink) {
+        let id = cell(row, dc.fixed(0), "deal").unwrap_or_default();
+        let rep = cell(row, dc.fixed(1), "rep").unwrap_or_default();
+        let cur_text = cell(row, dc.fixed(2), "currency").unwrap_or_default();
         if id.is_empty() {
-            deal_lines.push((
-                parsed.len(),
-                error_line(
-                    "",
+            let msg = "the deal has no `deal` id".to_string();
+            sink.deal_line(error_line("", &rep, "", "", item.line, msg, None));
+            return;
+        }
+        if let Some(&first) = self.seen.get(id.as_ref()) {
+            let msg =
+                format!("deal {id} is repeated (first on line {first}); the first row stands");
+            sink.deal_line(error_line(&id, &rep, "", "", item.line, msg, None));
+            return;
+        }
+        self.seen.insert(Box::from(id.as_ref()), item.line);
+        let events = self.pending.remove(id.as_ref()).unwrap_or_default();
+        match self.parse_deal(item, row, dc, &id, &rep, &cur_text) {
+            Ok(deal) => {
+                sink.paid(&deal.rep, deal.currency, deal.amount);
+                let mut evs = Vec::with_capacity(events.len());
+                let mut ids: Vec<(&str, usize)> = Vec::with_capacity(events.len());
+                for p in &events {
+                    match self.parse_event(&deal, p, &mut ids) {
+                        Ok(e) => evs.push(e),
+                        Err(msg) => {
+                            let mut l = error_line(
+                                &deal.id,
+                                &deal.rep,
+                                &p.id,
+                                p.kind.map_or("", kind_label),
+                                p.line,
+                                msg,
+                                Some(deal.currency),
+                            );
+                            l.policy = deal.policy.name().to_string();
+                            l.version = Some(deal.policy.version());
+                            sink.event_line(p.index, l);
+                        }
+                    }
+                }
+                evs.sort_by_key(|e| (e.date, e.index));
+                let state = simulate(&deal, &evs, sink);
+                if let Some(line) = retention(&deal, state, self.as_of) {
+                    sink.deal_line(line);
+                }
+            }
+            Err(msg) => {
+                let currency = Currency::parse(&cur_text);
+                for p in &events {
+                    let l = error_line(
+                        &id,
+                        &rep,
+                        &p.id,
+                        p.kind.map_or("", kind_label),
+                        p.line,
+                        format!("deal {id}: {msg}"),
+                        currency,
+                    );
+                    sink.event_line(p.index, l);
+                }
+                sink.deal_line(error_line(
+                    &id,
                     &rep,
                     "",
                     "",
                     item.line,
-                    "the deal has no `deal` id".into(),
-                    None,
-                ),
-            ));
-            continue;
-        }
-        if let Some(&first) = by_id.get(&id) {
-            let first_line = parsed.get(first).map_or(0, |d| match d {
-                Ok(d) => d.line,
-                Err(_) => 0,
-            });
-            let msg = if first_line > 0 {
-                format!("deal {id} is repeated (first on line {first_line}); the first row stands")
-            } else {
-                format!("deal {id} is repeated; the first row stands")
-            };
-            deal_lines.push((
-                parsed.len(),
-                error_line(&id, &rep, "", "", item.line, msg, None),
-            ));
-            continue;
-        }
-        let result = (|| {
-            let currency = Currency::parse(&cur_text)
-                .ok_or_else(|| format!("field `currency`: {cur_text:?} is not a currency code"))?;
-            let anchor_text = cell(row, dh, &anchor_name)
-                .ok_or_else(|| format!("field `{anchor_name}` is required but absent"))?;
-            let anchor_date = parse_date(&anchor_text)
-                .ok_or_else(|| format!("field `{anchor_name}`: {anchor_text:?} is not a date"))?;
-            let found = if pinned {
-                set.latest()
-            } else {
-                set.in_force(anchor_date)
-            };
-            let policy = found.ok_or_else(|| format!("no version of the commission policy is in force on {anchor_date} ({anchor_name})"))?;
-            let def = policy.compiled().commission.as_ref().ok_or_else(|| {
-                format!(
-                    "version {} of policy `{}` has no `commission` block",
-                    policy.version(),
-                    policy.name()
-                )
-            })?;
-            let record = convert(&def.deal, row, dh, currency, &[])?;
-            let amount = money(&record, D::AMOUNT).unwrap_or_default();
-            let value = money(&record, D::VALUE).unwrap_or_default();
-            if value <= Decimal::ZERO {
-                return Err("field `deal_value` must be positive".to_string());
-            }
-            if amount < Decimal::ZERO {
-                return Err("field `amount` cannot be negative".to_string());
-            }
-            let anchor = date(&record, def.anchor)
-                .ok_or_else(|| "the deal has no anchor date".to_string())?;
-            Ok(Deal {
-                line: item.line,
-                id: id.clone(),
-                rep: rep.clone(),
-                currency,
-                amount,
-                value,
-                anchor,
-                policy,
-                def,
-                record,
-            })
-        })();
-        by_id.insert(id.clone(), parsed.len());
-        match result {
-            Ok(d) => parsed.push(Ok(d)),
-            Err(msg) => {
-                deal_lines.push((
-                    parsed.len(),
-                    error_line(
-                        &id,
-                        &rep,
-                        "",
-                        "",
-                        item.line,
-                        format!("deal {id}: {msg}"),
-                        Currency::parse(&cur_text),
-                    ),
+                    format!("deal {id}: {msg}"),
+                    currency,
                 ));
-                parsed.push(Err((msg, rep, cur_text)));
             }
         }
     }
 
-    // Events: resolved to their deal, converted by its plan.
-    let mut ctx = Ctx {
-        lines: vec![None; events.items.len()],
-    };
-    let mut per_deal: Vec<Vec<Event>> = (0..parsed.len()).map(|_| Vec::new()).collect();
-    let eh = events.header.as_ref();
-    let mut seen: HashMap<(String, String), usize> = HashMap::new();
-    for (index, item) in events.items.iter().enumerate() {
-        let row = match &item.row {
-            Ok(r) => r,
-            Err(msg) => {
-                set_line(
-                    &mut ctx,
-                    index,
-                    error_line("", "", "", "", item.line, msg.clone(), None),
-                );
-                continue;
-            }
-        };
-        let id = cell(row, eh, "event").unwrap_or_default();
-        let deal_id = cell(row, eh, "deal").unwrap_or_default();
-        let type_text = cell(row, eh, "type").unwrap_or_default();
-        let kind = match type_text.as_str() {
-            "cancellation" => Some(Kind::Cancellation),
-            "downgrade" => Some(Kind::Downgrade),
-            "reinstatement" => Some(Kind::Reinstatement),
-            "upgrade" => Some(Kind::Upgrade),
-            _ => None,
-        };
-        let kind_name = kind.map_or("", kind_label);
-        let fail =
-            |ctx: &mut Ctx, d: Option<&Deal<'_>>, rep: &str, cur: Option<Currency>, msg: String| {
-                let mut l = error_line(&deal_id, rep, &id, kind_name, item.line, msg, cur);
-                if let Some(d) = d {
-                    l.policy = d.policy.name().to_string();
-                    l.version = Some(d.policy.version());
-                }
-                set_line(ctx, index, l);
-            };
-        let Some(&di) = by_id.get(&deal_id) else {
-            fail(
-                &mut ctx,
-                None,
-                "",
-                None,
-                if deal_id.is_empty() {
-                    "the event names no `deal`".into()
-                } else {
-                    format!("unknown deal {deal_id}")
-                },
-            );
-            continue;
-        };
-        let deal = match parsed.get(di) {
-            Some(Ok(d)) => d,
-            Some(Err((msg, rep, cur))) => {
-                fail(
-                    &mut ctx,
+    /// Lines for the events whose deal never came.
+    pub fn finish(self, sink: &mut dyn Sink) {
+        let mut left: Vec<Pending<'_>> = self.pending.into_values().flatten().collect();
+        left.sort_by_key(|p| p.index);
+        for p in left {
+            let deal_id = cell(p.row, self.event_cols.fixed(2), "deal").unwrap_or_default();
+            let msg = format!("unknown deal {deal_id}");
+            sink.event_line(
+                p.index,
+                error_line(
+                    &deal_id,
+                    "",
+                    &p.id,
+                    p.kind.map_or("", kind_label),
+                    p.line,
+                    msg,
                     None,
-                    rep,
-                    Currency::parse(cur),
-                    format!("deal {deal_id}: {msg}"),
-                );
-                continue;
-            }
-            None => continue,
-        };
-        if id.is_empty() {
-            fail(
-                &mut ctx,
-                Some(deal),
-                &deal.rep,
-                Some(deal.currency),
-                "the event has no `event` id".into(),
+                ),
             );
-            continue;
         }
-        let Some(kind) = kind else {
-            fail(&mut ctx, Some(deal), &deal.rep, Some(deal.currency), format!("unknown event type {type_text:?} (cancellation, downgrade, reinstatement or upgrade)"));
-            continue;
+    }
+
+    fn parse_deal(
+        &self,
+        item: &Item,
+        row: &Row,
+        dc: &Lookup,
+        id: &str,
+        rep: &str,
+        cur_text: &str,
+    ) -> Result<Deal<'a>, String> {
+        let set: &'a PolicySet = self.set;
+        let anchor_name = &self.anchor_name;
+        let currency = Currency::parse(cur_text)
+            .ok_or_else(|| format!("field `currency`: {cur_text:?} is not a currency code"))?;
+        let anchor_text = cell(row, dc.fixed(3), anchor_name)
+            .ok_or_else(|| format!("field `{anchor_name}` is required but absent"))?;
+        let anchor_date = parse_date(&anchor_text)
+            .ok_or_else(|| format!("field `{anchor_name}`: {anchor_text:?} is not a date"))?;
+        let found = if self.pinned {
+            set.latest()
+        } else {
+            set.in_force(anchor_date)
         };
-        if let Some(first) = seen.insert((deal_id.clone(), id.clone()), item.line) {
-            fail(
-                &mut ctx,
-                Some(deal),
-                &deal.rep,
-                Some(deal.currency),
-                format!("event {id} of deal {deal_id} is repeated (first on line {first})"),
-            );
-            continue;
+        let policy = found.ok_or_else(|| {
+            format!(
+                "no version of the commission policy is in force on {anchor_date} ({anchor_name})"
+            )
+        })?;
+        let def = policy.compiled().commission.as_ref().ok_or_else(|| {
+            format!(
+                "version {} of policy `{}` has no `commission` block",
+                policy.version(),
+                policy.name()
+            )
+        })?;
+        let record = convert(&def.deal, row, dc.schema(&def.deal), currency, &[])?;
+        let amount = money(&record, D::AMOUNT).unwrap_or_default();
+        let value = money(&record, D::VALUE).unwrap_or_default();
+        if value <= Decimal::ZERO {
+            return Err("field `deal_value` must be positive".to_string());
         }
-        let on_text = cell(row, eh, "on").unwrap_or_default();
+        if amount < Decimal::ZERO {
+            return Err("field `amount` cannot be negative".to_string());
+        }
+        let anchor =
+            date(&record, def.anchor).ok_or_else(|| "the deal has no anchor date".to_string())?;
+        Ok(Deal {
+            line: item.line,
+            id: id.to_string(),
+            rep: rep.to_string(),
+            currency,
+            amount,
+            value,
+            anchor,
+            policy,
+            def,
+            record,
+        })
+    }
+
+    /// An event of `deal`, converted by its plan; `earlier`: the ids of
+    /// this deal's events already taken.
+    fn parse_event<'p>(
+        &self,
+        deal: &Deal<'_>,
+        p: &'p Pending<'_>,
+        earlier: &mut Vec<(&'p str, usize)>,
+    ) -> Result<Event, String> {
+        if p.id.is_empty() {
+            return Err("the event has no `event` id".into());
+        }
+        let Some(kind) = p.kind else {
+            return Err(format!(
+                "unknown event type {:?} (cancellation, downgrade, reinstatement or upgrade)",
+                p.type_text
+            ));
+        };
+        if let Some((_, first)) = earlier.iter().find(|(id, _)| *id == p.id.as_ref()) {
+            return Err(format!(
+                "event {} of deal {} is repeated (first on line {first})",
+                p.id, deal.id
+            ));
+        }
+        earlier.push((p.id.as_ref(), p.line));
+        let on_text = cell(p.row, self.event_cols.fixed(3), "on").unwrap_or_default();
         let tz = deal.policy.compiled().timezone;
         let on = parse_date(&on_text).or_else(|| {
             parse_timestamp(&on_text)
                 .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
                 .map(|t| t.with_timezone(&tz).date_naive())
         });
-        let Some(on) = on else {
-            fail(
-                &mut ctx,
-                Some(deal),
-                &deal.rep,
-                Some(deal.currency),
-                format!("field `on`: {on_text:?} is not a date or a timestamp"),
-            );
-            continue;
-        };
-        let mut record = match convert(&deal.def.event, row, eh, deal.currency, &[E::ON]) {
-            Ok(r) => r,
-            Err(msg) => {
-                fail(&mut ctx, Some(deal), &deal.rep, Some(deal.currency), msg);
-                continue;
-            }
-        };
+        let on =
+            on.ok_or_else(|| format!("field `on`: {on_text:?} is not a date or a timestamp"))?;
+        let cols = self.event_cols.schema(&deal.def.event);
+        let mut record = convert(&deal.def.event, p.row, cols, deal.currency, &[E::ON])?;
         if let Some(s) = record.values.get_mut(usize::from(E::ON)) {
             *s = Some(Value::Date(on));
         }
-        if let Some(v) = per_deal.get_mut(di) {
-            v.push(Event {
-                index,
-                line: item.line,
-                id,
-                kind,
-                date: on,
-                record,
-            });
-        }
-    }
-
-    let mut retention_lines: Vec<(usize, LedgerLine)> = Vec::new();
-    for (di, evs) in per_deal.iter_mut().enumerate() {
-        let Some(Ok(deal)) = parsed.get(di) else {
-            continue;
-        };
-        evs.sort_by_key(|e| (e.date, e.index));
-        let at_day_m = simulate(deal, evs, &mut ctx, as_of);
-        if let Some(line) = retention(deal, at_day_m, as_of) {
-            retention_lines.push((di, line));
-        }
-    }
-    let mut tail: Vec<(usize, LedgerLine)> = deal_lines;
-    tail.extend(retention_lines);
-    tail.sort_by_key(|(i, l)| (*i, l.line));
-    let paid = parsed
-        .iter()
-        .filter_map(|d| d.as_ref().ok())
-        .map(|d| (d.rep.clone(), d.currency.to_string(), d.amount))
-        .collect();
-    Ledger {
-        lines: ctx
-            .lines
-            .into_iter()
-            .flatten()
-            .chain(tail.into_iter().map(|(_, l)| l))
-            .collect(),
-        paid,
-    }
-}
-
-fn set_line(ctx: &mut Ctx, index: usize, line: LedgerLine) {
-    if let Some(slot) = ctx.lines.get_mut(index) {
-        *slot = Some(line);
+        Ok(Event {
+            index: p.index,
+            line: p.line,
+            id: p.id.to_string(),
+            kind,
+            date: on,
+            record,
+        })
     }
 }
 
@@ -632,8 +912,7 @@ struct AtDayM {
 
 /// Replays a deal's events in date order, filling their lines; returns the
 /// state at the end of the retention bonus's day M.
-fn simulate(deal: &Deal<'_>, evs: &[Event], ctx: &mut Ctx, as_of: NaiveDate) -> Option<AtDayM> {
-    let _ = as_of;
+fn simulate(deal: &Deal<'_>, evs: &[Event], sink: &mut dyn Sink) -> Option<AtDayM> {
     let def = deal.def;
     let minor = deal.currency.minor_units();
     let mut remaining = deal.value;
@@ -759,7 +1038,7 @@ fn simulate(deal: &Deal<'_>, evs: &[Event], ctx: &mut Ctx, as_of: NaiveDate) -> 
             line.version = Some(deal.policy.version());
             line.days_retained = Some(days);
         }
-        set_line(ctx, e.index, line);
+        sink.event_line(e.index, line);
     }
     match (retention_day, at_m) {
         (Some(_), None) => Some(AtDayM { active, remaining }),
@@ -876,8 +1155,8 @@ fn clawback_line(
         }
     };
     let base = Frac::from_decimal(deal.amount)
-        .and_then(|a| a.mul(Frac::from_decimal(part)?))
-        .and_then(|x| x.div(Frac::from_decimal(deal.value)?))
+        .and_then(|a| a.checked_mul(Frac::from_decimal(part)?))
+        .and_then(|x| x.checked_div(Frac::from_decimal(deal.value)?))
         .ok_or_else(overflow)?;
     let base_shown = base.round(minor, deal.def.rounding).ok_or_else(overflow)?;
     show(line, rate, base, base_shown, deal.currency);
@@ -888,7 +1167,7 @@ fn clawback_line(
         );
         return Ok(Status::NothingLeft);
     }
-    let exact = rate.mul(base).ok_or_else(overflow)?;
+    let exact = rate.checked_mul(base).ok_or_else(overflow)?;
     let full = exact.round(minor, deal.def.rounding).ok_or_else(overflow)?;
     let left = deal.amount - clawed;
     let (amount, cut) = if full > left {
@@ -972,7 +1251,7 @@ fn upgrade_line(
         let rate = Frac::from_decimal(b.rate).ok_or_else(overflow)?;
         let base_f = Frac::from_decimal(base).ok_or_else(overflow)?;
         let amount = fixed(
-            rate.mul(base_f)
+            rate.checked_mul(base_f)
                 .and_then(|x| x.round(minor, deal.def.rounding))
                 .ok_or_else(overflow)?,
             minor,
@@ -1008,9 +1287,9 @@ fn retention(deal: &Deal<'_>, at_m: Option<AtDayM>, as_of: NaiveDate) -> Option<
     let minor = deal.currency.minor_units();
     let rate = Frac::from_decimal(r.rate)?;
     let base = Frac::from_decimal(deal.amount)?
-        .mul(Frac::from_decimal(state.remaining)?)?
-        .div(Frac::from_decimal(deal.value)?)?;
-    let amount = fixed(rate.mul(base)?.round(minor, deal.def.rounding)?, minor);
+        .checked_mul(Frac::from_decimal(state.remaining)?)?
+        .checked_div(Frac::from_decimal(deal.value)?)?;
+    let amount = fixed(rate.checked_mul(base)?.round(minor, deal.def.rounding)?, minor);
     let base_shown = base.round(minor, deal.def.rounding)?;
     Some(LedgerLine {
         deal: deal.id.clone(),

@@ -22,15 +22,21 @@ pub struct Frac {
     den: i128,
 }
 
-fn gcd(mut a: i128, mut b: i128) -> i128 {
-    a = a.abs();
-    b = b.abs();
-    while b != 0 {
-        let t = a % b;
-        a = b;
-        b = t;
+fn gcd(a: i128, b: i128) -> i128 {
+    let (mut a, mut b) = (a.unsigned_abs(), b.unsigned_abs());
+    // Most ledger values fit 64 bits, where division is many times
+    // cheaper than 128-bit division.
+    if let (Ok(mut x), Ok(mut y)) = (u64::try_from(a), u64::try_from(b)) {
+        while y != 0 {
+            (x, y) = (y, x % y);
+        }
+        return i128::from(x.max(1));
     }
-    a.max(1)
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    // gcd ≤ min(|a|, |b|) ≤ i128::MAX unless both are i128::MIN's magnitude.
+    i128::try_from(a).unwrap_or(1).max(1)
 }
 
 fn pow10(n: u32) -> Option<i128> {
@@ -69,7 +75,7 @@ impl Frac {
     }
 
     /// `self × other`, reducing crosswise first to keep numbers small.
-    pub fn mul(self, o: Frac) -> Option<Frac> {
+    pub fn checked_mul(self, o: Frac) -> Option<Frac> {
         let g1 = gcd(self.num, o.den);
         let g2 = gcd(o.num, self.den);
         Frac::new(
@@ -79,11 +85,11 @@ impl Frac {
     }
 
     /// `self ÷ other`; `None` when `other` is zero.
-    pub fn div(self, o: Frac) -> Option<Frac> {
+    pub fn checked_div(self, o: Frac) -> Option<Frac> {
         if o.num == 0 {
             return None;
         }
-        self.mul(Frac::new(o.den, o.num)?)
+        self.checked_mul(Frac::new(o.den, o.num)?)
     }
 
     /// The value rounded once to `places` decimals with `mode`.
@@ -134,7 +140,7 @@ mod tests {
     #[test]
     fn prorated_thirds_round_once() {
         // 5/12 × 2800 = 1166.666… → 1166.67
-        let v = Frac::new(5, 12).unwrap().mul(Frac::int(2800)).unwrap();
+        let v = Frac::new(5, 12).unwrap().checked_mul(Frac::int(2800)).unwrap();
         assert_eq!(v.round(2, Rounding::HalfUp).unwrap().to_string(), "1166.67");
         assert_eq!(v.round(0, Rounding::Down).unwrap().to_string(), "1166");
     }

@@ -62,15 +62,86 @@ pub fn cells(l: &LedgerLine) -> [String; 13] {
 
 /// Writes the header and the lines as CSV. The same lines give the same bytes.
 pub fn write_ledger<W: Write>(lines: &[LedgerLine], w: W) -> csv::Result<()> {
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(w);
-    out.write_record(COLUMNS)?;
+    let mut out = LedgerWriter::new(w)?;
     for l in lines {
-        out.write_record(cells(l))?;
+        out.line(l)?;
     }
-    out.flush()?;
-    Ok(())
+    out.finish()
+}
+
+/// Writes ledger lines as CSV one at a time (the header first), borrowing
+/// every cell: nothing is copied to write a line.
+pub struct LedgerWriter<W: Write> {
+    out: csv::Writer<W>,
+    buf: String,
+}
+
+impl<W: Write> LedgerWriter<W> {
+    /// A writer that has written the header.
+    pub fn new(w: W) -> csv::Result<LedgerWriter<W>> {
+        let mut out = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(w);
+        out.write_record(COLUMNS)?;
+        Ok(LedgerWriter {
+            out,
+            buf: String::new(),
+        })
+    }
+
+    /// A writer without the header (for a part of a ledger).
+    pub fn headless(w: W) -> LedgerWriter<W> {
+        let out = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(w);
+        LedgerWriter {
+            out,
+            buf: String::new(),
+        }
+    }
+
+    /// Writes one line.
+    pub fn line(&mut self, l: &LedgerLine) -> csv::Result<()> {
+        use std::fmt::Write as _;
+        let out = &mut self.out;
+        let buf = &mut self.buf;
+        out.write_field(&l.deal)?;
+        out.write_field(&l.rep)?;
+        out.write_field(&l.event)?;
+        out.write_field(&l.kind)?;
+        out.write_field(l.status.as_str())?;
+        out.write_field(&l.policy)?;
+        buf.clear();
+        if let Some(v) = l.version {
+            let _ = write!(buf, "{v}");
+        }
+        out.write_field(&*buf)?;
+        buf.clear();
+        if let Some(d) = l.days_retained {
+            let _ = write!(buf, "{d}");
+        }
+        out.write_field(&*buf)?;
+        out.write_field(&l.rate_text)?;
+        out.write_field(&l.base_text)?;
+        match l.amount {
+            Some(a) => out.write_field(money_text(a, &l.currency))?,
+            None => out.write_field("")?,
+        }
+        out.write_field(&l.currency)?;
+        out.write_field(&l.explanation)?;
+        out.write_record(None::<&[u8]>)
+    }
+
+    /// Flushes and returns the inner writer.
+    pub fn into_inner(self) -> Result<W, String> {
+        self.out.into_inner().map_err(|e| e.to_string())
+    }
+
+    /// Flushes.
+    pub fn finish(mut self) -> csv::Result<()> {
+        self.out.flush()?;
+        Ok(())
+    }
 }
 
 /// A line of a booked ledger.
@@ -270,41 +341,77 @@ pub struct SummaryRow {
 /// Sums per rep and currency, sorted by rep then currency. `paid` lists
 /// each valid deal's (rep, currency, amount).
 pub fn summarize(paid: &[(String, String, Decimal)], lines: &[LedgerLine]) -> Vec<SummaryRow> {
-    let mut rows: std::collections::BTreeMap<(String, String), SummaryRow> =
-        std::collections::BTreeMap::new();
-    let mut add = |rep: &str, cur: &str, f: &dyn Fn(&mut SummaryRow)| {
-        let r = rows
-            .entry((rep.to_string(), cur.to_string()))
-            .or_insert_with(|| SummaryRow {
-                rep: rep.to_string(),
-                currency: cur.to_string(),
-                paid: Decimal::ZERO,
-                clawed_back: Decimal::ZERO,
-                reinstated: Decimal::ZERO,
-                bonuses: Decimal::ZERO,
-                net: Decimal::ZERO,
-            });
-        f(r);
-    };
+    let mut s = Summarizer::default();
     for (rep, cur, amount) in paid {
-        add(rep, cur, &|r| r.paid += *amount);
+        s.paid(rep, cur, *amount);
     }
-    for l in lines.iter().filter(|l| l.status != Status::Error) {
+    for l in lines {
+        s.line(l);
+    }
+    s.finish()
+}
+
+/// The summary, accumulated line by line.
+#[derive(Debug, Default)]
+pub struct Summarizer {
+    /// rep → currency → row: looked up by borrowed keys, no allocation
+    /// once a row exists.
+    rows: std::collections::BTreeMap<String, std::collections::BTreeMap<String, SummaryRow>>,
+}
+
+impl Summarizer {
+    fn add(&mut self, rep: &str, cur: &str, f: impl FnOnce(&mut SummaryRow)) {
+        if let Some(row) = self.rows.get_mut(rep).and_then(|m| m.get_mut(cur)) {
+            f(row);
+            return;
+        }
+        let mut row = SummaryRow {
+            rep: rep.to_string(),
+            currency: cur.to_string(),
+            paid: Decimal::ZERO,
+            clawed_back: Decimal::ZERO,
+            reinstated: Decimal::ZERO,
+            bonuses: Decimal::ZERO,
+            net: Decimal::ZERO,
+        };
+        f(&mut row);
+        self.rows
+            .entry(rep.to_string())
+            .or_default()
+            .insert(cur.to_string(), row);
+    }
+
+    /// A deal's commission paid.
+    pub fn paid(&mut self, rep: &str, currency: &str, amount: Decimal) {
+        self.add(rep, currency, |r| r.paid += amount);
+    }
+
+    /// A ledger line (error lines count for nothing).
+    pub fn line(&mut self, l: &LedgerLine) {
+        if l.status == Status::Error {
+            return;
+        }
         let a = l.amount.unwrap_or_default();
         if l.kind == "clawback" {
-            add(&l.rep, &l.currency, &|r| r.clawed_back += a);
+            self.add(&l.rep, &l.currency, |r| r.clawed_back += a);
         } else if l.kind == "reinstatement" {
-            add(&l.rep, &l.currency, &|r| r.reinstated += a);
+            self.add(&l.rep, &l.currency, |r| r.reinstated += a);
         } else if l.kind.starts_with("bonus:") {
-            add(&l.rep, &l.currency, &|r| r.bonuses += a);
+            self.add(&l.rep, &l.currency, |r| r.bonuses += a);
         }
     }
-    rows.into_values()
-        .map(|mut r| {
-            r.net = r.paid + r.clawed_back + r.reinstated + r.bonuses;
-            r
-        })
-        .collect()
+
+    /// The rows, sorted by rep then currency.
+    pub fn finish(self) -> Vec<SummaryRow> {
+        self.rows
+            .into_values()
+            .flat_map(|by_currency| by_currency.into_values())
+            .map(|mut r| {
+                r.net = r.paid + r.clawed_back + r.reinstated + r.bonuses;
+                r
+            })
+            .collect()
+    }
 }
 
 /// Writes the summary as CSV.

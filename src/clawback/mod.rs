@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-pub use engine::{run, Deals, Events, Ledger, LedgerLine, Status, Table};
+pub use engine::{
+    run, run_pinned, stream, Deals, Engine, Events, Ledger, LedgerLine, Sink, Status,
+    StreamOutcome, Table,
+};
 pub use exact::Rounding;
 pub use ledger::{
     diff_posted, read_posted, summarize, write_ledger, write_summary, PostedLine, SummaryRow,
