@@ -320,12 +320,12 @@ impl Checker<'_> {
                         );
                     }
                     if let Some(slot) = anchor_of(self, a) {
-                        retention = Some(RetentionBonus {
-                            name: b.name.node.clone(),
-                            rate: b.rate.node,
-                            days: days.node,
-                            anchor: slot,
-                        });
+                        retention = Some(RetentionBonus::new(
+                            b.name.node.clone(),
+                            b.rate.node,
+                            days.node,
+                            slot,
+                        ));
                     }
                 }
             }

@@ -12,7 +12,7 @@ use crate::eval::Env;
 use crate::io::{Item, Row};
 use crate::policy::{Policy, PolicySet};
 use crate::record::{convert_json, convert_text, parse_date, parse_timestamp, Record, Schema};
-use crate::value::{format_decimal, format_money, Currency, Val, Value};
+use crate::value::{format_decimal, format_money, Currency, Text, Val, Value};
 
 /// Rows of an input file and its CSV header (deals or events).
 #[derive(Debug, Clone, Default)]
@@ -104,21 +104,22 @@ impl Status {
     }
 }
 
-/// One ledger line.
+/// One ledger line. Short cells are [`Text`]s, kept inline: a line of a
+/// million-line ledger allocates only its explanation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LedgerLine {
     /// Deal id.
-    pub deal: String,
+    pub deal: Text,
     /// Who the line is for.
-    pub rep: String,
+    pub rep: Text,
     /// Event id (empty for retention lines).
-    pub event: String,
+    pub event: Text,
     /// `clawback`, `reinstatement`, `upgrade`, `bonus:NAME` (empty when unknown).
-    pub kind: String,
+    pub kind: Text,
     /// Status.
     pub status: Status,
     /// Policy name (empty when no version governs the deal).
-    pub policy: String,
+    pub policy: Text,
     /// Policy version.
     pub version: Option<i64>,
     /// Event date − anchor, in days.
@@ -128,13 +129,13 @@ pub struct LedgerLine {
     /// The exact base (shown rounded to the minor unit).
     pub base: Option<Frac>,
     /// `rate` as shown: rounded to 6 places (empty where no rate applies).
-    pub rate_text: String,
+    pub rate_text: Text,
     /// `base` as shown: rounded to the minor unit.
-    pub base_text: String,
+    pub base_text: Text,
     /// The amount, rounded once to the minor unit (`None` on error lines).
     pub amount: Option<Decimal>,
     /// Currency.
-    pub currency: String,
+    pub currency: Text,
     /// A sentence a rep can read.
     pub explanation: String,
     /// Input line of the event (or deal) the line comes from.
@@ -151,8 +152,8 @@ enum Kind {
 
 struct Deal<'p> {
     line: usize,
-    id: String,
-    rep: String,
+    id: Text,
+    rep: Text,
     currency: Currency,
     amount: Decimal,
     value: Decimal,
@@ -165,7 +166,7 @@ struct Deal<'p> {
 struct Event {
     index: usize,
     line: usize,
-    id: String,
+    id: Text,
     kind: Kind,
     date: NaiveDate,
     record: Record,
@@ -345,7 +346,7 @@ fn text(r: &Record, slot: u16) -> Option<String> {
 }
 
 /// A rate as a percentage: 0.6 → `60%`, 0.125 → `12.5%`.
-fn percent(rate: Decimal) -> String {
+pub(crate) fn percent(rate: Decimal) -> String {
     format!("{}%", format_decimal(rate * Decimal::ONE_HUNDRED))
 }
 
@@ -448,11 +449,92 @@ pub struct StreamOutcome {
     pub summary: Vec<super::SummaryRow>,
 }
 
-/// Streams the ledger to `out`: deals are read one row at a time from
-/// `deals` and dropped once handled, so memory holds the events and the
-/// lines still to print, not the deals. The bytes are those of
-/// [`run`] + [`super::write_ledger`]. `Err` when an input or the output
-/// fails (nothing useful can be said about the ledger then).
+/// Bytes in 1 MiB chunks: growing one buffer to the size of a large ledger
+/// would copy it again at every doubling.
+#[derive(Default)]
+struct Chunks(Vec<Vec<u8>>);
+
+impl std::io::Write for Chunks {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        const CHUNK: usize = 1 << 20;
+        match self.0.last_mut() {
+            Some(last) if last.len() + buf.len() <= CHUNK => last.extend_from_slice(buf),
+            _ => {
+                let mut next = Vec::with_capacity(CHUNK.max(buf.len()));
+                next.extend_from_slice(buf);
+                self.0.push(next);
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The lines of a batch of deals: event lines by index, deal lines already
+/// written as CSV, their summary.
+struct Part {
+    events: Vec<(usize, LedgerLine)>,
+    tail: super::ledger::LedgerWriter<Chunks>,
+    summary: super::ledger::Summarizer,
+    errors: usize,
+    failed: Option<String>,
+}
+
+impl Part {
+    fn new() -> Part {
+        Part {
+            events: Vec::new(),
+            tail: super::ledger::LedgerWriter::headless(Chunks::default()),
+            summary: super::ledger::Summarizer::default(),
+            errors: 0,
+            failed: None,
+        }
+    }
+}
+
+impl Sink for Part {
+    fn event_line(&mut self, index: usize, line: LedgerLine) {
+        self.events.push((index, line));
+    }
+    fn deal_line(&mut self, line: LedgerLine) {
+        self.summary.line(&line);
+        self.errors += usize::from(line.status == Status::Error);
+        if let Err(e) = self.tail.line(&line) {
+            self.failed.get_or_insert(e.to_string());
+        }
+    }
+    fn paid(&mut self, rep: &str, currency: Currency, amount: Decimal) {
+        self.summary.paid(rep, currency.as_str(), amount);
+    }
+}
+
+/// A deal row on its way to a worker: admitted with its events (the row
+/// is `items[i]` of its batch), or already an error line.
+enum Job<'a> {
+    Deal(usize, Admitted<'a>),
+    Line(Box<LedgerLine>),
+}
+
+/// Rows for a worker. The worker hands `items` back to the reader once
+/// done, to be read into again: rows are neither allocated per row nor
+/// freed on another thread than the one that allocated them.
+struct Batch<'a> {
+    seq: usize,
+    items: Vec<Item>,
+    jobs: Vec<Job<'a>>,
+}
+
+/// Deals per batch handed to a worker.
+const BATCH: usize = 2048;
+
+/// Streams the ledger to `out`. Deals are read in order and admitted one
+/// by one (ids, repeats, their events), then handled in batches by worker
+/// threads, one per core; the lines are put back in order, so the bytes
+/// are exactly those of [`run`] + [`super::write_ledger`]. Memory holds
+/// the events and the lines still to print, not the deals. `Err` when an
+/// input or the output fails.
 pub fn stream<W: std::io::Write>(
     set: &PolicySet,
     deals: &mut crate::io::Reader,
@@ -461,64 +543,143 @@ pub fn stream<W: std::io::Write>(
     pinned: bool,
     out: W,
 ) -> Result<StreamOutcome, String> {
-    struct Streaming {
-        events: Vec<Option<LedgerLine>>,
-        tail: super::ledger::LedgerWriter<Vec<u8>>,
-        summary: super::ledger::Summarizer,
-        errors: usize,
-        failed: Option<String>,
-    }
-    impl Sink for Streaming {
-        fn event_line(&mut self, index: usize, line: LedgerLine) {
-            if let Some(slot) = self.events.get_mut(index) {
+    let header = deals.header.clone();
+    let mut prelude = Part::new();
+    let mut engine = Engine::new(set, events, as_of, pinned, &mut prelude);
+    let dc = engine.plan.deal_lookup(header.as_ref());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let mut parts: Vec<(usize, Part)> = Vec::new();
+    let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<Batch<'_>>(workers * 2);
+    let job_rx = std::sync::Mutex::new(job_rx);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Part)>();
+    let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<Item>>();
+    let read: Result<(), String> = std::thread::scope(|scope| {
+        let (plan, admission) = (&engine.plan, &mut engine.admission);
+        for _ in 0..workers {
+            let (job_rx, done_tx, free_tx, dc) = (&job_rx, done_tx.clone(), free_tx.clone(), &dc);
+            scope.spawn(move || loop {
+                let job = match job_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok(batch) = job else { return };
+                let mut part = Part::new();
+                for job in batch.jobs {
+                    match job {
+                        Job::Line(line) => part.deal_line(*line),
+                        Job::Deal(i, admitted) => {
+                            if let Some(item @ Item { row: Ok(row), .. }) = batch.items.get(i) {
+                                plan.process(item, row, dc, &admitted.events, &mut part);
+                            }
+                        }
+                    }
+                }
+                let _ = free_tx.send(batch.items);
+                if done_tx.send((batch.seq, part)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        drop(free_tx);
+        let mut seq = 0;
+        let mut result = Ok(());
+        let mut items: Vec<Item> = Vec::with_capacity(BATCH);
+        let mut jobs = Vec::with_capacity(BATCH);
+        let mut n = 0;
+        loop {
+            if n == items.len() {
+                items.push(Item {
+                    line: 0,
+                    row: Err(String::new()),
+                });
+            }
+            let Some(item) = items.get_mut(n) else { break };
+            match deals.next_into(item) {
+                None => break,
+                Some(Err(e)) => {
+                    result = Err(e);
+                    break;
+                }
+                Some(Ok(())) => {}
+            }
+            let job = match &item.row {
+                Err(msg) => Job::Line(Box::new(error_line(
+                    "",
+                    "",
+                    "",
+                    "",
+                    item.line,
+                    msg.clone(),
+                    None,
+                ))),
+                Ok(row) => match admission.admit(item, row, &dc) {
+                    Ok(admitted) => Job::Deal(n, admitted),
+                    Err(line) => Job::Line(line),
+                },
+            };
+            jobs.push(job);
+            n += 1;
+            if n == BATCH {
+                items.truncate(n);
+                let spare = free_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                let batch = Batch {
+                    seq,
+                    items: std::mem::replace(&mut items, spare),
+                    jobs: std::mem::replace(&mut jobs, Vec::with_capacity(BATCH)),
+                };
+                if job_tx.send(batch).is_err() {
+                    break;
+                }
+                seq += 1;
+                n = 0;
+            }
+        }
+        if !jobs.is_empty() {
+            items.truncate(n);
+            let _ = job_tx.send(Batch { seq, items, jobs });
+        }
+        drop(job_tx);
+        parts.extend(done_rx);
+        result
+    });
+    read?;
+    engine.finish(&mut prelude);
+    parts.sort_by_key(|(seq, _)| *seq);
+
+    let mut slots: Vec<Option<LedgerLine>> = vec![None; events.items.len()];
+    let mut summary = super::ledger::Summarizer::default();
+    let mut errors = 0;
+    let mut tails = Vec::with_capacity(parts.len());
+    for part in std::iter::once(prelude).chain(parts.into_iter().map(|(_, p)| p)) {
+        if let Some(e) = part.failed {
+            return Err(e);
+        }
+        for (index, line) in part.events {
+            if let Some(slot) = slots.get_mut(index) {
                 *slot = Some(line);
             }
         }
-        fn deal_line(&mut self, line: LedgerLine) {
-            self.summary.line(&line);
-            self.errors += usize::from(line.status == Status::Error);
-            if let Err(e) = self.tail.line(&line) {
-                self.failed.get_or_insert(e.to_string());
-            }
-        }
-        fn paid(&mut self, rep: &str, currency: Currency, amount: Decimal) {
-            self.summary.paid(rep, currency.as_str(), amount);
-        }
-    }
-    let mut sink = Streaming {
-        events: vec![None; events.items.len()],
-        tail: super::ledger::LedgerWriter::headless(Vec::new()),
-        summary: super::ledger::Summarizer::default(),
-        errors: 0,
-        failed: None,
-    };
-    let header = deals.header.clone();
-    let mut engine = Engine::new(set, events, as_of, pinned, &mut sink);
-    let mut item = Item {
-        line: 0,
-        row: Err(String::new()),
-    };
-    while let Some(next) = deals.next_into(&mut item) {
-        next?;
-        engine.deal(&item, header.as_ref(), &mut sink);
-    }
-    engine.finish(&mut sink);
-    if let Some(e) = sink.failed {
-        return Err(e);
+        summary.merge(part.summary);
+        errors += part.errors;
+        tails.push(part.tail.into_inner()?);
     }
     let mut w = super::ledger::LedgerWriter::new(out).map_err(|e| e.to_string())?;
-    for line in sink.events.iter().flatten() {
-        sink.summary.line(line);
-        sink.errors += usize::from(line.status == Status::Error);
+    for line in slots.iter().flatten() {
+        summary.line(line);
+        errors += usize::from(line.status == Status::Error);
         w.line(line).map_err(|e| e.to_string())?;
     }
     let mut out = w.into_inner()?;
-    let tail = sink.tail.into_inner()?;
-    out.write_all(&tail).map_err(|e| e.to_string())?;
+    for chunk in tails.into_iter().flat_map(|t| t.0) {
+        out.write_all(&chunk).map_err(|e| e.to_string())?;
+    }
     out.flush().map_err(|e| e.to_string())?;
     Ok(StreamOutcome {
-        errors: sink.errors,
-        summary: sink.summary.finish(),
+        errors,
+        summary: summary.finish(),
     })
 }
 
@@ -537,17 +698,64 @@ struct Pending<'e> {
 /// on its own (its events replayed, its retention bonus decided) and can be
 /// dropped, so deals can stream from a file of any size.
 pub struct Engine<'a> {
+    plan: Plan<'a>,
+    admission: Admission<'a>,
+    /// Columns of the deals header: `deal`, `rep`, `currency`, the anchor.
+    deal_cols: Option<Lookup>,
+}
+
+/// What admitting a deal row changes: the events still waiting for their
+/// deal, and the deal ids seen.
+struct Admission<'a> {
+    pending: FastMap<std::borrow::Cow<'a, str>, Vec<Pending<'a>>>,
+    /// Deal ids seen, with the line of their first row.
+    seen: FastMap<Text, usize>,
+}
+
+impl<'a> Admission<'a> {
+    /// The checks that need the rows before this one: an id, not repeated.
+    /// `Err`: the row's error line.
+    fn admit(
+        &mut self,
+        item: &Item,
+        row: &Row,
+        dc: &Lookup,
+    ) -> Result<Admitted<'a>, Box<LedgerLine>> {
+        let id = cell(row, dc.fixed(0), "deal").unwrap_or_default();
+        if id.is_empty() {
+            let rep = cell(row, dc.fixed(1), "rep").unwrap_or_default();
+            let msg = "the deal has no `deal` id".to_string();
+            return Err(Box::new(error_line("", &rep, "", "", item.line, msg, None)));
+        }
+        if let Some(&first) = self.seen.get(id.as_ref()) {
+            let rep = cell(row, dc.fixed(1), "rep").unwrap_or_default();
+            let msg =
+                format!("deal {id} is repeated (first on line {first}); the first row stands");
+            return Err(Box::new(error_line(
+                &id, &rep, "", "", item.line, msg, None,
+            )));
+        }
+        self.seen.insert(Text::from(id.as_ref()), item.line);
+        let events = self.pending.remove(id.as_ref()).unwrap_or_default();
+        Ok(Admitted { events })
+    }
+}
+
+/// What handling a deal needs that no deal changes: shared by the threads
+/// of [`stream`].
+struct Plan<'a> {
     set: &'a PolicySet,
     as_of: NaiveDate,
     pinned: bool,
     anchor_name: String,
     /// Columns of the events header: `event`, `type`, `deal`, `on`.
     event_cols: Lookup,
-    /// Columns of the deals header: `deal`, `rep`, `currency`, the anchor.
-    deal_cols: Option<Lookup>,
-    pending: FastMap<std::borrow::Cow<'a, str>, Vec<Pending<'a>>>,
-    /// Deal ids seen, with the line of their first row.
-    seen: FastMap<Box<str>, usize>,
+}
+
+/// A deal row that passed the checks needing every row seen before it
+/// (an id, not repeated), with its events.
+struct Admitted<'a> {
+    events: Vec<Pending<'a>>,
 }
 
 impl<'a> Engine<'a> {
@@ -625,14 +833,18 @@ impl<'a> Engine<'a> {
             });
         }
         Engine {
-            set,
-            as_of,
-            pinned,
-            anchor_name,
-            event_cols: ec,
+            plan: Plan {
+                set,
+                as_of,
+                pinned,
+                anchor_name,
+                event_cols: ec,
+            },
+            admission: Admission {
+                pending,
+                seen: FastMap::default(),
+            },
             deal_cols: None,
-            pending,
-            seen: FastMap::default(),
         }
     }
 
@@ -649,43 +861,58 @@ impl<'a> Engine<'a> {
         let key = header.map_or(0, |h| std::ptr::from_ref(h) as usize);
         let dc = match self.deal_cols.take() {
             Some(dc) if dc.header == key => dc,
-            _ => {
-                let fixed = ["deal", "rep", "currency", self.anchor_name.as_str()];
-                let schemas = self
-                    .set
-                    .versions()
-                    .iter()
-                    .filter_map(|p| p.compiled().commission.as_ref());
-                Lookup::new(header, &fixed, schemas.map(|c| &*c.deal))
-            }
+            _ => self.plan.deal_lookup(header),
         };
-        self.deal_row(item, row, &dc, sink);
+        match self.admission.admit(item, row, &dc) {
+            Ok(admitted) => self.plan.process(item, row, &dc, &admitted.events, sink),
+            Err(line) => sink.deal_line(*line),
+        }
         self.deal_cols = Some(dc);
     }
 
-    fn deal_row(&mut self, item: &Item, row: &Row, dc: &Lookup, sink: &mut dyn Sink) {
+    /// Lines for the events whose deal never came.
+    pub fn finish(self, sink: &mut dyn Sink) {
+        let mut left: Vec<Pending<'_>> = self.admission.pending.into_values().flatten().collect();
+        left.sort_by_key(|p| p.index);
+        for p in left {
+            let deal_id = cell(p.row, self.plan.event_cols.fixed(2), "deal").unwrap_or_default();
+            let msg = format!("unknown deal {deal_id}");
+            sink.event_line(
+                p.index,
+                error_line(
+                    &deal_id,
+                    "",
+                    &p.id,
+                    p.kind.map_or("", kind_label),
+                    p.line,
+                    msg,
+                    None,
+                ),
+            );
+        }
+    }
+}
+
+impl<'a> Plan<'a> {
+    /// Handles an admitted deal row: its events' lines and its retention
+    /// line, or its error line and its events' error lines.
+    fn process(
+        &self,
+        item: &Item,
+        row: &Row,
+        dc: &Lookup,
+        events: &[Pending<'_>],
+        sink: &mut dyn Sink,
+    ) {
         let id = cell(row, dc.fixed(0), "deal").unwrap_or_default();
         let rep = cell(row, dc.fixed(1), "rep").unwrap_or_default();
         let cur_text = cell(row, dc.fixed(2), "currency").unwrap_or_default();
-        if id.is_empty() {
-            let msg = "the deal has no `deal` id".to_string();
-            sink.deal_line(error_line("", &rep, "", "", item.line, msg, None));
-            return;
-        }
-        if let Some(&first) = self.seen.get(id.as_ref()) {
-            let msg =
-                format!("deal {id} is repeated (first on line {first}); the first row stands");
-            sink.deal_line(error_line(&id, &rep, "", "", item.line, msg, None));
-            return;
-        }
-        self.seen.insert(Box::from(id.as_ref()), item.line);
-        let events = self.pending.remove(id.as_ref()).unwrap_or_default();
         match self.parse_deal(item, row, dc, &id, &rep, &cur_text) {
             Ok(deal) => {
                 sink.paid(&deal.rep, deal.currency, deal.amount);
                 let mut evs = Vec::with_capacity(events.len());
                 let mut ids: Vec<(&str, usize)> = Vec::with_capacity(events.len());
-                for p in &events {
+                for p in events {
                     match self.parse_event(&deal, p, &mut ids) {
                         Ok(e) => evs.push(e),
                         Err(msg) => {
@@ -698,7 +925,7 @@ impl<'a> Engine<'a> {
                                 msg,
                                 Some(deal.currency),
                             );
-                            l.policy = deal.policy.name().to_string();
+                            l.policy = deal.policy.name().into();
                             l.version = Some(deal.policy.version());
                             sink.event_line(p.index, l);
                         }
@@ -712,7 +939,7 @@ impl<'a> Engine<'a> {
             }
             Err(msg) => {
                 let currency = Currency::parse(&cur_text);
-                for p in &events {
+                for p in events {
                     let l = error_line(
                         &id,
                         &rep,
@@ -737,26 +964,15 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Lines for the events whose deal never came.
-    pub fn finish(self, sink: &mut dyn Sink) {
-        let mut left: Vec<Pending<'_>> = self.pending.into_values().flatten().collect();
-        left.sort_by_key(|p| p.index);
-        for p in left {
-            let deal_id = cell(p.row, self.event_cols.fixed(2), "deal").unwrap_or_default();
-            let msg = format!("unknown deal {deal_id}");
-            sink.event_line(
-                p.index,
-                error_line(
-                    &deal_id,
-                    "",
-                    &p.id,
-                    p.kind.map_or("", kind_label),
-                    p.line,
-                    msg,
-                    None,
-                ),
-            );
-        }
+    /// Column positions of a deals header.
+    fn deal_lookup(&self, header: Option<&csv::StringRecord>) -> Lookup {
+        let fixed = ["deal", "rep", "currency", self.anchor_name.as_str()];
+        let schemas = self
+            .set
+            .versions()
+            .iter()
+            .filter_map(|p| p.compiled().commission.as_ref());
+        Lookup::new(header, &fixed, schemas.map(|c| &*c.deal))
     }
 
     fn parse_deal(
@@ -806,8 +1022,8 @@ impl<'a> Engine<'a> {
             date(&record, def.anchor).ok_or_else(|| "the deal has no anchor date".to_string())?;
         Ok(Deal {
             line: item.line,
-            id: id.to_string(),
-            rep: rep.to_string(),
+            id: id.into(),
+            rep: rep.into(),
             currency,
             amount,
             value,
@@ -859,7 +1075,7 @@ impl<'a> Engine<'a> {
         Ok(Event {
             index: p.index,
             line: p.line,
-            id: p.id.to_string(),
+            id: p.id.as_ref().into(),
             kind,
             date: on,
             record,
@@ -885,20 +1101,20 @@ fn error_line(
     currency: Option<Currency>,
 ) -> LedgerLine {
     LedgerLine {
-        deal: deal.to_string(),
-        rep: rep.to_string(),
-        event: event.to_string(),
-        kind: kind.to_string(),
+        deal: deal.into(),
+        rep: rep.into(),
+        event: event.into(),
+        kind: kind.into(),
         status: Status::Error,
-        policy: String::new(),
+        policy: Text::default(),
         version: None,
         days_retained: None,
         rate: None,
         base: None,
-        rate_text: String::new(),
-        base_text: String::new(),
+        rate_text: Text::default(),
+        base_text: Text::default(),
         amount: None,
-        currency: currency.map(|c| c.to_string()).unwrap_or_default(),
+        currency: currency.map(|c| c.as_str().into()).unwrap_or_default(),
         explanation: msg,
         line,
     }
@@ -918,7 +1134,7 @@ fn simulate(deal: &Deal<'_>, evs: &[Event], sink: &mut dyn Sink) -> Option<AtDay
     let mut remaining = deal.value;
     let mut active = true;
     let mut clawed = Decimal::ZERO;
-    let mut last_cancel: Option<(String, Decimal)> = None;
+    let mut last_cancel: Option<(Text, Decimal)> = None;
     let retention_day = def
         .retention
         .as_ref()
@@ -1034,7 +1250,7 @@ fn simulate(deal: &Deal<'_>, evs: &[Event], sink: &mut dyn Sink) -> Option<AtDay
                 msg,
                 Some(deal.currency),
             );
-            line.policy = deal.policy.name().to_string();
+            line.policy = deal.policy.name().into();
             line.version = Some(deal.policy.version());
             line.days_retained = Some(days);
         }
@@ -1070,24 +1286,24 @@ fn base_line(deal: &Deal<'_>, e: &Event, days: i64) -> LedgerLine {
         deal: deal.id.clone(),
         rep: deal.rep.clone(),
         event: e.id.clone(),
-        kind: kind_label(e.kind).to_string(),
+        kind: kind_label(e.kind).into(),
         status: Status::Applied,
-        policy: deal.policy.name().to_string(),
+        policy: deal.policy.name().into(),
         version: Some(deal.policy.version()),
         days_retained: Some(days),
         rate: None,
         base: None,
-        rate_text: String::new(),
-        base_text: String::new(),
+        rate_text: Text::default(),
+        base_text: Text::default(),
         amount: Some(zero(deal.currency.minor_units())),
-        currency: deal.currency.to_string(),
+        currency: deal.currency.as_str().into(),
         explanation: String::new(),
         line: e.line,
     }
 }
 
 /// `rate` shown rounded to 6 places, without trailing zeros.
-fn rate_text(rate: Frac) -> String {
+pub(crate) fn rate_text(rate: Frac) -> String {
     rate.round(6, super::exact::Rounding::HalfEven)
         .map(format_decimal)
         .unwrap_or_default()
@@ -1097,8 +1313,8 @@ fn rate_text(rate: Frac) -> String {
 fn show(line: &mut LedgerLine, rate: Frac, base: Frac, base_shown: Decimal, currency: Currency) {
     line.rate = Some(rate);
     line.base = Some(base);
-    line.rate_text = rate_text(rate);
-    line.base_text = format_money(base_shown, currency);
+    line.rate_text = rate_text(rate).into();
+    line.base_text = format_money(base_shown, currency).into();
 }
 
 fn overflow() -> String {
@@ -1256,8 +1472,8 @@ fn upgrade_line(
                 .ok_or_else(overflow)?,
             minor,
         );
-        line.kind = format!("bonus:{}", b.name);
-        line.rep = rep;
+        line.kind = compact_str::format_compact!("bonus:{}", b.name);
+        line.rep = rep.into();
         show(line, rate, base_f, base, deal.currency);
         line.amount = Some(amount);
         line.explanation = format!(
@@ -1289,30 +1505,33 @@ fn retention(deal: &Deal<'_>, at_m: Option<AtDayM>, as_of: NaiveDate) -> Option<
     let base = Frac::from_decimal(deal.amount)?
         .checked_mul(Frac::from_decimal(state.remaining)?)?
         .checked_div(Frac::from_decimal(deal.value)?)?;
-    let amount = fixed(rate.checked_mul(base)?.round(minor, deal.def.rounding)?, minor);
-    let base_shown = base.round(minor, deal.def.rounding)?;
+    let amount = fixed(
+        rate.checked_mul(base)?.round(minor, deal.def.rounding)?,
+        minor,
+    );
+    let base_shown = format_money(base.round(minor, deal.def.rounding)?, deal.currency);
+    let explanation = format!(
+        "retained {} days after {anchor}: {} × {base_shown} = {}",
+        r.days,
+        r.percent,
+        format_money(amount, deal.currency)
+    );
     Some(LedgerLine {
         deal: deal.id.clone(),
         rep: deal.rep.clone(),
-        event: String::new(),
-        kind: format!("bonus:{}", r.name),
+        event: Text::default(),
+        kind: r.kind.as_str().into(),
         status: Status::Applied,
-        policy: deal.policy.name().to_string(),
+        policy: deal.policy.name().into(),
         version: Some(deal.policy.version()),
         days_retained: None,
         rate: Some(rate),
         base: Some(base),
-        rate_text: rate_text(rate),
-        base_text: format_money(base_shown, deal.currency),
+        rate_text: r.rate_text.as_str().into(),
+        base_text: base_shown.into(),
         amount: Some(amount),
-        currency: deal.currency.to_string(),
-        explanation: format!(
-            "retained {} days after {anchor}: {} × {} = {}",
-            r.days,
-            percent(r.rate),
-            format_money(base_shown, deal.currency),
-            format_money(amount, deal.currency)
-        ),
+        currency: deal.currency.as_str().into(),
+        explanation,
         line: deal.line,
     })
 }

@@ -39,6 +39,23 @@ fn gcd(a: i128, b: i128) -> i128 {
     i128::try_from(a).unwrap_or(1).max(1)
 }
 
+/// `a / b` (truncating), in 64 bits when both fit: 128-bit division is a
+/// slow library call.
+fn quot(a: i128, b: i128) -> i128 {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(x), Ok(y)) if y != 0 && !(x == i64::MIN && y == -1) => i128::from(x / y),
+        _ => a / b,
+    }
+}
+
+/// `a % b`, likewise.
+fn rem(a: i128, b: i128) -> i128 {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(x), Ok(y)) if y != 0 && !(x == i64::MIN && y == -1) => i128::from(x % y),
+        _ => a % b,
+    }
+}
+
 fn pow10(n: u32) -> Option<i128> {
     10i128.checked_pow(n)
 }
@@ -56,8 +73,8 @@ impl Frac {
         };
         let g = gcd(num, den);
         Some(Frac {
-            num: num / g,
-            den: den / g,
+            num: quot(num, g),
+            den: quot(den, g),
         })
     }
 
@@ -79,8 +96,8 @@ impl Frac {
         let g1 = gcd(self.num, o.den);
         let g2 = gcd(o.num, self.den);
         Frac::new(
-            (self.num / g1).checked_mul(o.num / g2)?,
-            (self.den / g2).checked_mul(o.den / g1)?,
+            quot(self.num, g1).checked_mul(quot(o.num, g2))?,
+            quot(self.den, g2).checked_mul(quot(o.den, g1))?,
         )
     }
 
@@ -95,8 +112,8 @@ impl Frac {
     /// The value rounded once to `places` decimals with `mode`.
     pub fn round(self, places: u32, mode: Rounding) -> Option<Decimal> {
         let scaled = self.num.checked_mul(pow10(places)?)?;
-        let q = scaled / self.den;
-        let r = scaled % self.den;
+        let q = quot(scaled, self.den);
+        let r = rem(scaled, self.den);
         let sign: i128 = if scaled < 0 { -1 } else { 1 };
         let twice = r.abs().checked_mul(2)?;
         let up = match mode {
@@ -140,7 +157,10 @@ mod tests {
     #[test]
     fn prorated_thirds_round_once() {
         // 5/12 × 2800 = 1166.666… → 1166.67
-        let v = Frac::new(5, 12).unwrap().checked_mul(Frac::int(2800)).unwrap();
+        let v = Frac::new(5, 12)
+            .unwrap()
+            .checked_mul(Frac::int(2800))
+            .unwrap();
         assert_eq!(v.round(2, Rounding::HalfUp).unwrap().to_string(), "1166.67");
         assert_eq!(v.round(0, Rounding::Down).unwrap().to_string(), "1166");
     }

@@ -42,20 +42,20 @@ fn money_text(d: Decimal, currency: &str) -> String {
 /// unit (both for the reader: the amount was computed from exact values).
 pub fn cells(l: &LedgerLine) -> [String; 13] {
     [
-        l.deal.clone(),
-        l.rep.clone(),
-        l.event.clone(),
-        l.kind.clone(),
+        l.deal.to_string(),
+        l.rep.to_string(),
+        l.event.to_string(),
+        l.kind.to_string(),
         l.status.as_str().to_string(),
-        l.policy.clone(),
+        l.policy.to_string(),
         l.version.map(|v| v.to_string()).unwrap_or_default(),
         l.days_retained.map(|d| d.to_string()).unwrap_or_default(),
-        l.rate_text.clone(),
-        l.base_text.clone(),
+        l.rate_text.to_string(),
+        l.base_text.to_string(),
         l.amount
             .map(|a| money_text(a, &l.currency))
             .unwrap_or_default(),
-        l.currency.clone(),
+        l.currency.to_string(),
         l.explanation.clone(),
     ]
 }
@@ -251,7 +251,7 @@ pub fn diff_posted(lines: &[LedgerLine], posted: &[PostedLine]) -> Vec<LedgerLin
     let mut recomputed: std::collections::HashSet<(String, String, String)> =
         std::collections::HashSet::new();
     for l in lines.iter().filter(|l| l.status != Status::Error) {
-        let key = (l.deal.clone(), l.event.clone(), l.kind.clone());
+        let key = (l.deal.to_string(), l.event.to_string(), l.kind.to_string());
         recomputed.insert(key.clone());
         let amount = l.amount.unwrap_or_default();
         let (diff, explanation) = match booked.get(&key) {
@@ -265,7 +265,7 @@ pub fn diff_posted(lines: &[LedgerLine], posted: &[PostedLine]) -> Vec<LedgerLin
             ),
             // The event was booked under another kind: say that this kind
             // is not; a line for an event never booked keeps its words.
-            None if booked_events.contains(&(l.deal.clone(), l.event.clone())) => {
+            None if booked_events.contains(&(l.deal.to_string(), l.event.to_string())) => {
                 (amount, format!("{} (not booked yet)", l.explanation))
             }
             None => (amount, l.explanation.clone()),
@@ -289,24 +289,24 @@ pub fn diff_posted(lines: &[LedgerLine], posted: &[PostedLine]) -> Vec<LedgerLin
         }
         let currency = p.get("currency");
         out.push(LedgerLine {
-            deal: p.get("deal"),
-            rep: p.get("rep"),
-            event: p.get("event"),
-            kind: p.get("kind"),
+            deal: p.get("deal").into(),
+            rep: p.get("rep").into(),
+            event: p.get("event").into(),
+            kind: p.get("kind").into(),
             status: Status::Applied,
-            policy: p.get("policy"),
+            policy: p.get("policy").into(),
             version: p.get("version").parse().ok(),
             days_retained: p.get("days_retained").parse().ok(),
             rate: None,
             base: None,
-            rate_text: p.get("rate"),
-            base_text: p.get("base"),
+            rate_text: p.get("rate").into(),
+            base_text: p.get("base").into(),
             amount: Some(fixed(-total, minor_of(&currency))),
             explanation: format!(
                 "reversal: no longer computed (booked {})",
                 money_text(total, &currency)
             ),
-            currency,
+            currency: currency.into(),
             line: p.line,
         });
     }
@@ -398,6 +398,20 @@ impl Summarizer {
             self.add(&l.rep, &l.currency, |r| r.reinstated += a);
         } else if l.kind.starts_with("bonus:") {
             self.add(&l.rep, &l.currency, |r| r.bonuses += a);
+        }
+    }
+
+    /// Adds the sums of `other`.
+    pub fn merge(&mut self, other: Summarizer) {
+        for (rep, by_currency) in other.rows {
+            for (cur, r) in by_currency {
+                self.add(&rep, &cur, |row| {
+                    row.paid += r.paid;
+                    row.clawed_back += r.clawed_back;
+                    row.reinstated += r.reinstated;
+                    row.bonuses += r.bonuses;
+                });
+            }
         }
     }
 

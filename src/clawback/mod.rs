@@ -105,6 +105,33 @@ pub struct RetentionBonus {
     pub days: i64,
     /// Deal slot of its anchor date.
     pub anchor: u16,
+    /// Ledger `kind`: `bonus:NAME`.
+    pub kind: String,
+    /// `rate` as the ledger shows it.
+    pub rate_text: String,
+    /// The rate as a percentage, for explanations (`2%`).
+    pub percent: String,
+}
+
+impl RetentionBonus {
+    /// A retention bonus, with the texts every line of it shows computed
+    /// once.
+    pub fn new(name: String, rate: Decimal, days: i64, anchor: u16) -> RetentionBonus {
+        let kind = format!("bonus:{name}");
+        let rate_text = exact::Frac::from_decimal(rate)
+            .map(engine::rate_text)
+            .unwrap_or_default();
+        let percent = engine::percent(rate);
+        RetentionBonus {
+            name,
+            rate,
+            days,
+            anchor,
+            kind,
+            rate_text,
+            percent,
+        }
+    }
 }
 
 /// A compiled `commission` block.
