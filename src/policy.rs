@@ -223,7 +223,29 @@ pub fn render_all(diags: &[Diagnostic], sources: &[(Arc<str>, Arc<str>)]) -> Str
 impl Policy {
     /// Parses and checks a policy from source text. `file` names it in
     /// diagnostics.
+    ///
+    /// Parsing and checking recurse over nested expressions (to the limits
+    /// of [`syntax::MAX_NESTING`] and [`syntax::MAX_EXPR_DEPTH`]); they run
+    /// on a thread of their own with a stack large enough for those limits,
+    /// so the caller's stack (a 2 MiB worker thread, a debug build) never
+    /// decides whether a policy loads.
     pub fn from_source(file: &str, source: &str) -> Result<Policy, LoadError> {
+        /// Enough for the nesting limits in a debug build (about 8 KiB a
+        /// level there); only the pages touched are ever committed.
+        const STACK: usize = 64 << 20;
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("baton-compile".into())
+                .stack_size(STACK)
+                .spawn_scoped(scope, || Policy::compile(file, source))
+                .ok()
+                .and_then(|handle| handle.join().ok())
+        })
+        // No thread to be had (or it failed): compile on this one.
+        .unwrap_or_else(|| Policy::compile(file, source))
+    }
+
+    fn compile(file: &str, source: &str) -> Result<Policy, LoadError> {
         let ast = syntax::parse(file, source).map_err(|d| LoadError::single(file, source, d))?;
         let name: Arc<str> = Arc::from(file);
         let (compiled, warnings) = crate::check::check(&name, source, ast)

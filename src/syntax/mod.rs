@@ -59,7 +59,32 @@ pub fn parse(file: &str, source: &str) -> Result<ast::File, Vec<Diagnostic>> {
     let pairs = match BatonParser::parse(Rule::file, source) {
         Ok(p) => p,
         Err(e) => {
-            sink.push(syntax_error(&sink, e));
+            let limit = matches!(&e.variant,
+                pest::error::ErrorVariant::CustomError { message } if message.contains("call limit"));
+            if limit {
+                // The parser's guard tripped: the text is too large or too
+                // deeply built to parse, not wrong at one place.
+                let at = match e.location {
+                    pest::error::InputLocation::Pos(p) => p,
+                    pest::error::InputLocation::Span((p, _)) => p,
+                };
+                let at = at.min(source.len());
+                let end = source
+                    .get(at..)
+                    .and_then(|rest| rest.chars().next())
+                    .map_or(at, |c| at + c.len_utf8());
+                sink.push(
+                    sink.make(
+                        Code::E0002,
+                        Span::new(at, end),
+                        "expression too large to parse",
+                    )
+                    .with_label("the parser gave up here")
+                    .with_help("split the expression with `let` constants or simplify it"),
+                );
+            } else {
+                sink.push(syntax_error(&sink, e));
+            }
             return Err(sink.diags);
         }
     };
