@@ -137,6 +137,35 @@ impl Expr {
                 Some(Value::SetText(s)) => Ok(Some(s.contains(text))),
                 Some(_) => Err(internal("set field expected")),
             },
+            // The common shapes below are told apart by their node kinds
+            // alone (no names, no types): `field is set`, a date difference
+            // against a constant duration, a set field against a constant
+            // set. Anything else takes the general path.
+            Expr::IsSet(e, negate) => match **e {
+                Expr::Field(slot) => Ok(Some(field(env.fields, slot)?.is_some() != *negate)),
+                _ => self.tri_general(env),
+            },
+            Expr::Cmp(c) => match c.date_diff(env) {
+                Some(r) => r,
+                None => match c.local_number(env) {
+                    Some(t) => Ok(t),
+                    None => c.eval(env),
+                },
+            },
+            Expr::SetRel(rel, a, b) => match (&**a, &**b) {
+                (Expr::Field(slot), Expr::Const(Value::SetText(y))) => {
+                    match field(env.fields, *slot)? {
+                        None => Ok(None),
+                        Some(Value::SetText(x)) => Ok(Some(match rel {
+                            SetRel::Any => x.intersects(y),
+                            SetRel::All => y.is_subset(x),
+                            SetRel::Subset => x.is_subset(y),
+                        })),
+                        Some(_) => Err(internal("set field expected")),
+                    }
+                }
+                _ => self.tri_general(env),
+            },
             _ => self.tri_general(env),
         }
     }
@@ -306,6 +335,57 @@ impl Origin {
 }
 
 impl Cmp {
+    /// `date − date OP duration constant` (`today - signed_on > 45d`)
+    /// without building intermediate values; `None` for any other shape.
+    #[inline]
+    fn date_diff(&self, env: &Env<'_>) -> Option<R<Tri>> {
+        let (Expr::Arith(a), Expr::Const(Value::Duration(limit))) = (&self.lhs, &self.rhs) else {
+            return None;
+        };
+        if a.kind != ArithKind::DateDate || a.op != ArithOp::Sub {
+            return None;
+        }
+        let date = |e: &Expr| -> Option<R<Option<NaiveDate>>> {
+            match e {
+                Expr::Today => Some(Ok(Some(env.today))),
+                Expr::Field(slot) => Some(match field(env.fields, *slot) {
+                    Ok(Some(Value::Date(d))) => Ok(Some(*d)),
+                    Ok(None) => Ok(None),
+                    Ok(Some(_)) => Err(internal("date field expected")),
+                    Err(e) => Err(e),
+                }),
+                _ => None,
+            }
+        };
+        let (l, r) = (date(&a.lhs)?, date(&a.rhs)?);
+        Some((|| {
+            let (Some(l), Some(r)) = (l?, r?) else {
+                return Ok(None);
+            };
+            // Days fit an i64 of seconds for every date chrono can hold.
+            let seconds = l.signed_duration_since(r).num_days() * 86_400;
+            Ok(Some(self.op.test(seconds.cmp(limit))))
+        })())
+    }
+
+    /// A number computed earlier (a score, a measure) against a number
+    /// constant (`score >= 75`); `None` for any other shape or operands.
+    #[inline]
+    fn local_number(&self, env: &Env<'_>) -> Option<Tri> {
+        let (Expr::Local(slot), Expr::Const(c)) = (&self.lhs, &self.rhs) else {
+            return None;
+        };
+        let o = match (env.locals.get(usize::from(*slot))?, c) {
+            (Val::Unknown, _) => return Some(None),
+            (Val::Dec(a), Value::Decimal(b)) => a.cmp(b),
+            (Val::Dec(a), Value::Int(b)) => a.cmp(&Decimal::from(*b)),
+            (Val::Int(a), Value::Int(b)) => a.cmp(b),
+            (Val::Int(a), Value::Decimal(b)) => Decimal::from(*a).cmp(b),
+            _ => return None,
+        };
+        Some(Some(self.op.test(o)))
+    }
+
     fn eval(&self, env: &Env<'_>) -> R<Tri> {
         let l = self.lhs.val(env)?;
         let r = self.rhs.val(env)?;

@@ -83,6 +83,16 @@ pub fn health_slots(
     core(p, fields, today, &mut locals, None)
 }
 
+/// `n / d` (d > 0) rounded half-even to 2 places, exactly.
+fn ratio_2dp(n: i128, d: i128) -> Option<Decimal> {
+    let scaled = n.checked_mul(100)?;
+    let (q, r) = (scaled / d, scaled % d);
+    let twice = r.checked_abs()?.checked_mul(2)?;
+    let up = twice > d || (twice == d && q % 2 != 0);
+    let q = if up { q + scaled.signum() } else { q };
+    Decimal::try_from_i128_with_scale(q, 2).ok()
+}
+
 /// A decimal that is a whole number fitting an i64.
 fn whole(d: Decimal) -> Option<i64> {
     if d.scale() == 0 {
@@ -186,13 +196,23 @@ fn core(
             *slot = value.map_or(Val::Unknown, Val::Dec);
         }
     }
+    let exact = if weights.is_zero() && int_weights > 0 {
+        // Whole weights and values only: the score is an exact ratio of
+        // integers, rounded once (the same result as dividing decimals,
+        // whose 28 digits cannot reach a tie these small ratios have not).
+        Some(ratio_2dp(int_weighted, int_weights).ok_or_else(overflow)?)
+    } else {
+        None
+    };
     if int_weights != 0 {
         let iw = Decimal::try_from_i128_with_scale(int_weighted, 0).map_err(|_| overflow())?;
         let ws = Decimal::try_from_i128_with_scale(int_weights, 0).map_err(|_| overflow())?;
         weighted = weighted.checked_add(iw).ok_or_else(overflow)?;
         weights = weights.checked_add(ws).ok_or_else(overflow)?;
     }
-    let score = if weights.is_zero() {
+    let score = if exact.is_some() {
+        exact
+    } else if weights.is_zero() {
         None
     } else {
         let s = weighted.checked_div(weights).ok_or_else(overflow)?;
