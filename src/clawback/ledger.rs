@@ -219,6 +219,24 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
             line,
             message: format!("amount {amount_text:?} is not a number"),
         })?;
+        // A booked amount is in the currency's minor unit; a finer one
+        // could never be matched by a ledger line (it would print a
+        // difference that rounds to itself, run after run).
+        let currency = cells.get("currency").map_or("", |c| c.trim());
+        let minor = minor_of(currency);
+        if amount.normalize().scale() > minor {
+            return Err(PostedError {
+                line,
+                message: format!(
+                    "amount {amount_text} has more decimals than {} allows ({minor})",
+                    if currency.is_empty() {
+                        "its currency"
+                    } else {
+                        currency
+                    }
+                ),
+            });
+        }
         let p = PostedLine {
             cells,
             amount,
@@ -237,7 +255,8 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
 
 /// What is still to book: for each (deal, event, kind), the recomputed
 /// amount less the posted ones, where not zero, in ledger order; then
-/// reversals of keys found only in the posted ledger, in its order.
+/// reversals of keys found only in the posted ledger, in its order (except
+/// for events that are error lines now: their booked lines stand).
 pub fn diff_posted(lines: &[LedgerLine], posted: &[PostedLine]) -> Vec<LedgerLine> {
     let mut booked: HashMap<(String, String, String), Decimal> = HashMap::new();
     for p in posted {
@@ -277,10 +296,21 @@ pub fn diff_posted(lines: &[LedgerLine], posted: &[PostedLine]) -> Vec<LedgerLin
             out.push(d);
         }
     }
+    // An event that is an error line now (bad input) is not reversed: its
+    // booked lines stand until the input is fixed (the error is reported
+    // on standard error and the run exits 1).
+    let in_error: std::collections::HashSet<(String, String)> = lines
+        .iter()
+        .filter(|l| l.status == Status::Error)
+        .map(|l| (l.deal.to_string(), l.event.to_string()))
+        .collect();
     let mut reversed = std::collections::HashSet::new();
     for p in posted {
         let key = p.key();
-        if recomputed.contains(&key) || !reversed.insert(key.clone()) {
+        if recomputed.contains(&key)
+            || in_error.contains(&(key.0.clone(), key.1.clone()))
+            || !reversed.insert(key.clone())
+        {
             continue;
         }
         let total = booked.get(&key).copied().unwrap_or_default();
