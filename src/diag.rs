@@ -92,6 +92,19 @@ pub struct Diagnostic {
     pub label: Option<String>,
     /// How to fix it.
     pub help: Option<String>,
+    /// Other places that explain the problem (the first definition of a
+    /// name declared twice), each with a short text.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+}
+
+/// A secondary place shown with a diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Related {
+    /// Where, in the same file as the diagnostic.
+    pub span: Span,
+    /// What it is ("first defined here").
+    pub label: String,
 }
 
 impl Diagnostic {
@@ -114,6 +127,7 @@ impl Diagnostic {
             column,
             label: None,
             help: None,
+            related: Vec::new(),
         }
     }
 
@@ -126,6 +140,15 @@ impl Diagnostic {
     /// Adds a help line.
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a secondary place, underlined with its own label.
+    pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.related.push(Related {
+            span,
+            label: label.into(),
+        });
         self
     }
 
@@ -155,10 +178,16 @@ impl Diagnostic {
         if let Some(l) = &self.label {
             label = label.with_message(l.clone());
         }
+        let mut labels = vec![label];
+        for r in &self.related {
+            let end = r.span.end.max(r.span.start).min(source.len());
+            let start = r.span.start.min(end);
+            labels.push(Label::secondary(id, start..end).with_message(r.label.clone()));
+        }
         let mut d = head
             .with_message(self.message.clone())
             .with_code(self.code.to_string())
-            .with_labels(vec![label]);
+            .with_labels(labels);
         if let Some(h) = &self.help {
             d = d.with_notes(vec![format!("help: {h}")]);
         }

@@ -247,10 +247,15 @@ impl Checker<'_> {
         let mut names: Vec<&str> = Vec::new();
         for b in &c.bonuses {
             if names.contains(&b.name.node.as_str()) {
-                self.sink.error(
-                    Code::E0102,
+                let first = c
+                    .bonuses
+                    .iter()
+                    .find(|x| x.name.node == b.name.node)
+                    .map(|x| x.name.span);
+                self.declared_twice(
                     b.name.span,
                     format!("bonus `{}` is declared twice", b.name.node),
+                    first,
                 );
             }
             names.push(&b.name.node);

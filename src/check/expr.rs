@@ -30,6 +30,8 @@ pub struct LocalDef {
     pub defined_at: usize,
     /// "score", "stage", "measure".
     pub what: &'static str,
+    /// Where its name is written (for "first defined here").
+    pub span: Span,
 }
 
 /// What names an expression can see.
@@ -78,7 +80,10 @@ impl Checker<'_> {
                         e.span,
                         format!("expected a condition (bool), found {ty}"),
                     )
-                    .with_label(format!("this is {}", article(ty))),
+                    .with_label(format!("this is {}", article(ty)))
+                    .with_help(format!(
+                        "a condition is true or false: compare the {ty} (e.g. `… >= …`) or test `… is set`"
+                    )),
             );
             return None;
         }
@@ -161,11 +166,7 @@ impl Checker<'_> {
         if let Some(schema) = scope.record {
             if let Some(slot) = schema.slot(n) {
                 if scope.in_let {
-                    self.sink.error(
-                        Code::E0108,
-                        span,
-                        format!("a `let` may not mention the record field `{n}`"),
-                    );
+                    self.let_reads_field(n, &schema.name, None, span);
                     return None;
                 }
                 let ty = schema.field(slot).map(|f| f.ty)?;
@@ -174,6 +175,12 @@ impl Checker<'_> {
         }
         if self.lets.contains_key(n) {
             return self.let_value(n, span);
+        }
+        if scope.in_let {
+            if let Some((record, at)) = self.record_with_field(n) {
+                self.let_reads_field(n, &record, Some(at), span);
+                return None;
+            }
         }
         let mut candidates: Vec<&str> = scope.locals.iter().map(|l| l.name.as_str()).collect();
         if let Some(s) = scope.record {
@@ -193,7 +200,60 @@ impl Checker<'_> {
         None
     }
 
+    /// A `let` names a record field: constants are computed once for the
+    /// whole policy, so they cannot read a record (LANGUAGE.md §4).
+    fn let_reads_field(&mut self, field: &str, record: &str, decl: Option<Span>, span: Span) {
+        let in_let = self.let_stack.last().cloned();
+        let (message, help) = match &in_let {
+            Some(l) => {
+                let text = self
+                    .lets
+                    .get(l)
+                    .and_then(|d| self.sink.source.get(d.value.span.start..d.value.span.end))
+                    .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .filter(|t| t.chars().count() <= 60);
+                let inline = match text {
+                    Some(t) => format!("write `{t}` itself where `{l}` is used"),
+                    None => format!("write its expression where `{l}` is used"),
+                };
+                (
+                    format!("`let {l}` mentions the field `{field}`, but a `let` cannot read record fields"),
+                    format!(
+                        "a `let` is one constant for the whole policy; {inline}, \
+                         or compute a value per record with `score … for {record}`"
+                    ),
+                )
+            }
+            None => (
+                format!("a `let` mentions the field `{field}`, but a `let` cannot read record fields"),
+                format!(
+                    "a `let` is one constant for the whole policy; write the expression where it is used, \
+                     or compute a value per record with `score … for {record}`"
+                ),
+            ),
+        };
+        let mut d = self
+            .sink
+            .make(Code::E0108, span, message)
+            .with_label(format!("a field of `{record}`"))
+            .with_help(help);
+        if let Some(at) = decl {
+            d = d.with_related(at, "declared here");
+        }
+        self.sink.push(d);
+    }
+
     fn qualified(&mut self, q: &ast::Ident, f: &ast::Ident, scope: &Scope<'_>) -> Option<Typed> {
+        if scope.in_let
+            && scope.qualified.is_empty()
+            && (matches!(q.node.as_str(), "deal" | "event")
+                || self.record_spans.iter().any(|(r, _)| *r == q.node))
+        {
+            let record = q.node.clone();
+            let field = format!("{}.{}", q.node, f.node);
+            self.let_reads_field(&field, &record, None, q.span.to(f.span));
+            return None;
+        }
         let Some((_, schema, other)) = scope.qualified.iter().find(|(name, _, _)| *name == q.node)
         else {
             let names: Vec<&str> = scope.qualified.iter().map(|(n, _, _)| *n).collect();
@@ -600,6 +660,14 @@ impl Checker<'_> {
                 d = d.with_help(
                     "write the amount with its currency, e.g. `10_000 USD`, or use `amount(…)`",
                 );
+            } else if let Some(h) =
+                quoted_literal_help(le, r).or_else(|| quoted_literal_help(re, l))
+            {
+                d = d.with_help(h);
+            } else {
+                d = d.with_help(
+                    "both sides of a comparison must have one type (ints and decimals mix)",
+                );
             }
             self.sink.push(d);
             return None;
@@ -607,13 +675,17 @@ impl Checker<'_> {
         if l == Type::Money {
             if let (ir::Expr::Const(Value::Money(a)), ir::Expr::Const(Value::Money(b))) = (le, re) {
                 if a.currency != b.currency {
-                    self.sink.error(
-                        Code::E0104,
-                        span,
-                        format!(
-                            "money of two currencies compared: {} and {}",
-                            a.currency, b.currency
-                        ),
+                    self.sink.push(
+                        self.sink
+                            .make(
+                                Code::E0104,
+                                span,
+                                format!(
+                                    "money of two currencies compared: {} and {}",
+                                    a.currency, b.currency
+                                ),
+                            )
+                            .with_help(CURRENCY_HELP),
                     );
                     return None;
                 }
@@ -679,14 +751,19 @@ impl Checker<'_> {
                 (ArithKind::DateDur, Date)
             }
             _ => {
-                self.type_error(
-                    span,
-                    format!(
-                        "cannot apply `{}` to {} and {}",
-                        op.symbol(),
-                        article(l),
-                        article(r)
-                    ),
+                self.sink.push(
+                    self.sink
+                        .make(
+                            Code::E0103,
+                            span,
+                            format!(
+                                "cannot apply `{}` to {} and {}",
+                                op.symbol(),
+                                article(l),
+                                article(r)
+                            ),
+                        )
+                        .with_help(arith_help(op, l, r)),
                 );
                 return None;
             }
@@ -694,13 +771,17 @@ impl Checker<'_> {
         if k.0 == ArithKind::MoneyMoney {
             if let (ir::Expr::Const(Value::Money(a)), ir::Expr::Const(Value::Money(b))) = (le, re) {
                 if a.currency != b.currency {
-                    self.sink.error(
-                        Code::E0104,
-                        span,
-                        format!(
-                            "money of two currencies in one sum: {} and {}",
-                            a.currency, b.currency
-                        ),
+                    self.sink.push(
+                        self.sink
+                            .make(
+                                Code::E0104,
+                                span,
+                                format!(
+                                    "money of two currencies in one sum: {} and {}",
+                                    a.currency, b.currency
+                                ),
+                            )
+                            .with_help(CURRENCY_HELP),
                     );
                     return None;
                 }
@@ -902,6 +983,41 @@ fn literal(l: &Literal) -> Typed {
         Literal::Text(s) => (Value::Text(s.as_str().into()), Type::Text),
     };
     (ir::Expr::Const(v), t)
+}
+
+const CURRENCY_HELP: &str =
+    "baton never converts currencies: write both amounts in the same currency";
+
+/// Help for a comparison of a quoted literal with a value of the type its
+/// text spells (`employees >= "500"`).
+fn quoted_literal_help(e: &ir::Expr, other: Type) -> Option<String> {
+    let ir::Expr::Const(Value::Text(t)) = e else {
+        return None;
+    };
+    let t: &str = t.as_ref();
+    let plain = t.replace('_', "");
+    let fits = match other {
+        Type::Int | Type::Decimal => rust_decimal::Decimal::from_str_exact(&plain).is_ok(),
+        Type::Date => NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok(),
+        Type::Bool => matches!(t, "true" | "false"),
+        _ => false,
+    };
+    fits.then(|| format!("`\"{t}\"` is a text; write `{t}` without the quotes"))
+}
+
+/// What arithmetic `op` allows, for a type error.
+fn arith_help(op: ArithOp, l: Type, r: Type) -> String {
+    if l == Type::Text || r == Type::Text {
+        return "texts support only `==` and `!=` (and `in`); there is no text arithmetic".into();
+    }
+    if l == Type::Bool || r == Type::Bool {
+        return "combine conditions with `and`, `or` and `not`".into();
+    }
+    match op {
+        ArithOp::Add | ArithOp::Sub => "`+` and `-` take two numbers, money of one currency, two durations, or a date or timestamp and a duration; `-` also takes two dates or two timestamps".into(),
+        ArithOp::Mul => "`*` takes two numbers, money and a number, or a duration and an int".into(),
+        ArithOp::Div => "`/` takes two numbers, money and a number, or two amounts of money".into(),
+    }
 }
 
 /// "an int", "a date", "money".

@@ -8,7 +8,7 @@ use crate::record::Schema;
 use crate::sla::{
     AlertDef, AlertRule, Calendar, CalendarDef, GoalClock, GoalDef, GoalSpec, HandoffDef,
 };
-use crate::span::Spanned;
+use crate::span::{Span, Spanned};
 use crate::syntax::ast::{self, DurationLit, HandoffStmt, Item};
 
 const LIFECYCLE: [&str; 5] = ["opened", "note_updated", "paused", "resumed", "closed"];
@@ -23,10 +23,14 @@ impl Checker<'_> {
         for item in &f.items {
             let Item::Calendar(c) = item else { continue };
             if out.iter().any(|x| x.name == c.name.node) {
-                self.sink.error(
-                    Code::E0102,
+                let first = f.items.iter().find_map(|i| match i {
+                    Item::Calendar(x) if x.name.node == c.name.node => Some(x.name.span),
+                    _ => None,
+                });
+                self.declared_twice(
                     c.name.span,
                     format!("calendar `{}` is declared twice", c.name.node),
+                    first,
                 );
                 continue;
             }
@@ -53,6 +57,9 @@ impl Checker<'_> {
                         ok = false;
                     }
                 }
+                // One diagnostic per overlapping pair of intervals, naming
+                // every day it happens on (`mon-fri` is one line, not five).
+                let mut overlaps: Vec<(Span, Span, Vec<u32>)> = Vec::new();
                 for d in &h.days {
                     let (first, last) = d.node;
                     if first > last {
@@ -77,13 +84,17 @@ impl Checker<'_> {
                                 .iter()
                                 .find(|e| e.node.0 < iv.node.1 && iv.node.0 < e.node.1)
                             {
-                                let (line, _) =
-                                    crate::span::line_col(self.sink.source, o.span.start);
-                                self.sink.push(
-                                    self.sink
-                                        .make(Code::E0301, iv.span, format!("this interval overlaps another one on {} (line {line})", weekday_name(day)))
-                                        .with_help("opening intervals of one day must not overlap"),
-                                );
+                                match overlaps
+                                    .iter_mut()
+                                    .find(|(a, b, _)| *a == iv.span && *b == o.span)
+                                {
+                                    Some((_, _, days)) => {
+                                        if !days.contains(&day) {
+                                            days.push(day);
+                                        }
+                                    }
+                                    None => overlaps.push((iv.span, o.span, vec![day])),
+                                }
                                 ok = false;
                             }
                             existing.push(iv.clone());
@@ -92,6 +103,22 @@ impl Checker<'_> {
                             }
                         }
                     }
+                }
+                for (at, other, days) in overlaps {
+                    let (line, _) = crate::span::line_col(self.sink.source, other.start);
+                    self.sink.push(
+                        self.sink
+                            .make(
+                                Code::E0301,
+                                at,
+                                format!(
+                                    "this interval overlaps another one on {} (line {line})",
+                                    day_list(&days)
+                                ),
+                            )
+                            .with_related(other, "the interval it overlaps")
+                            .with_help("opening intervals of one day must not overlap"),
+                    );
                 }
             }
             if hours.iter().all(Vec::is_empty) && ok {
@@ -130,10 +157,14 @@ impl Checker<'_> {
         for item in &f.items {
             let Item::Handoff(h) = item else { continue };
             if out.iter().any(|x| x.name == h.name.node) {
-                self.sink.error(
-                    Code::E0102,
+                let first = f.items.iter().find_map(|i| match i {
+                    Item::Handoff(x) if x.name.node == h.name.node => Some(x.name.span),
+                    _ => None,
+                });
+                self.declared_twice(
                     h.name.span,
                     format!("handoff `{}` is declared twice", h.name.node),
+                    first,
                 );
                 continue;
             }
@@ -179,10 +210,14 @@ impl Checker<'_> {
                 continue;
             };
             if def.goals.iter().any(|g| g.name == name.node) {
-                self.sink.error(
-                    Code::E0102,
+                let first = h.stmts.iter().find_map(|s| match s {
+                    HandoffStmt::Sla { name: n, .. } if n.node == name.node => Some(n.span),
+                    _ => None,
+                });
+                self.declared_twice(
                     name.span,
                     format!("goal `{}` is declared twice", name.node),
+                    first,
                 );
                 continue;
             }
@@ -347,10 +382,16 @@ impl Checker<'_> {
                 }
                 HandoffStmt::Flag { name, cond } => {
                     if def.flags.iter().any(|(n, _)| *n == name.node) {
-                        self.sink.error(
-                            Code::E0102,
+                        let first = h.stmts.iter().find_map(|s| match s {
+                            HandoffStmt::Flag { name: n, .. } if n.node == name.node => {
+                                Some(n.span)
+                            }
+                            _ => None,
+                        });
+                        self.declared_twice(
                             name.span,
                             format!("flag `{}` is declared twice", name.node),
+                            first,
                         );
                         continue;
                     }
@@ -409,6 +450,34 @@ impl Checker<'_> {
                     .with_help("\"1 day\" of business time is ambiguous; write e.g. `8h`"),
             );
         }
+    }
+}
+
+/// "Monday", "Monday and Wednesday", "Monday to Friday", "Monday, Wednesday
+/// and Friday to Sunday": days in order, runs of three or more as ranges.
+fn day_list(days: &[u32]) -> String {
+    let mut days = days.to_vec();
+    days.sort_unstable();
+    days.dedup();
+    // Runs of consecutive days: (first, last).
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for d in days {
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == d => *last = d,
+            _ => runs.push((d, d)),
+        }
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for (first, last) in runs {
+        if last >= first + 2 {
+            parts.push(format!("{} to {}", weekday_name(first), weekday_name(last)));
+        } else {
+            parts.extend((first..=last).map(|d| weekday_name(d).to_string()));
+        }
+    }
+    match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => parts.concat(),
     }
 }
 

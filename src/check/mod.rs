@@ -36,6 +36,8 @@ pub fn check(
         let_cache: HashMap::new(),
         let_stack: Vec::new(),
         record_spans: Vec::new(),
+        field_spans: Vec::new(),
+        bad_keys: Vec::new(),
     };
     let compiled = c.policy(&ast);
     if c.sink.has_errors() {
@@ -61,6 +63,10 @@ pub struct Checker<'a> {
     pub(crate) let_cache: HashMap<String, Option<expr::Typed>>,
     pub(crate) let_stack: Vec<String>,
     pub(crate) record_spans: Vec<(String, Span)>,
+    /// Every field declaration kept: (record, field, span of the name).
+    pub(crate) field_spans: Vec<(String, String, Span)>,
+    /// Records whose `key` names no field (reported once, at the key).
+    pub(crate) bad_keys: Vec<String>,
 }
 
 const TYPE_NAMES: [&str; 8] = [
@@ -91,12 +97,22 @@ impl<'a> Checker<'a> {
         // Lets first: usable anywhere whatever the order.
         for item in &f.items {
             if let Item::Let(l) = item {
-                if self.lets.insert(l.name.node.clone(), l).is_some() {
-                    self.sink.error(
-                        Code::E0102,
-                        l.name.span,
-                        format!("`let {}` is defined twice", l.name.node),
-                    );
+                match self.lets.get(&l.name.node) {
+                    // The first definition stays; the second is the error.
+                    Some(first) => self.sink.push(
+                        self.sink
+                            .make(
+                                Code::E0102,
+                                l.name.span,
+                                format!("`let {}` is defined twice", l.name.node),
+                            )
+                            .with_label("defined again here")
+                            .with_related(first.name.span, "first defined here")
+                            .with_help("rename one of them or remove the duplicate"),
+                    ),
+                    None => {
+                        self.lets.insert(l.name.node.clone(), l);
+                    }
                 }
             }
         }
@@ -108,15 +124,18 @@ impl<'a> Checker<'a> {
         for n in names {
             if let Some(l) = self.lets.get(&n).copied() {
                 if let Some(r) = records.iter().find(|r| r.slot(&n).is_some()) {
-                    self.sink.push(
-                        self.sink
-                            .make(
-                                Code::E0102,
-                                l.name.span,
-                                format!("`let {n}` has the name of a field of `{}`", r.name),
-                            )
-                            .with_help("rename the constant: a bare name must mean one thing"),
-                    );
+                    let mut d = self
+                        .sink
+                        .make(
+                            Code::E0102,
+                            l.name.span,
+                            format!("`let {n}` has the name of a field of `{}`", r.name),
+                        )
+                        .with_help("rename the constant: a bare name must mean one thing");
+                    if let Some(at) = self.field_span(&r.name, &n) {
+                        d = d.with_related(at, format!("the field of `{}`", r.name));
+                    }
+                    self.sink.push(d);
                 }
                 self.let_value_checked(&n, l.name.span);
             }
@@ -201,25 +220,48 @@ impl<'a> Checker<'a> {
         let mut out: Vec<Schema> = Vec::new();
         for item in &f.items {
             let Item::Record(r) = item else { continue };
+            let first = self
+                .record_spans
+                .iter()
+                .find(|(n, _)| *n == r.name.node)
+                .map(|(_, s)| *s);
             self.record_spans.push((r.name.node.clone(), r.name.span));
             if out.iter().any(|s| s.name == r.name.node) {
-                self.sink.error(
-                    Code::E0102,
-                    r.name.span,
-                    format!("record `{}` is declared twice", r.name.node),
-                );
+                let mut d = self
+                    .sink
+                    .make(
+                        Code::E0102,
+                        r.name.span,
+                        format!("record `{}` is declared twice", r.name.node),
+                    )
+                    .with_label("declared again here");
+                if let Some(at) = first {
+                    d = d.with_related(at, "first declared here");
+                }
+                self.sink
+                    .push(d.with_help("merge the two declarations into one"));
                 continue;
             }
             let mut fields: Vec<FieldDef> = Vec::new();
             for fd in &r.fields {
                 if fields.iter().any(|x| x.name == fd.name.node) {
-                    self.sink.error(
-                        Code::E0102,
-                        fd.name.span,
-                        format!("field `{}` is declared twice", fd.name.node),
-                    );
+                    let mut d = self
+                        .sink
+                        .make(
+                            Code::E0102,
+                            fd.name.span,
+                            format!("field `{}` is declared twice", fd.name.node),
+                        )
+                        .with_label("declared again here");
+                    if let Some(at) = self.field_span(&r.name.node, &fd.name.node) {
+                        d = d.with_related(at, "first declared here");
+                    }
+                    self.sink
+                        .push(d.with_help("remove one of the two declarations"));
                     continue;
                 }
+                self.field_spans
+                    .push((r.name.node.clone(), fd.name.node.clone(), fd.name.span));
                 let Some(ty) = self.type_ref(fd) else {
                     continue;
                 };
@@ -236,10 +278,30 @@ impl<'a> Checker<'a> {
                         k.span,
                         format!("key `{}` is not a field of `{}`", k.node, r.name.node),
                     );
-                    if let Some(h) = suggest(&k.node, fields.iter().map(|x| x.name.as_str())) {
-                        d = d.with_help(h);
-                    }
+                    let names: Vec<String> = fields
+                        .iter()
+                        .take(4)
+                        .map(|x| format!("`{}`", x.name))
+                        .collect();
+                    d = d.with_help(
+                        suggest(&k.node, fields.iter().map(|x| x.name.as_str())).unwrap_or_else(
+                            || {
+                                if names.is_empty() {
+                                    format!("declare a field `{}` in the record", k.node)
+                                } else {
+                                    format!(
+                                        "declare a field `{}`, or name one of the fields ({})",
+                                        k.node,
+                                        names.join(", ")
+                                    )
+                                }
+                            },
+                        ),
+                    );
                     self.sink.push(d);
+                    // Reported here; a block over this record does not
+                    // report it again as a missing key.
+                    self.bad_keys.push(r.name.node.clone());
                 }
             }
             if fields.len() > usize::from(u16::MAX) {
@@ -301,6 +363,35 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A name declared twice: the error is at the second declaration, with
+    /// the first one shown beside it.
+    pub(crate) fn declared_twice(&mut self, again: Span, message: String, first: Option<Span>) {
+        let mut d = self
+            .sink
+            .make(Code::E0102, again, message)
+            .with_label("declared again here");
+        if let Some(at) = first.filter(|f| *f != again) {
+            d = d.with_related(at, "first declared here");
+        }
+        self.sink.push(d);
+    }
+
+    /// Where field `field` of record `record` is declared.
+    pub(crate) fn field_span(&self, record: &str, field: &str) -> Option<Span> {
+        self.field_spans
+            .iter()
+            .find(|(r, f, _)| r == record && f == field)
+            .map(|(_, _, s)| *s)
+    }
+
+    /// The record that declares a field named `field`, if any.
+    pub(crate) fn record_with_field(&self, field: &str) -> Option<(String, Span)> {
+        self.field_spans
+            .iter()
+            .find(|(_, f, _)| f == field)
+            .map(|(r, _, s)| (r.clone(), *s))
+    }
+
     /// Finds a record by name, reporting an unknown one.
     pub fn record_index(&mut self, records: &[Schema], name: &ast::Ident) -> Option<usize> {
         let i = records.iter().position(|r| r.name == name.node);
@@ -325,7 +416,7 @@ impl<'a> Checker<'a> {
 
     fn require_key(&mut self, records: &[Schema], r: usize, at: &ast::Ident) {
         if let Some(s) = records.get(r) {
-            if s.key.is_none() {
+            if s.key.is_none() && !self.bad_keys.contains(&s.name) {
                 self.sink.push(
                     self.sink
                         .make(Code::E0110, at.span, format!("record `{}` has no key", s.name))
@@ -345,25 +436,50 @@ impl<'a> Checker<'a> {
         record: &Schema,
     ) -> u16 {
         if let Some(prev) = layout.iter().find(|l| l.name == name.node) {
-            self.sink.error(
-                Code::E0102,
-                name.span,
-                format!("`{}` is already defined as a {}", name.node, prev.what),
-            );
+            let mut d = self
+                .sink
+                .make(
+                    Code::E0102,
+                    name.span,
+                    format!("`{}` is already defined as a {}", name.node, prev.what),
+                )
+                .with_label("defined again here");
+            if prev.span != Span::default() {
+                d = d.with_related(prev.span, "first defined here");
+            }
+            self.sink
+                .push(d.with_help(format!("give this {what} another name")));
         } else if record.slot(&name.node).is_some() {
-            self.sink.error(
-                Code::E0102,
-                name.span,
-                format!(
-                    "{what} `{}` has the name of a field of `{}`",
-                    name.node, record.name
-                ),
-            );
-        } else if self.lets.contains_key(&name.node) {
-            self.sink.error(
-                Code::E0102,
-                name.span,
-                format!("{what} `{}` has the name of a `let`", name.node),
+            let mut d = self
+                .sink
+                .make(
+                    Code::E0102,
+                    name.span,
+                    format!(
+                        "{what} `{}` has the name of a field of `{}`",
+                        name.node, record.name
+                    ),
+                )
+                .with_help(format!(
+                    "give this {what} another name: a bare name must mean one thing"
+                ));
+            if let Some(at) = self.field_span(&record.name, &name.node) {
+                d = d.with_related(at, format!("the field of `{}`", record.name));
+            }
+            self.sink.push(d);
+        } else if let Some(l) = self.lets.get(&name.node) {
+            let at = l.name.span;
+            self.sink.push(
+                self.sink
+                    .make(
+                        Code::E0102,
+                        name.span,
+                        format!("{what} `{}` has the name of a `let`", name.node),
+                    )
+                    .with_related(at, "the `let`")
+                    .with_help(format!(
+                        "give this {what} another name: a bare name must mean one thing"
+                    )),
             );
         }
         let slot = u16::try_from(layout.len()).unwrap_or(u16::MAX);
@@ -373,6 +489,7 @@ impl<'a> Checker<'a> {
             slot,
             defined_at,
             what,
+            span: name.span,
         });
         slot
     }
@@ -676,11 +793,26 @@ impl<'a> Checker<'a> {
         let layout = layouts.entry(r).or_default();
         let score_local = if let Some(prev) = layout.iter().find(|l| l.name == "score") {
             let what = prev.what;
-            self.sink.error(
-                Code::E0102,
-                h.span,
-                format!("a {what} named `score` hides the health score"),
-            );
+            // At the name that hides it, beside the health block.
+            let (at, beside) = if prev.span == Span::default() {
+                (h.span, None)
+            } else {
+                (prev.span, Some(h.record.span))
+            };
+            let mut d = self
+                .sink
+                .make(
+                    Code::E0102,
+                    at,
+                    format!("a {what} named `score` hides the health score"),
+                )
+                .with_help(format!(
+                    "rename the {what}: `score` in a health block is the weighted score"
+                ));
+            if let Some(b) = beside {
+                d = d.with_related(b, format!("the health block over `{}`", h.record.node));
+            }
+            self.sink.push(d);
             0
         } else {
             self.new_local(
@@ -717,11 +849,16 @@ impl<'a> Checker<'a> {
                 ),
                 _ => {}
             }
-            if h.bands.iter().take(i).any(|x| x.name.node == b.name.node) {
-                self.sink.error(
-                    Code::E0102,
-                    b.name.span,
-                    format!("band `{}` is declared twice", b.name.node),
+            if let Some(first) = h.bands.iter().take(i).find(|x| x.name.node == b.name.node) {
+                self.sink.push(
+                    self.sink
+                        .make(
+                            Code::E0102,
+                            b.name.span,
+                            format!("band `{}` is declared twice", b.name.node),
+                        )
+                        .with_label("declared again here")
+                        .with_related(first.name.span, "first declared here"),
                 );
             }
             let cond = match &b.cond {

@@ -3,6 +3,7 @@
 //! words syntax errors in the user's terms.
 
 pub mod ast;
+mod errors;
 mod expr;
 mod items;
 
@@ -83,7 +84,7 @@ pub fn parse(file: &str, source: &str) -> Result<ast::File, Vec<Diagnostic>> {
                     .with_help("split the expression with `let` constants or simplify it"),
                 );
             } else {
-                sink.push(syntax_error(&sink, e));
+                sink.diags.extend(errors::syntax_errors(&sink, e));
             }
             return Err(sink.diags);
         }
@@ -164,6 +165,27 @@ pub(crate) fn describe_rule(rule: Rule) -> String {
         Rule::field_decl => "a field declaration such as `budget: money?`",
         Rule::type_ref => "a type",
         Rule::object_lit => "`{`",
+        Rule::optional_mark => "`?`",
+        Rule::set_of => "`set of`",
+        Rule::timezone_opt => "`timezone`",
+        Rule::currency_opt => "`currency`",
+        Rule::cal_hours => "opening hours such as `mon-fri 09:00-17:00`",
+        Rule::cal_timezone => "`timezone`",
+        Rule::cal_closed => "`closed`",
+        Rule::owner_stmt => "`owner`",
+        Rule::requires_stmt => "`requires`",
+        Rule::sla_stmt => "`sla`",
+        Rule::warn_stmt => "`warn`",
+        Rule::escalate_stmt => "`escalate`",
+        Rule::flag_stmt => "`flag`",
+        Rule::clawback_stmt => "`clawback`",
+        Rule::bonus_stmt => "`bonus`",
+        Rule::rounding_stmt => "`rounding`",
+        Rule::given_stmt => "`given`",
+        Rule::event_stmt => "`event`",
+        Rule::at_stmt => "`at`",
+        Rule::expect_stmt => "`expect`",
+        Rule::neg => "`-`",
         Rule::object_entry => "`name: value`",
         Rule::score_rule => "`add` or `subtract`",
         Rule::clamp_stmt => "`clamp`",
@@ -177,106 +199,6 @@ pub(crate) fn describe_rule(rule: Rule) -> String {
         _ => return s.replace('_', " "),
     }
     .to_string()
-}
-
-fn syntax_error(sink: &Sink<'_>, e: pest::error::Error<Rule>) -> Diagnostic {
-    let pos = match e.location {
-        pest::error::InputLocation::Pos(p) => p,
-        pest::error::InputLocation::Span((s, _)) => s,
-    };
-    let src = sink.source;
-    let found = found_at(src, pos);
-    let after = previous_token(src, pos);
-    let mut expected: Vec<String> = Vec::new();
-    let mut unexpected: Vec<String> = Vec::new();
-    match &e.variant {
-        pest::error::ErrorVariant::ParsingError {
-            positives,
-            negatives,
-        } => {
-            for r in positives {
-                let w = describe_rule(*r);
-                if !expected.contains(&w) {
-                    expected.push(w);
-                }
-            }
-            for r in negatives {
-                let w = describe_rule(*r);
-                if !unexpected.contains(&w) {
-                    unexpected.push(w);
-                }
-            }
-        }
-        pest::error::ErrorVariant::CustomError { message } => expected.push(message.clone()),
-    }
-    let what = match expected.len() {
-        0 => String::new(),
-        1 => expected.join(""),
-        _ => {
-            let (last, rest) = expected
-                .split_last()
-                .map(|(l, r)| (l.clone(), r.to_vec()))
-                .unwrap_or_default();
-            format!("{} or {}", rest.join(", "), last)
-        }
-    };
-    let mut message = if what.is_empty() {
-        format!("unexpected {found}")
-    } else {
-        format!("expected {what}")
-    };
-    if let Some(prev) = after {
-        message.push_str(&format!(" after `{prev}`"));
-    }
-    let end = next_char_end(src, pos);
-    let mut d = sink
-        .make(Code::E0001, Span::new(pos, end), message)
-        .with_label(format!("found {found}"));
-    if !unexpected.is_empty() {
-        d = d.with_help(format!("{} cannot stand here", unexpected.join(", ")));
-    }
-    d
-}
-
-fn next_char_end(src: &str, pos: usize) -> usize {
-    src.get(pos..)
-        .and_then(|s| s.chars().next())
-        .map_or(pos, |c| pos + c.len_utf8())
-}
-
-/// Describes the token at `pos` for "found …".
-fn found_at(src: &str, pos: usize) -> String {
-    let rest = src.get(pos..).unwrap_or("");
-    let token: String = rest
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .take(20)
-        .collect();
-    if token.is_empty() {
-        if rest.is_empty() {
-            "end of file".into()
-        } else {
-            "end of line".into()
-        }
-    } else {
-        let word: String = token
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        format!("`{}`", if word.is_empty() { token } else { word })
-    }
-}
-
-/// The last word or symbol before `pos`, for "after `and`".
-fn previous_token(src: &str, pos: usize) -> Option<String> {
-    let before = src.get(..pos)?.trim_end();
-    let last = before.split_whitespace().last()?;
-    let last = last.rsplit(['(', ',']).next().unwrap_or(last);
-    if last.is_empty() || last.len() > 30 {
-        None
-    } else {
-        Some(last.to_string())
-    }
 }
 
 /// Builds AST nodes; literal problems go to the sink and parsing goes on.
