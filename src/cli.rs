@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use baton::io::{open, positions, ErrorLine, Format, Output, Reader};
+use baton::io::{open, positions, ErrorLine, Format, Item, Output, Reader};
 use baton::policy::render_all;
 use baton::{Policy, PolicySet, Record, Schema};
 use chrono::NaiveDate;
@@ -405,49 +405,58 @@ fn evaluate(a: &EvalArgs, domain: Domain) -> Result<ExitCode, Fatal> {
     let mut out = Output::new(output_for(&a.output)?, a.format, columns)
         .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
     let pb = progress();
-    let mut errors = 0usize;
-    let mut n = 0u64;
-    while let Some(item) = reader.next_item() {
-        let item = item.map_err(Fatal)?;
-        n += 1;
-        if let Some(pb) = &pb {
-            if n % 4096 == 0 {
-                pb.set_position(n);
-            }
-        }
-        let written = match item.row {
-            Err(msg) => {
-                errors += 1;
-                out.write(&ErrorLine {
-                    error: msg,
-                    line: item.line,
-                    key: None,
-                })
-            }
+    let work = |item: Item| -> Written {
+        match item.row {
+            Err(msg) => Written::Error(ErrorLine {
+                error: msg,
+                line: item.line,
+                key: None,
+            }),
             Ok(row) => match row.to_record(schema, &pos) {
-                Err(e) => {
-                    errors += 1;
-                    out.write(&ErrorLine {
+                Err(e) => Written::Error(ErrorLine {
+                    error: e.to_string(),
+                    line: item.line,
+                    key: row.raw_key(schema, &pos),
+                }),
+                Ok(rec) => match run(&policy, domain, &rec, today, a.explain) {
+                    Ok(r) => Written::Result(r),
+                    Err(e) => Written::Error(ErrorLine {
                         error: e.to_string(),
                         line: item.line,
-                        key: row.raw_key(schema, &pos),
-                    })
-                }
-                Ok(rec) => match run(&policy, domain, &rec, today, a.explain) {
-                    Ok(r) => out.write(&r),
-                    Err(e) => {
-                        errors += 1;
-                        out.write(&ErrorLine {
-                            error: e.to_string(),
-                            line: item.line,
-                            key: schema.key_of(&rec),
-                        })
-                    }
+                        key: schema.key_of(&rec),
+                    }),
                 },
             },
-        };
-        written.map_err(|e| Fatal(format!("cannot write output: {e}")))?;
-    }
+        }
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let errors = if reader.is_jsonl() && workers > 1 {
+        let lines = reader
+            .into_lines()
+            .ok_or_else(|| Fatal("internal error: not JSON lines".into()))?;
+        evaluate_parallel(lines, &mut out, &work, workers, pb.as_ref())?
+    } else {
+        let mut errors = 0usize;
+        let mut n = 0u64;
+        while let Some(item) = reader.next_item() {
+            let item = item.map_err(Fatal)?;
+            n += 1;
+            if let Some(pb) = &pb {
+                if n % 4096 == 0 {
+                    pb.set_position(n);
+                }
+            }
+            let written = match work(item) {
+                Written::Result(r) => out.write(&r),
+                Written::Error(e) => {
+                    errors += 1;
+                    out.write(&e)
+                }
+            };
+            written.map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+        }
+        errors
+    };
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
@@ -457,6 +466,140 @@ fn evaluate(a: &EvalArgs, domain: Domain) -> Result<ExitCode, Fatal> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// What one input record yields.
+enum Written {
+    Result(Outcome),
+    Error(ErrorLine),
+}
+
+/// Lines per batch handed to a worker.
+const LINES_PER_BATCH: usize = 512;
+
+/// Evaluates JSON lines on `workers` threads: this thread reads raw lines
+/// and writes the rendered results in input order as they come back; the
+/// workers parse, convert, evaluate and render. The bytes are those of the
+/// sequential loop. Returns the number of error objects.
+fn evaluate_parallel(
+    mut lines: Box<dyn std::io::BufRead + Send>,
+    out: &mut Output,
+    work: &(dyn Fn(Item) -> Written + Sync),
+    workers: usize,
+    pb: Option<&indicatif::ProgressBar>,
+) -> Result<usize, Fatal> {
+    use std::sync::mpsc;
+    /// A worker's rendering of a batch: bytes, where each record ends, and
+    /// how many were error objects.
+    type Done = (usize, std::io::Result<(Vec<u8>, Vec<usize>, usize)>);
+    let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Vec<(usize, String)>)>(workers * 4);
+    let job_rx = std::sync::Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Done>();
+    let renderer = out.renderer();
+    let out_ref = &renderer;
+    std::thread::scope(|scope| -> Result<usize, Fatal> {
+        for _ in 0..workers {
+            let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+            scope.spawn(move || loop {
+                let job = match job_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok((seq, batch)) = job else { return };
+                let mut buf = Vec::with_capacity(batch.len() * 256);
+                let mut ends = Vec::with_capacity(batch.len());
+                let mut errors = 0;
+                let rendered = (|| {
+                    for (line, text) in &batch {
+                        let Some(item) = baton::io::jsonl_item(*line, text) else {
+                            continue;
+                        };
+                        match work(item) {
+                            Written::Result(r) => out_ref.render(&r, &mut buf)?,
+                            Written::Error(e) => {
+                                errors += 1;
+                                out_ref.render(&e, &mut buf)?;
+                            }
+                        }
+                        ends.push(buf.len());
+                    }
+                    Ok((buf, ends, errors))
+                })();
+                if done_tx.send((seq, rendered)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        // Results arrive in any order; they are written in input order.
+        let mut waiting: std::collections::BTreeMap<usize, (Vec<u8>, Vec<usize>, usize)> =
+            std::collections::BTreeMap::new();
+        let mut next = 0usize;
+        let mut errors = 0usize;
+        let mut write_ready = |got: Done,
+                               waiting: &mut std::collections::BTreeMap<_, _>,
+                               next: &mut usize|
+         -> Result<(), Fatal> {
+            let (seq, r) = got;
+            let r = r.map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+            waiting.insert(seq, r);
+            while let Some((buf, ends, errs)) = waiting.remove(next) {
+                let mut start = 0;
+                for end in ends {
+                    let bytes = buf.get(start..end).unwrap_or_default();
+                    out.write_rendered(bytes)
+                        .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+                    start = end;
+                }
+                errors += errs;
+                *next += 1;
+            }
+            Ok(())
+        };
+        let mut seq = 0usize;
+        let mut line_no = 0usize;
+        let mut batch = Vec::with_capacity(LINES_PER_BATCH);
+        let mut text = String::new();
+        let mut failed = None;
+        loop {
+            text.clear();
+            match baton::io::read_line_lossy(lines.as_mut(), &mut text) {
+                Ok(0) => break,
+                Ok(_) => {
+                    line_no += 1;
+                    batch.push((line_no, std::mem::take(&mut text)));
+                }
+                Err(e) => {
+                    failed = Some(Fatal(format!("cannot read input: {e}")));
+                    break;
+                }
+            }
+            if batch.len() == LINES_PER_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(LINES_PER_BATCH));
+                if job_tx.send((seq, full)).is_err() {
+                    break;
+                }
+                seq += 1;
+                if let Some(pb) = pb {
+                    pb.set_position(line_no as u64);
+                }
+                while let Ok(got) = done_rx.try_recv() {
+                    write_ready(got, &mut waiting, &mut next)?;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let _ = job_tx.send((seq, batch));
+        }
+        drop(job_tx);
+        for got in done_rx.iter() {
+            write_ready(got, &mut waiting, &mut next)?;
+        }
+        match failed {
+            Some(f) => Err(f),
+            None => Ok(errors),
+        }
     })
 }
 

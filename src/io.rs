@@ -153,6 +153,21 @@ impl Reader {
         }
     }
 
+    /// Whether the input is JSON lines.
+    pub fn is_jsonl(&self) -> bool {
+        matches!(self.inner, ReaderKind::Jsonl { .. })
+    }
+
+    /// The raw lines of JSON lines input not yet read (for readers that
+    /// hand lines to other threads; see [`jsonl_item`]). `None` for other
+    /// formats or once a line has been read.
+    pub fn into_lines(self) -> Option<Box<dyn BufRead + Send>> {
+        match self.inner {
+            ReaderKind::Jsonl { lines, line: 0, .. } => Some(lines),
+            _ => None,
+        }
+    }
+
     /// The next item; `Err` only for an I/O failure.
     pub fn next_item(&mut self) -> Option<Result<Item, String>> {
         match &mut self.inner {
@@ -162,14 +177,10 @@ impl Reader {
                     Ok(0) => return None,
                     Ok(_) => {
                         *line += 1;
-                        let text = buf.trim();
-                        if text.is_empty() {
-                            continue;
+                        match jsonl_item(*line, buf) {
+                            Some(item) => return Some(Ok(item)),
+                            None => continue,
                         }
-                        let row = serde_json::from_str::<Json>(text)
-                            .map(Row::Json)
-                            .map_err(|e| format!("not valid JSON: {e}"));
-                        return Some(Ok(Item { line: *line, row }));
                     }
                     Err(e) => return Some(Err(format!("cannot read input: {e}"))),
                 }
@@ -213,9 +224,23 @@ impl Reader {
     }
 }
 
-/// Reads a line; invalid UTF-8 is kept (replaced) so that the line still
-/// yields an error object instead of stopping the run.
-fn read_line_lossy(r: &mut dyn BufRead, buf: &mut String) -> io::Result<usize> {
+/// The item of one JSON line (`None` for a blank line: it holds no
+/// record, though it counts for line numbers).
+pub fn jsonl_item(line: usize, text: &str) -> Option<Item> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let row = serde_json::from_str::<Json>(text)
+        .map(Row::Json)
+        .map_err(|e| format!("not valid JSON: {e}"));
+    Some(Item { line, row })
+}
+
+/// Reads one line into `buf`; invalid UTF-8 is replaced, not an error, so
+/// that the line becomes an error object of its own rather than stopping
+/// the run. Returns the bytes read (0 at the end).
+pub fn read_line_lossy(r: &mut dyn BufRead, buf: &mut String) -> io::Result<usize> {
     let mut bytes = Vec::new();
     let n = r.read_until(b'\n', &mut bytes)?;
     match String::from_utf8(bytes) {
@@ -323,6 +348,26 @@ impl Output {
         Ok(o)
     }
 
+    /// What renders records for this output, on any thread.
+    pub fn renderer(&self) -> Renderer {
+        Renderer {
+            format: self.format,
+            columns: self.columns.clone(),
+        }
+    }
+
+    /// Writes one object rendered by a [`Renderer`].
+    pub fn write_rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.format == Format::Json {
+            if !self.first {
+                self.w.write_all(b",")?;
+            }
+            self.w.write_all(b"\n")?;
+            self.first = false;
+        }
+        self.w.write_all(bytes)
+    }
+
     /// Writes one result or error object.
     pub fn write<T: Serialize>(&mut self, v: &T) -> io::Result<()> {
         match self.format {
@@ -359,6 +404,37 @@ impl Output {
                 .write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
         }
         self.w.flush()
+    }
+}
+
+/// Renders records the way an [`Output`] writes them, without the
+/// separator a JSON array puts between elements
+/// ([`Output::write_rendered`] adds it). Holds no state, so worker threads
+/// can render while one thread writes.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    format: Format,
+    columns: Vec<String>,
+}
+
+impl Renderer {
+    /// Appends the bytes of one result or error object to `buf`.
+    pub fn render<T: Serialize>(&self, v: &T, buf: &mut Vec<u8>) -> io::Result<()> {
+        match self.format {
+            Format::Jsonl => {
+                serde_json::to_writer(&mut *buf, v)?;
+                buf.push(b'\n');
+            }
+            Format::Json => serde_json::to_writer(&mut *buf, v)?,
+            Format::Csv => {
+                let j = serde_json::to_value(v)?;
+                let cells: Vec<String> = self.columns.iter().map(|c| cell(&j, c)).collect();
+                let mut cw = csv::WriterBuilder::new().from_writer(&mut *buf);
+                cw.write_record(&cells).map_err(io::Error::other)?;
+                cw.flush()?;
+            }
+        }
+        Ok(())
     }
 }
 

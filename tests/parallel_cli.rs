@@ -1,0 +1,84 @@
+//! Large JSON-lines inputs are evaluated on several threads; the output
+//! must be exactly that of the sequential path (a JSON array input), in
+//! input order, error objects included.
+
+mod common;
+
+use std::path::Path;
+
+#[test]
+fn many_batches_keep_input_order_and_equal_the_sequential_path() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("baton-parallel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // 3,000 leads (several batches), with broken lines, blank lines and
+    // invalid UTF-8 spread through them.
+    let mut jsonl: Vec<u8> = Vec::new();
+    let mut array: Vec<String> = Vec::new();
+    for (i, line) in baton::samples::leads(3_000, 99).lines().enumerate() {
+        match i % 701 {
+            5 => {
+                jsonl.extend_from_slice(b"{\"id\": \"broken\", \n");
+                array.push("{\"id\": \"broken\"}".into());
+            }
+            6 => jsonl.extend_from_slice(b"\n"),
+            7 => jsonl.extend_from_slice(b"{\"id\": \"\xff\xfe\"}\n"),
+            _ => {}
+        }
+        jsonl.extend_from_slice(line.as_bytes());
+        jsonl.push(b'\n');
+        array.push(line.to_string());
+    }
+    std::fs::write(dir.join("leads.jsonl"), &jsonl).expect("write");
+    std::fs::write(dir.join("leads.json"), format!("[{}]", array.join(",\n"))).expect("write");
+    let policy = root.join("policies/qualification");
+    let policy = policy.to_str().expect("utf-8 path");
+    let run = |input: &str, format: &str| {
+        common::baton_in(
+            &dir,
+            &[
+                "qualify",
+                "--policy",
+                policy,
+                "--as-of",
+                "2026-11-02",
+                "--format",
+                format,
+                input,
+            ],
+            None,
+        )
+    };
+    let (par, err, code) = run("leads.jsonl", "jsonl");
+    assert_eq!(code, 1, "broken lines are errors: {err}");
+    let par = common::jsonl(&par);
+    let errors: Vec<&serde_json::Value> = par.iter().filter(|r| r.get("error").is_some()).collect();
+    // 5 lines of each kind of breakage (i = 5, 706, 1407, 2108, 2809), blank lines not counted.
+    assert_eq!(errors.len(), 10, "{errors:#?}");
+    let results: Vec<&serde_json::Value> =
+        par.iter().filter(|r| r.get("error").is_none()).collect();
+    assert_eq!(results.len(), 3_000);
+    // Error lines name their physical line, in increasing order.
+    let lines: Vec<u64> = errors
+        .iter()
+        .map(|e| e["line"].as_u64().expect("line"))
+        .collect();
+    assert!(lines.windows(2).all(|w| w[0] < w[1]), "{lines:?}");
+    // The same results as the sequential path, in the same order.
+    let (seq, _, _) = run("leads.json", "jsonl");
+    let seq: Vec<serde_json::Value> = common::jsonl(&seq)
+        .into_iter()
+        .filter(|r| r.get("error").is_none())
+        .collect();
+    assert_eq!(results.len(), seq.len());
+    for (a, b) in results.iter().zip(&seq) {
+        assert_eq!(*a, b);
+    }
+    // The JSON array and CSV outputs of the parallel path are well formed
+    // and hold one element or row per input record.
+    let (json, _, _) = run("leads.jsonl", "json");
+    let json: Vec<serde_json::Value> = serde_json::from_str(&json).expect("a JSON array");
+    assert_eq!(json.len(), 3_010);
+    let (csv_out, _, _) = run("leads.jsonl", "csv");
+    assert_eq!(csv_out.lines().count(), 3_011);
+}
