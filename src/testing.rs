@@ -1,10 +1,9 @@
 //! `baton test`: running the `test` blocks of a policy (LANGUAGE.md §9).
-//!
-//! Forms run by this version, for records decided by `qualify` or scored by
-//! `health`:
+//! docs/TESTS.md is the reference for every form; in short:
 //!
 //! ```text
-//! test "name" {
+//! # a record decided by `qualify` or scored by `health`
+//! test "enterprise lead" {
 //!   given lead { id: "t1", budget: 50_000 USD, features: {"sso"} }
 //!   at 2026-11-02              # the evaluation date (`today`); default 2000-01-01
 //!   expect stage SQL           # or `expect stage none`
@@ -12,16 +11,53 @@
 //!   expect fit == 60           # any condition over fields, scores, stages, measures, `score`
 //!   expect error "division"    # the record is an error (optionally mentioning a text)
 //! }
+//!
+//! # a handoff instance: its note, its events, an instant
+//! test "first response late" {
+//!   given handoff_note { id: "H-1", promised_features: {"sso"} }
+//!   event { type: "opened", at: 2026-11-06T21:00:00Z }
+//!   event { type: "note_updated", at: 2026-11-06T22:00:00Z, note: { risks: "none" } }
+//!   event { type: "cx_replied", at: 2026-11-09T18:30:00Z }
+//!   at 2026-11-10T12:00:00Z
+//!   expect goal first_response met_late
+//!   expect first_response.due == 2026-11-09T16:00:00Z    # state, due, elapsed, met_at,
+//!   expect first_response.elapsed == 5h30m               # target, warnings, escalations
+//!   expect alert escalate first_response to "cx-manager"
+//!   expect no flag oversold
+//!   expect missing none
+//! }
+//!
+//! # a deal and its events in a commission plan, as of a date
+//! test "cancelled on day 31" {
+//!   given deal { deal: "D-1", rep: "ana", amount: 3000.00 USD, deal_value: 36000.00 USD,
+//!                closed_on: 2026-02-02 }
+//!   event { event: "E-1", type: "cancellation", on: 2026-03-05 }
+//!   at 2026-06-30
+//!   expect line "E-1" { kind: "clawback", status: "applied", rate: 60%, amount: -1800.00 USD }
+//!   expect line "" { kind: "bonus:retention", count: 0 }
+//! }
 //! ```
+//!
+//! Handoff tests run the library's SLA evaluator
+//! ([`crate::sla::evaluate_instance`]) and commission tests the ledger
+//! engine ([`crate::clawback::run_pinned`], with the test's own version
+//! governing the deal), so a test sees exactly what `baton sla` and
+//! `baton clawback` would print.
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::clawback::{LedgerLine, Status, Table};
 use crate::eval::{Env, EvalError};
 use crate::ir;
-use crate::policy::Compiled;
-use crate::record::Record;
-use crate::value::Val;
+use crate::policy::{Compiled, Policy, PolicySet};
+use crate::record::{parse_decimal, Record};
+use crate::sla::instance::{GoalOut, HandoffStatus};
+use crate::sla::{evaluate_instance, Event, InstanceError};
+use crate::value::{
+    format_decimal, format_duration, format_money, format_timestamp, Currency, Type, Val, Value,
+};
 
 /// A compiled test block.
 #[derive(Debug, Clone)]
@@ -32,16 +68,72 @@ pub struct TestDef {
     pub line: usize,
     /// Column of its name.
     pub column: usize,
-    /// The given record's type (index into the policy's records).
-    pub record_type: usize,
-    /// The given record.
-    pub record: Record,
-    /// The evaluation date.
+    /// What the test runs.
+    pub subject: Subject,
+    /// The evaluation date: `at DATE` for record and commission tests (the
+    /// commission's as-of date); for a handoff test, the date of its `at`
+    /// instant in the policy's time zone.
     pub today: NaiveDate,
     /// Whether `at` was written.
     pub today_given: bool,
     /// Expectations in order.
     pub expects: Vec<ExpectDef>,
+}
+
+/// What a test runs.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    /// A record decided by `qualify` and/or scored by `health`.
+    Record {
+        /// The given record's type (index into the policy's records).
+        record_type: usize,
+        /// The given record.
+        record: Record,
+    },
+    /// A handoff instance evaluated at an instant.
+    Handoff(Box<HandoffCase>),
+    /// A deal and its events run through the `commission` block.
+    Commission(Box<CommissionCase>),
+}
+
+/// A handoff instance to evaluate.
+#[derive(Debug, Clone)]
+pub struct HandoffCase {
+    /// The handoff block.
+    pub block: String,
+    /// The instance id used in messages (the note's key, or the test name).
+    pub instance: String,
+    /// The events in the order written; `opened` carries the given note.
+    /// Each event's `line` is the line of its `event` statement.
+    pub events: Vec<Event>,
+    /// The evaluation instant, Unix seconds.
+    pub at: i64,
+    /// The block's goals, in declaration order: conditions read
+    /// [`GOAL_VALUES`] of goal `i` from slots `i * GOAL_VALUES.len() …`.
+    pub goals: Vec<String>,
+}
+
+/// The values a condition in a handoff test reads as `GOAL.name`, in slot
+/// order, with their types.
+pub const GOAL_VALUES: [(&str, Type); 7] = [
+    ("state", Type::Text),
+    ("due", Type::Timestamp),
+    ("elapsed", Type::Duration),
+    ("met_at", Type::Timestamp),
+    ("target", Type::Duration),
+    ("warnings", Type::Int),
+    ("escalations", Type::Int),
+];
+
+/// A deal and its events to run through the commission block.
+#[derive(Debug, Clone)]
+pub struct CommissionCase {
+    /// The deal row, as a JSON object (CLI.md columns).
+    pub deal: serde_json::Value,
+    /// The event rows in the order written.
+    pub events: Vec<serde_json::Value>,
+    /// The line of each event's `event` statement.
+    pub event_lines: Vec<usize>,
 }
 
 /// One expectation and where it is.
@@ -62,10 +154,51 @@ pub enum Expect {
     Stage(Option<String>),
     /// The health band (`None`: no band).
     Band(Option<String>),
-    /// The record is an error, optionally mentioning a text.
+    /// The record, handoff instance or deal is an error, optionally
+    /// mentioning a text.
     Error(Option<String>),
     /// A condition that must be true; its source text.
     Holds(ir::Expr, String),
+    /// A goal's state at the instant.
+    Goal {
+        /// Goal name.
+        goal: String,
+        /// `met`, `met_late`, `breached`, `paused`, `stopped`, `running`.
+        state: String,
+    },
+    /// An alert that has fired by the instant.
+    Alert {
+        /// `warn` or `escalate`.
+        kind: String,
+        /// Its goal; `None` for the note alert.
+        goal: Option<String>,
+        /// Recipient.
+        to: String,
+    },
+    /// A flag raised (or not) on the current note.
+    Flag {
+        /// Flag name.
+        name: String,
+        /// `expect flag` (true) or `expect no flag` (false).
+        raised: bool,
+    },
+    /// Exactly these required note fields are missing (empty: complete).
+    Missing(Vec<String>),
+    /// A ledger line.
+    Line(Box<LineExpect>),
+}
+
+/// `expect line "EVENT" { … }`.
+#[derive(Debug, Clone)]
+pub struct LineExpect {
+    /// The event id (`""`: the deal's own lines, e.g. its retention bonus).
+    pub event: String,
+    /// `kind`, which also picks among lines of one event id.
+    pub kind: Option<String>,
+    /// `count`: how many lines the event id (and kind) has.
+    pub count: Option<usize>,
+    /// The other columns expected, by ledger column name.
+    pub checks: Vec<(String, Value)>,
 }
 
 /// The outcome of one test.
@@ -88,13 +221,38 @@ impl TestOutcome {
 
 /// Runs every test block of a compiled policy.
 pub fn run_tests(p: &Compiled) -> Vec<TestOutcome> {
-    p.tests.iter().map(|t| run_one(p, t)).collect()
+    let mut plan = None;
+    p.tests.iter().map(|t| run_one(p, t, &mut plan)).collect()
 }
 
-fn run_one(p: &Compiled, t: &TestDef) -> TestOutcome {
+fn run_one(p: &Compiled, t: &TestDef, plan: &mut Option<Result<PolicySet, String>>) -> TestOutcome {
+    let failures = match &t.subject {
+        Subject::Record {
+            record_type,
+            record,
+        } => record_failures(p, t, *record_type, record),
+        Subject::Handoff(case) => handoff_failures(p, t, case),
+        Subject::Commission(case) => {
+            let set = plan.get_or_insert_with(|| commission_plan(p));
+            commission_failures(p, t, case, set)
+        }
+    };
+    TestOutcome {
+        name: t.name.clone(),
+        location: format!("{}:{}:{}", p.file, t.line, t.column),
+        failures,
+    }
+}
+
+fn located(p: &Compiled, e: &ExpectDef, failure: Option<String>) -> Option<String> {
+    failure.map(|f| format!("{}:{}:{}: {f}", p.file, e.line, e.column))
+}
+
+// ---------------------------------------------------------------- records
+
+fn record_failures(p: &Compiled, t: &TestDef, record_type: usize, record: &Record) -> Vec<String> {
+    let outcome = evaluate(p, t, record_type, record);
     let mut failures = Vec::new();
-    let at = |e: &ExpectDef| format!("{}:{}:{}", p.file, e.line, e.column);
-    let outcome = evaluate(p, t);
     for e in &t.expects {
         let failure = match (&e.kind, &outcome) {
             (Expect::Error(text), Err(err)) => match text {
@@ -113,35 +271,48 @@ fn run_one(p: &Compiled, t: &TestDef) -> TestOutcome {
                 .then(|| format!("expected band {}, got {}", show(want), show(&o.band))),
             (Expect::Holds(cond, text), Ok(o)) => {
                 let env = Env {
-                    fields: &t.record.values,
+                    fields: &record.values,
                     other: &[],
                     locals: &o.locals,
                     today: t.today,
                 };
-                match cond.eval_bool(&env) {
-                    Ok(Some(true)) => None,
-                    Ok(r) => Some(format!(
-                        "expected `{text}`, which is {}{}",
-                        r.map_or("unknown".to_string(), |b| b.to_string()),
-                        o.describe(cond, &env)
-                    )),
-                    Err(err) => Some(format!("`{text}` fails: {err}")),
-                }
+                holds(cond, text, &env)
             }
+            // The checker accepts no other form for records.
+            (_, Ok(_)) => Some("this expectation does not apply to a record".to_string()),
         };
-        if let Some(f) = failure {
-            failures.push(format!("{}: {f}", at(e)));
-        }
+        failures.extend(located(p, e, failure));
     }
-    TestOutcome {
-        name: t.name.clone(),
-        location: format!("{}:{}:{}", p.file, t.line, t.column),
-        failures,
-    }
+    failures
 }
 
 fn show(v: &Option<String>) -> String {
     v.clone().unwrap_or_else(|| "none".to_string())
+}
+
+/// Whether a condition holds; what it was when it does not.
+fn holds(cond: &ir::Expr, text: &str, env: &Env<'_>) -> Option<String> {
+    match cond.eval_bool(env) {
+        Ok(Some(true)) => None,
+        Ok(r) => Some(format!(
+            "expected `{text}`, which is {}{}",
+            r.map_or("unknown".to_string(), |b| b.to_string()),
+            describe(cond, env)
+        )),
+        Err(err) => Some(format!("`{text}` fails: {err}")),
+    }
+}
+
+/// For a failed comparison, the value of its left side (`fit == 60` →
+/// "left side is 55").
+fn describe(cond: &ir::Expr, env: &Env<'_>) -> String {
+    let lhs = match cond {
+        ir::Expr::Cmp(c) => c.lhs.eval(env).ok().map(|v| v.display()),
+        ir::Expr::FieldCmpConst(c) => ir::Expr::Field(c.slot).eval(env).ok().map(|v| v.display()),
+        _ => None,
+    };
+    lhs.map(|v| format!(" (left side is {v})"))
+        .unwrap_or_default()
 }
 
 struct Outcome {
@@ -150,25 +321,18 @@ struct Outcome {
     locals: Vec<Val<'static>>,
 }
 
-impl Outcome {
-    /// For a failed comparison, the values of its sides (`fit == 60` → "fit is 55").
-    fn describe(&self, cond: &ir::Expr, env: &Env<'_>) -> String {
-        if let ir::Expr::Cmp(c) = cond {
-            if let Ok(v) = c.lhs.eval(env) {
-                return format!(" (left side is {})", v.display());
-            }
-        }
-        String::new()
-    }
-}
-
-fn evaluate(p: &Compiled, t: &TestDef) -> Result<Outcome, EvalError> {
+fn evaluate(
+    p: &Compiled,
+    t: &TestDef,
+    record_type: usize,
+    record: &Record,
+) -> Result<Outcome, EvalError> {
     let n = p.layouts.iter().map(|(_, l)| l.len()).max().unwrap_or(0) + 1;
     let mut locals: Vec<Val<'static>> = vec![Val::Unknown; n];
     let mut stage = None;
     let mut band = None;
-    if let Some(q) = p.qualify.as_ref().filter(|q| q.record == t.record_type) {
-        let d = crate::qualify::qualify(p, &t.record, t.today, false)?;
+    if let Some(q) = p.qualify.as_ref().filter(|q| q.record == record_type) {
+        let d = crate::qualify::qualify(p, record, t.today, false)?;
         stage = d.stage.clone();
         for (name, v) in &d.scores {
             set_local(p, q.record, name, Val::Dec(*v), &mut locals);
@@ -183,9 +347,9 @@ fn evaluate(p: &Compiled, t: &TestDef) -> Result<Outcome, EvalError> {
             );
         }
     }
-    if let Some(h) = p.health.as_ref().filter(|h| h.record == t.record_type) {
-        crate::qualify::run_scores(p, &h.scores, &t.record.values, &mut locals, t.today, None)?;
-        let s = crate::health::health(p, &t.record, t.today, false)?;
+    if let Some(h) = p.health.as_ref().filter(|h| h.record == record_type) {
+        crate::qualify::run_scores(p, &h.scores, &record.values, &mut locals, t.today, None)?;
+        let s = crate::health::health(p, record, t.today, false)?;
         band = s.band.clone();
         for (name, v) in &s.measures {
             set_local(
@@ -224,5 +388,516 @@ fn set_local(
                 *slot = v;
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------- handoffs
+
+fn handoff_failures(p: &Compiled, t: &TestDef, case: &HandoffCase) -> Vec<String> {
+    let status = evaluate_instance(p, &case.instance, &case.events, case.at);
+    let mut failures = Vec::new();
+    for e in &t.expects {
+        let failure = match (&e.kind, &status) {
+            (Expect::Error(text), Err(err)) => match text {
+                Some(s) if !err.message.contains(s.as_str()) => Some(format!(
+                    "expected an error mentioning {s:?}, got: {}",
+                    instance_error(p, err)
+                )),
+                _ => None,
+            },
+            (Expect::Error(_), Ok(_)) => {
+                Some("expected an error, but the handoff evaluated".to_string())
+            }
+            (_, Err(err)) => Some(format!(
+                "the handoff is an error: {}",
+                instance_error(p, err)
+            )),
+            (kind, Ok(s)) => handoff_expect(kind, s, case, t.today),
+        };
+        failures.extend(located(p, e, failure));
+    }
+    failures
+}
+
+fn instance_error(p: &Compiled, err: &InstanceError) -> String {
+    format!("{} (event at {}:{})", err.message, p.file, err.line)
+}
+
+fn handoff_expect(
+    kind: &Expect,
+    s: &HandoffStatus,
+    case: &HandoffCase,
+    today: NaiveDate,
+) -> Option<String> {
+    let at = format_timestamp(case.at);
+    match kind {
+        Expect::Goal { goal, state } => {
+            let Some((_, g)) = s.goals.iter().find(|(n, _)| n == goal) else {
+                return Some(format!("goal {goal} is not in the handoff's status"));
+            };
+            (g.state != state).then(|| {
+                format!(
+                    "expected goal {goal} {state} at {at}, got {} ({})",
+                    g.state,
+                    goal_summary(g)
+                )
+            })
+        }
+        Expect::Alert { kind, goal, to } => {
+            let fired = s
+                .alerts
+                .iter()
+                .any(|a| a.kind == kind && a.goal == *goal && a.to == *to);
+            (!fired).then(|| {
+                let list: Vec<String> = s
+                    .alerts
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{} {:?} at {}",
+                            alert_name(a.kind, a.goal.as_deref()),
+                            a.to,
+                            format_timestamp(a.at)
+                        )
+                    })
+                    .collect();
+                format!(
+                    "expected alert {} {to:?} by {at}, but it has not fired (fired: {})",
+                    alert_name(kind, goal.as_deref()),
+                    if list.is_empty() {
+                        "none".to_string()
+                    } else {
+                        list.join(", ")
+                    }
+                )
+            })
+        }
+        Expect::Flag { name, raised } => {
+            let is = s.flags.iter().any(|f| f == name);
+            (is != *raised).then(|| {
+                let now = if s.flags.is_empty() {
+                    "none".to_string()
+                } else {
+                    s.flags.join(", ")
+                };
+                if *raised {
+                    format!("expected flag {name}, but it is not raised (raised: {now})")
+                } else {
+                    format!("expected no flag {name}, but it is raised (raised: {now})")
+                }
+            })
+        }
+        Expect::Missing(want) => {
+            let got = &s.note.missing;
+            let same = want.len() == got.len() && want.iter().all(|w| got.contains(w));
+            (!same).then(|| format!("expected {}, got {}", missing_text(want), missing_text(got)))
+        }
+        Expect::Holds(cond, text) => {
+            let values = goal_values(s, &case.goals);
+            let env = Env {
+                fields: &values,
+                other: &[],
+                locals: &[],
+                today,
+            };
+            holds(cond, text, &env)
+        }
+        Expect::Stage(_) | Expect::Band(_) | Expect::Line(_) | Expect::Error(_) => {
+            Some("this expectation does not apply to a handoff".to_string())
+        }
+    }
+}
+
+fn alert_name(kind: &str, goal: Option<&str>) -> String {
+    match goal {
+        Some(g) => format!("{kind} {g} to"),
+        None => format!("{kind} (note incomplete) to"),
+    }
+}
+
+fn missing_text(fields: &[String]) -> String {
+    if fields.is_empty() {
+        "the note complete".to_string()
+    } else {
+        format!("missing {}", fields.join(", "))
+    }
+}
+
+fn goal_summary(g: &GoalOut) -> String {
+    let mut parts = vec![format!(
+        "elapsed {} of {}",
+        format_duration(g.elapsed_seconds),
+        format_duration(g.target_seconds)
+    )];
+    parts.push(match g.due {
+        Some(d) => format!("due {}", format_timestamp(d)),
+        None => "no due instant while paused".to_string(),
+    });
+    if let Some(m) = g.met_at {
+        parts.push(format!("met at {}", format_timestamp(m)));
+    }
+    parts.join(", ")
+}
+
+/// The goal values conditions read, in the slots the checker gave them.
+fn goal_values(s: &HandoffStatus, goals: &[String]) -> Vec<Option<Value>> {
+    let mut out = Vec::with_capacity(goals.len() * GOAL_VALUES.len());
+    for name in goals {
+        let Some((_, g)) = s.goals.iter().find(|(n, _)| n == name) else {
+            out.extend(GOAL_VALUES.iter().map(|_| None));
+            continue;
+        };
+        let count = |kind: &str| {
+            let n = s
+                .alerts
+                .iter()
+                .filter(|a| a.kind == kind && a.goal.as_deref() == Some(name.as_str()))
+                .count();
+            Some(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)))
+        };
+        for (value, _) in GOAL_VALUES {
+            out.push(match value {
+                "state" => Some(Value::Text(g.state.into())),
+                "due" => g.due.map(Value::Timestamp),
+                "elapsed" => Some(Value::Duration(g.elapsed_seconds)),
+                "met_at" => g.met_at.map(Value::Timestamp),
+                "target" => Some(Value::Duration(g.target_seconds)),
+                "warnings" => count("warn"),
+                "escalations" => count("escalate"),
+                _ => None,
+            });
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- commissions
+
+/// The policy as a set of one version, for the ledger engine. A test block
+/// tests the version it is written in, whatever the deal's anchor date, so
+/// the engine runs pinned to it. The engine takes a [`PolicySet`], which
+/// only a loaded [`Policy`] makes: the policy is loaded again from its own
+/// source (once per run, and only when it has commission tests).
+fn commission_plan(p: &Compiled) -> Result<PolicySet, String> {
+    Policy::from_source(&p.file, &p.source)
+        .map(PolicySet::single)
+        .map_err(|e| format!("the policy could not be loaded again: {e}"))
+}
+
+fn commission_failures(
+    p: &Compiled,
+    t: &TestDef,
+    case: &CommissionCase,
+    set: &Result<PolicySet, String>,
+) -> Vec<String> {
+    let set = match set {
+        Ok(s) => s,
+        Err(msg) => {
+            return t
+                .expects
+                .iter()
+                .filter_map(|e| located(p, e, Some(msg.clone())))
+                .collect()
+        }
+    };
+    let deals = Table::from_json([case.deal.clone()]);
+    let events = Table::from_json(case.events.clone());
+    let ledger = crate::clawback::run_pinned(set, &deals, &events, t.today);
+    let mut failures = Vec::new();
+    for e in &t.expects {
+        let failure = match &e.kind {
+            Expect::Line(want) => line_failure(p, case, &ledger.lines, want),
+            Expect::Error(text) => {
+                let deal_errors: Vec<&LedgerLine> = ledger
+                    .lines
+                    .iter()
+                    .filter(|l| l.event.is_empty() && l.status == Status::Error)
+                    .collect();
+                match (deal_errors.first(), text) {
+                    (None, _) => Some(format!(
+                        "expected the deal to be an error, but it was accepted ({})",
+                        lines_summary(&ledger.lines)
+                    )),
+                    (Some(l), Some(s)) if !l.explanation.contains(s.as_str()) => Some(format!(
+                        "expected an error mentioning {s:?}, got: {}",
+                        l.explanation
+                    )),
+                    _ => None,
+                }
+            }
+            _ => Some("this expectation does not apply to a deal".to_string()),
+        };
+        failures.extend(located(p, e, failure));
+    }
+    failures
+}
+
+fn line_name(event: &str) -> String {
+    if event.is_empty() {
+        "the deal's line (event \"\")".to_string()
+    } else {
+        format!("line {event:?}")
+    }
+}
+
+fn line_failure(
+    p: &Compiled,
+    case: &CommissionCase,
+    lines: &[LedgerLine],
+    want: &LineExpect,
+) -> Option<String> {
+    let of_event: Vec<&LedgerLine> = lines.iter().filter(|l| l.event == want.event).collect();
+    let picked: Vec<&LedgerLine> = match &want.kind {
+        Some(k) => of_event.iter().copied().filter(|l| l.kind == k).collect(),
+        None => of_event.clone(),
+    };
+    let name = line_name(&want.event);
+    if let Some(n) = want.count {
+        if picked.len() != n {
+            let what = match &want.kind {
+                Some(k) => format!("{name} of kind {k:?}"),
+                None => name.clone(),
+            };
+            return Some(format!(
+                "expected {n} × {what}, got {} ({})",
+                picked.len(),
+                lines_summary(lines)
+            ));
+        }
+        if n == 0 {
+            return None;
+        }
+    }
+    let Some(line) = picked.first().or(of_event.first()) else {
+        return Some(format!(
+            "expected {name}, but the ledger has none ({})",
+            lines_summary(lines)
+        ));
+    };
+    let mut wrong = Vec::new();
+    if let Some(k) = &want.kind {
+        if line.kind != k {
+            wrong.push(format!("kind {k:?}, got {:?}", line.kind.as_str()));
+        }
+    }
+    for (column, value) in &want.checks {
+        if let Some(w) = column_mismatch(line, column, value) {
+            wrong.push(w);
+        }
+    }
+    if wrong.is_empty() {
+        return None;
+    }
+    let from = case
+        .event_lines
+        .get(line.line.wrapping_sub(1))
+        .filter(|_| !line.event.is_empty())
+        .map(|l| format!(" (event at {}:{l})", p.file))
+        .unwrap_or_default();
+    let why = if line.status == Status::Error {
+        format!("; the line is an error: {}", line.explanation)
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{name}{from}: expected {}{why}",
+        wrong.join("; expected ")
+    ))
+}
+
+/// The ledger in brief, for "no such line" messages.
+fn lines_summary(lines: &[LedgerLine]) -> String {
+    if lines.is_empty() {
+        return "the ledger is empty".to_string();
+    }
+    let all: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{:?} {} {} {}",
+                l.event.as_str(),
+                if l.kind.is_empty() { "-" } else { &l.kind },
+                l.status.as_str(),
+                shown_amount(l.amount, &l.currency)
+            )
+        })
+        .collect();
+    format!("lines: {}", all.join("; "))
+}
+
+fn shown_amount(amount: Option<Decimal>, currency: &str) -> String {
+    match (amount, Currency::parse(currency)) {
+        (Some(a), Some(c)) => format!("{} {c}", format_money(a, c)),
+        (Some(a), None) => format_decimal(a),
+        (None, _) => "(no amount)".to_string(),
+    }
+}
+
+fn shown_value(v: &Value) -> String {
+    match v {
+        Value::Money(m) => format!("{} {}", format_money(m.amount, m.currency), m.currency),
+        other => other.as_val().display(),
+    }
+}
+
+/// How one expected column differs from the line; `None` when it matches.
+fn column_mismatch(line: &LedgerLine, column: &str, want: &Value) -> Option<String> {
+    let text = |got: &str| match want {
+        Value::Text(w) if w == got => None,
+        _ => Some(format!("{column} {}, got {got:?}", shown_value(want))),
+    };
+    let number = |got: Option<Decimal>, shown: String| {
+        let (w, currency) = match want {
+            Value::Money(m) => (Some(m.amount), Some(m.currency)),
+            Value::Decimal(d) => (Some(*d), None),
+            Value::Int(i) => (Some(Decimal::from(*i)), None),
+            _ => (None, None),
+        };
+        let same_currency = currency.map_or(true, |c| c.as_str() == line.currency.as_str());
+        (w.is_none() || got != w || !same_currency)
+            .then(|| format!("{column} {}, got {shown}", shown_value(want)))
+    };
+    let int = |got: Option<i64>| match want {
+        Value::Int(w) if got == Some(*w) => None,
+        _ => Some(format!(
+            "{column} {}, got {}",
+            shown_value(want),
+            got.map_or("nothing".to_string(), |g| g.to_string())
+        )),
+    };
+    match column {
+        "kind" => text(&line.kind),
+        "status" => text(line.status.as_str()),
+        "rep" => text(&line.rep),
+        "deal" => text(&line.deal),
+        "currency" => text(&line.currency),
+        "policy" => text(&line.policy),
+        "explanation" => match want {
+            Value::Text(w) if line.explanation.contains(w.as_str()) => None,
+            _ => Some(format!(
+                "an explanation mentioning {}, got {:?}",
+                shown_value(want),
+                line.explanation
+            )),
+        },
+        "amount" => number(line.amount, shown_amount(line.amount, &line.currency)),
+        "base" => number(
+            parse_decimal(&line.base_text),
+            shown_amount(parse_decimal(&line.base_text), &line.currency),
+        ),
+        "rate" => number(
+            parse_decimal(&line.rate_text),
+            if line.rate_text.is_empty() {
+                "no rate".to_string()
+            } else {
+                line.rate_text.to_string()
+            },
+        ),
+        "days_retained" => int(line.days_retained),
+        "version" => int(line.version),
+        other => Some(format!(
+            "a column {other:?}, which ledger lines do not have"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Policy;
+
+    fn outcomes(src: &str) -> Vec<TestOutcome> {
+        let p = Policy::from_source("t.baton", src).unwrap_or_else(|e| panic!("{}", e.render()));
+        run_tests(p.compiled())
+    }
+
+    const HANDOFF: &str = r#"policy "h" version 1 effective 2026-01-01
+  timezone "America/New_York"
+calendar office { timezone "America/New_York"  mon-fri 09:00-17:00 }
+record note key id { id: text  risks: text?  promised: set of text }
+handoff onboarding note note {
+  requires risks
+  sla first_response within 4h on office met by "replied"
+  warn 1h before first_response breach to "lead"
+  escalate at first_response breach to "manager"
+  escalate when note incomplete to "sales"
+  flag oversold when not (promised subset_of {"sso"})
+}
+"#;
+
+    #[test]
+    fn handoff_test_passes_and_fails_with_values() {
+        let src = format!(
+            "{HANDOFF}{}",
+            r#"test "weekend" {
+  given note { id: "H-1", promised: {"sso", "scim"} }
+  event { type: "opened", at: 2026-11-06T20:00:00Z }
+  event { type: "replied", at: 2026-11-09T17:00:00Z }
+  at 2026-11-09T18:00:00Z
+  expect goal first_response met_late
+  expect first_response.due == 2026-11-09T16:00:00Z
+  expect first_response.elapsed == 5h
+  expect first_response.escalations == 1
+  expect alert warn first_response to "lead"
+  expect alert escalate to "sales"
+  expect flag oversold
+  expect missing risks
+}
+test "wrong" {
+  given note { id: "H-2", promised: {} }
+  event { type: "opened", at: 2026-11-06T20:00:00Z }
+  at 2026-11-06T21:00:00Z
+  expect goal first_response met
+  expect first_response.due == 2026-11-09T15:00:00Z
+  expect flag oversold
+  expect missing none
+}"#
+        );
+        let out = outcomes(&src);
+        assert!(out[0].passed(), "{:?}", out[0].failures);
+        let f = &out[1].failures;
+        assert_eq!(f.len(), 4, "{f:?}");
+        assert!(f[0].contains("expected goal first_response met") && f[0].contains("got running"));
+        assert!(
+            f[1].contains("left side is 2026-11-09T16:00:00Z"),
+            "{}",
+            f[1]
+        );
+        assert!(f[2].contains("expected flag oversold, but it is not raised"));
+        assert!(f[3].contains("expected the note complete, got missing risks"));
+        assert!(f[0].starts_with("t.baton:"), "{}", f[0]);
+    }
+
+    #[test]
+    fn commission_test_reads_the_ledger() {
+        let src = r#"policy "c" version 1 effective 2026-01-01
+commission plan {
+  clawback within 90 days of closed_on {
+    days 0 to 30: 100%
+    days 31 to 90: 50%
+  }
+  bonus retention: 2% of deal.amount if retained 90 days after closed_on
+}
+test "day 31" {
+  given deal { deal: "D-1", rep: "ana", amount: 1000.00 USD, deal_value: 10000 USD, closed_on: 2026-01-01 }
+  event { event: "E-1", type: "cancellation", on: 2026-02-01 }
+  at 2026-06-01
+  expect line "E-1" { kind: "clawback", status: "applied", rate: 50%, amount: -500.00 USD, days_retained: 31 }
+  expect line "" { kind: "bonus:retention", count: 0 }
+}
+test "wrong" {
+  given deal { deal: "D-1", rep: "ana", amount: 1000.00 USD, deal_value: 10000 USD, closed_on: 2026-01-01 }
+  at 2026-06-01
+  expect line "E-9" { status: "applied" }
+  expect line "" { kind: "bonus:retention", amount: 10 }
+  expect error
+}"#;
+        let out = outcomes(src);
+        assert!(out[0].passed(), "{:?}", out[0].failures);
+        let f = &out[1].failures;
+        assert_eq!(f.len(), 3, "{f:?}");
+        assert!(f[0].contains("expected line \"E-9\", but the ledger has none"));
+        assert!(f[1].contains("amount 10, got 20.00 USD"), "{}", f[1]);
+        assert!(f[2].contains("expected the deal to be an error"));
     }
 }

@@ -46,6 +46,7 @@ fn shipped_policies_pass_their_own_tests() {
             "policies/qualification",
             "policies/health",
             "policies/handoff",
+            "policies/commission",
         ],
         None,
     );
