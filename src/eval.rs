@@ -101,7 +101,7 @@ impl Expr {
                 // over unknown because evaluation goes on to reach it.
                 let mut unknown = false;
                 for e in items {
-                    match e.leaf(env).unwrap_or_else(|| e.tri(env))? {
+                    match e.tri(env)? {
                         Some(false) => return Ok(Some(false)),
                         None => unknown = true,
                         Some(true) => {}
@@ -112,7 +112,7 @@ impl Expr {
             Expr::Any(items) => {
                 let mut unknown = false;
                 for e in items {
-                    match e.leaf(env).unwrap_or_else(|| e.tri(env))? {
+                    match e.tri(env)? {
                         Some(true) => return Ok(Some(true)),
                         None => unknown = true,
                         Some(false) => {}
@@ -168,35 +168,6 @@ impl Expr {
             },
             _ => self.tri_general(env),
         }
-    }
-
-    /// The leaf conditions that need no recursion, evaluated in line in
-    /// the loops of `and`/`or` (a call of the recursive `tri` costs more
-    /// than most leaves do); `None` for every other node.
-    #[inline(always)]
-    fn leaf(&self, env: &Env<'_>) -> Option<R<Tri>> {
-        Some(match self {
-            Expr::FieldCmpConst(c) => c.eval(env),
-            Expr::FieldInTexts { slot, set, negate } => match field(env.fields, *slot) {
-                Ok(None) => Ok(None),
-                Ok(Some(Value::Text(t))) => Ok(Some(set.contains(t) != *negate)),
-                Ok(Some(_)) => Err(internal("text field expected")),
-                Err(e) => Err(e),
-            },
-            Expr::BoolField(slot) => match field(env.fields, *slot) {
-                Ok(None) => Ok(None),
-                Ok(Some(Value::Bool(b))) => Ok(Some(*b)),
-                Ok(Some(_)) => Err(internal("bool field expected")),
-                Err(e) => Err(e),
-            },
-            Expr::FieldContainsText { slot, text } => match field(env.fields, *slot) {
-                Ok(None) => Ok(None),
-                Ok(Some(Value::SetText(s))) => Ok(Some(s.contains(text))),
-                Ok(Some(_)) => Err(internal("set field expected")),
-                Err(e) => Err(e),
-            },
-            _ => return None,
-        })
     }
 
     #[inline(never)]

@@ -149,7 +149,14 @@ impl<'a> Checker<'a> {
         let calendars = self.calendars(f, timezone);
         let handoffs = self.handoffs(f, &records, &calendars);
         let commission = self.commission(f, &records);
-        let tests = self.tests(f, &records, &layouts, qualify.as_ref(), health.as_ref());
+        let blocks = tests::Blocks {
+            qualify: qualify.as_ref(),
+            health: health.as_ref(),
+            handoffs: &handoffs,
+            commission: commission.as_ref(),
+            timezone: timezone.unwrap_or(chrono_tz::UTC),
+        };
+        let tests = self.tests(f, &records, &layouts, &blocks);
         let mut layouts: Vec<(usize, Vec<LocalDef>)> = layouts.into_iter().collect();
         layouts.sort_by_key(|(r, _)| *r);
 

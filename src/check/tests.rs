@@ -93,6 +93,15 @@ struct Parts<'t> {
     expects: Vec<&'t Spanned<Expectation>>,
 }
 
+/// The compiled blocks a file's tests may target.
+pub(super) struct Blocks<'a> {
+    pub qualify: Option<&'a QualifyDef>,
+    pub health: Option<&'a HealthDef>,
+    pub handoffs: &'a [HandoffDef],
+    pub commission: Option<&'a CommissionDef>,
+    pub timezone: chrono_tz::Tz,
+}
+
 /// What a test compiles to, before its name and place are added.
 struct Compiled {
     subject: Subject,
@@ -107,22 +116,20 @@ impl Checker<'_> {
         f: &ast::File,
         records: &[Schema],
         layouts: &HashMap<usize, Vec<LocalDef>>,
-        qualify: Option<&QualifyDef>,
-        health: Option<&HealthDef>,
+        blocks: &Blocks<'_>,
     ) -> Vec<TestDef> {
         if !f.items.iter().any(|i| matches!(i, Item::Test(_))) {
             return Vec::new();
         }
-        let (handoffs, commission, timezone) = self.blocks_again(f, records);
         let targets = Targets {
             records,
             layouts,
-            qualify,
-            health,
-            handoffs: &handoffs,
-            commission: commission.as_ref(),
+            qualify: blocks.qualify,
+            health: blocks.health,
+            handoffs: blocks.handoffs,
+            commission: blocks.commission,
             currency: f.header.currency.first().map(|c| c.node),
-            timezone,
+            timezone: blocks.timezone,
         };
         let mut out = Vec::new();
         for item in &f.items {
@@ -141,33 +148,6 @@ impl Checker<'_> {
             }
         }
         out
-    }
-
-    /// The handoff and commission blocks, to check tests against.
-    /// `check::policy` compiled them (and reported their problems) just
-    /// before the tests without handing them over; compiling them again,
-    /// with the repeated diagnostics dropped, keeps goal names, alerts and
-    /// deal columns in one place.
-    fn blocks_again(
-        &mut self,
-        f: &ast::File,
-        records: &[Schema],
-    ) -> (Vec<HandoffDef>, Option<CommissionDef>, chrono_tz::Tz) {
-        let before = self.sink.diags.len();
-        let tz = self.timezone(&f.header.timezone);
-        let handoffs = if f.items.iter().any(|i| matches!(i, Item::Handoff(_))) {
-            let calendars = self.calendars(f, tz);
-            self.handoffs(f, records, &calendars)
-        } else {
-            Vec::new()
-        };
-        let commission = if f.items.iter().any(|i| matches!(i, Item::Commission(_))) {
-            self.commission(f, records)
-        } else {
-            None
-        };
-        self.sink.diags.truncate(before);
-        (handoffs, commission, tz.unwrap_or(chrono_tz::UTC))
     }
 
     fn test(&mut self, t: &ast::TestDecl, x: &Targets<'_>) -> Option<Compiled> {
