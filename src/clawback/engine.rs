@@ -475,7 +475,10 @@ impl std::io::Write for Chunks {
 /// The lines of a batch of deals: event lines by index, deal lines already
 /// written as CSV, their summary.
 struct Part {
-    events: Vec<(usize, LedgerLine)>,
+    /// Event lines rendered where they are computed: (event index, end of
+    /// its bytes in `event_bytes`), in the order computed.
+    events: Vec<(usize, usize)>,
+    event_bytes: super::ledger::LedgerWriter<Vec<u8>>,
     tail: super::ledger::LedgerWriter<Chunks>,
     summary: super::ledger::Summarizer,
     errors: usize,
@@ -486,6 +489,7 @@ impl Part {
     fn new() -> Part {
         Part {
             events: Vec::new(),
+            event_bytes: super::ledger::LedgerWriter::headless(Vec::new()),
             tail: super::ledger::LedgerWriter::headless(Chunks::default()),
             summary: super::ledger::Summarizer::default(),
             errors: 0,
@@ -496,7 +500,18 @@ impl Part {
 
 impl Sink for Part {
     fn event_line(&mut self, index: usize, line: LedgerLine) {
-        self.events.push((index, line));
+        self.summary.line(&line);
+        self.errors += usize::from(line.status == Status::Error);
+        match self
+            .event_bytes
+            .line(&line)
+            .and_then(|()| self.event_bytes.written())
+        {
+            Ok(end) => self.events.push((index, end)),
+            Err(e) => {
+                self.failed.get_or_insert(e.to_string());
+            }
+        }
     }
     fn deal_line(&mut self, line: LedgerLine) {
         self.summary.line(&line);
@@ -649,30 +664,40 @@ pub fn stream<W: std::io::Write>(
     engine.finish(&mut prelude);
     parts.sort_by_key(|(seq, _)| *seq);
 
-    let mut slots: Vec<Option<LedgerLine>> = vec![None; events.items.len()];
+    // Event lines come back rendered, in the order each part computed
+    // them: put them in input order by their event index.
     let mut summary = super::ledger::Summarizer::default();
     let mut errors = 0;
     let mut tails = Vec::with_capacity(parts.len());
-    for part in std::iter::once(prelude).chain(parts.into_iter().map(|(_, p)| p)) {
+    let mut event_bytes = Vec::with_capacity(parts.len() + 1);
+    let mut order: Vec<(usize, usize, usize, usize)> = Vec::with_capacity(events.items.len());
+    for (p, part) in std::iter::once(prelude)
+        .chain(parts.into_iter().map(|(_, p)| p))
+        .enumerate()
+    {
         if let Some(e) = part.failed {
             return Err(e);
         }
-        for (index, line) in part.events {
-            if let Some(slot) = slots.get_mut(index) {
-                *slot = Some(line);
-            }
+        let mut start = 0;
+        for (index, end) in part.events {
+            order.push((index, p, start, end));
+            start = end;
         }
         summary.merge(part.summary);
         errors += part.errors;
         tails.push(part.tail.into_inner()?);
+        event_bytes.push(part.event_bytes.into_inner()?);
     }
-    let mut w = super::ledger::LedgerWriter::new(out).map_err(|e| e.to_string())?;
-    for line in slots.iter().flatten() {
-        summary.line(line);
-        errors += usize::from(line.status == Status::Error);
-        w.line(line).map_err(|e| e.to_string())?;
-    }
+    order.sort_unstable_by_key(|(index, ..)| *index);
+    let w = super::ledger::LedgerWriter::new(out).map_err(|e| e.to_string())?;
     let mut out = w.into_inner()?;
+    for (_, p, start, end) in order {
+        let bytes = event_bytes
+            .get(p)
+            .and_then(|b| b.get(start..end))
+            .unwrap_or_default();
+        out.write_all(bytes).map_err(|e| e.to_string())?;
+    }
     for chunk in tails.into_iter().flat_map(|t| t.0) {
         out.write_all(&chunk).map_err(|e| e.to_string())?;
     }

@@ -76,6 +76,14 @@ pub struct LedgerWriter<W: Write> {
     buf: String,
 }
 
+impl LedgerWriter<Vec<u8>> {
+    /// Flushes and tells how many bytes have been written so far.
+    pub fn written(&mut self) -> csv::Result<usize> {
+        self.out.flush()?;
+        Ok(self.out.get_ref().len())
+    }
+}
+
 impl<W: Write> LedgerWriter<W> {
     /// A writer that has written the header.
     pub fn new(w: W) -> csv::Result<LedgerWriter<W>> {
