@@ -137,13 +137,20 @@ impl Expr {
                 Some(Value::SetText(s)) => Ok(Some(s.contains(text))),
                 Some(_) => Err(internal("set field expected")),
             },
+            _ => self.tri_general(env),
+        }
+    }
+
+    #[inline(never)]
+    fn tri_general(&self, env: &Env<'_>) -> R<Tri> {
+        match self {
             // The common shapes below are told apart by their node kinds
             // alone (no names, no types): `field is set`, a date difference
             // against a constant duration, a set field against a constant
             // set. Anything else takes the general path.
             Expr::IsSet(e, negate) => match **e {
                 Expr::Field(slot) => Ok(Some(field(env.fields, slot)?.is_some() != *negate)),
-                _ => self.tri_general(env),
+                _ => self.tri_slow(env),
             },
             Expr::Cmp(c) => match c.date_diff(env) {
                 Some(r) => r,
@@ -164,14 +171,15 @@ impl Expr {
                         Some(_) => Err(internal("set field expected")),
                     }
                 }
-                _ => self.tri_general(env),
+                _ => self.tri_slow(env),
             },
-            _ => self.tri_general(env),
+            _ => self.tri_slow(env),
         }
     }
 
+    /// Every other node, by its general rule.
     #[inline(never)]
-    fn tri_general(&self, env: &Env<'_>) -> R<Tri> {
+    fn tri_slow(&self, env: &Env<'_>) -> R<Tri> {
         match self {
             Expr::Cmp(c) => c.eval(env),
             Expr::Member { elem, set, negate } => {
