@@ -286,12 +286,12 @@ impl Checker<'_> {
                         );
                         continue;
                     }
-                    let known = x
+                    let stages: Vec<&str> = x
                         .qualify
-                        .is_some_and(|q| q.stages.iter().any(|s| s.name == n.node));
-                    if n.node != "none" && !known {
-                        self.sink
-                            .error(Code::E0101, n.span, format!("unknown stage `{}`", n.node));
+                        .map(|q| q.stages.iter().map(|s| s.name.as_str()).collect())
+                        .unwrap_or_default();
+                    if n.node != "none" && !stages.contains(&n.node.as_str()) {
+                        self.unknown_outcome(n, "stage", &stages, "for no stage");
                         continue;
                     }
                     Expect::Stage((n.node != "none").then(|| n.node.clone()))
@@ -305,12 +305,12 @@ impl Checker<'_> {
                         );
                         continue;
                     }
-                    let known = x
+                    let bands: Vec<&str> = x
                         .health
-                        .is_some_and(|h| h.bands.iter().any(|b| b.name == n.node));
-                    if n.node != "none" && !known {
-                        self.sink
-                            .error(Code::E0101, n.span, format!("unknown band `{}`", n.node));
+                        .map(|h| h.bands.iter().map(|b| b.name.as_str()).collect())
+                        .unwrap_or_default();
+                    if n.node != "none" && !bands.contains(&n.node.as_str()) {
+                        self.unknown_outcome(n, "band", &bands, "when the score is unknown");
                         continue;
                     }
                     Expect::Band((n.node != "none").then(|| n.node.clone()))
@@ -346,6 +346,21 @@ impl Checker<'_> {
             today_given: today.is_some(),
             expects,
         })
+    }
+
+    /// `expect stage X` / `expect band X` naming no stage or band of the
+    /// block: the closest name, or all of them (`none` is always allowed).
+    fn unknown_outcome(&mut self, n: &ast::Ident, what: &str, names: &[&str], none: &str) {
+        let mut d = self
+            .sink
+            .make(Code::E0101, n.span, format!("unknown {what} `{}`", n.node));
+        // `none` is not offered as a near miss: `gone` or `done` is more
+        // likely a name the block lacks than a wish for no outcome.
+        d = d.with_help(suggest(&n.node, names.iter().copied()).unwrap_or_else(|| {
+            let list: Vec<String> = names.iter().map(|s| format!("`{s}`")).collect();
+            format!("the {what}s are {}, or `none` {none}", list.join(", "))
+        }));
+        self.sink.push(d);
     }
 
     // ------------------------------------------------------------ handoffs
@@ -1542,8 +1557,11 @@ impl Checker<'_> {
                 None => ok = false,
             }
         }
+        // A written field with a wrong value is reported as such, not as
+        // missing too.
         for (f, v) in schema.fields.iter().zip(&values) {
-            if v.is_none() && !f.optional {
+            let written = obj.entries.iter().any(|(n, _)| n.node == f.name);
+            if v.is_none() && !f.optional && !written {
                 self.sink.push(
                     self.sink
                         .make(
