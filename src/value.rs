@@ -436,7 +436,26 @@ pub fn format_fixed(d: Decimal, places: u32) -> String {
         r = Decimal::ZERO;
     }
     r.rescale(places);
-    r.to_string()
+    // Amounts of a ledger or a score fit 64 bits: print them as integers
+    // (much cheaper than the general decimal printer); anything larger
+    // takes rust_decimal's own.
+    let m = r.mantissa();
+    match (u64::try_from(m.unsigned_abs()), 10u64.checked_pow(places)) {
+        (Ok(abs), Some(unit)) => {
+            use std::fmt::Write as _;
+            let mut out = String::with_capacity(24);
+            if m < 0 {
+                out.push('-');
+            }
+            let _ = write!(out, "{}", abs / unit);
+            if places > 0 {
+                let width = usize::try_from(places).unwrap_or(0);
+                let _ = write!(out, ".{:0width$}", abs % unit);
+            }
+            out
+        }
+        _ => r.to_string(),
+    }
 }
 
 /// An amount printed in its currency's minor unit (`1234.50`, `15000`).
@@ -472,6 +491,47 @@ pub fn format_duration(seconds: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The integer fast path prints exactly what rust_decimal prints.
+    #[test]
+    fn format_fixed_agrees_with_rust_decimal() {
+        let reference = |d: Decimal, places: u32| {
+            let mut r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven);
+            if r.is_zero() {
+                r = Decimal::ZERO;
+            }
+            r.rescale(places);
+            r.to_string()
+        };
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for i in 0..20_000u64 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let mantissa = i128::from((x >> (i % 48)) as i64) * if i % 3 == 0 { -1 } else { 1 };
+            let d = Decimal::from_i128_with_scale(mantissa, u32::try_from(i % 9).unwrap());
+            for places in [0, 2, 6] {
+                assert_eq!(
+                    format_fixed(d, places),
+                    reference(d, places),
+                    "{d} at {places}"
+                );
+            }
+        }
+        for (d, places, want) in [
+            ("-0.004", 2, "0.00"),
+            ("1e20", 2, "100000000000000000000.00"),
+            ("0.5", 0, "0"),
+            ("-2.5", 0, "-2"),
+        ] {
+            let d = if d.contains('e') {
+                Decimal::from_scientific(d).unwrap()
+            } else {
+                Decimal::from_str_exact(d).unwrap()
+            };
+            assert_eq!(format_fixed(d, places), want);
+        }
+    }
 
     #[test]
     fn decimals_print_without_trailing_zeros() {
