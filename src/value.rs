@@ -159,7 +159,7 @@ pub type Text = compact_str::CompactString;
 /// A set of texts: sorted, without duplicates, elements stored inline in
 /// one buffer; equality is structural.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
-pub struct TextSet(Vec<Text>);
+pub struct TextSet(Box<[Text]>);
 
 impl TextSet {
     /// Builds a set from any texts.
@@ -167,7 +167,7 @@ impl TextSet {
         let mut v: Vec<Text> = items.into_iter().map(|s| Text::new(s.as_ref())).collect();
         v.sort();
         v.dedup();
-        TextSet(v)
+        TextSet(v.into_boxed_slice())
     }
     /// Membership. Small sets (the usual case) are scanned with `==`,
     /// which compares lengths before bytes; large ones are searched.
@@ -235,7 +235,7 @@ fn same_text(a: &[u8], b: &[u8]) -> bool {
 
 /// A set of ints, sorted and without duplicates.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
-pub struct IntSet(Vec<i64>);
+pub struct IntSet(Box<[i64]>);
 
 impl IntSet {
     /// Builds a set from any ints.
@@ -243,7 +243,7 @@ impl IntSet {
         let mut v: Vec<i64> = items.into_iter().collect();
         v.sort_unstable();
         v.dedup();
-        IntSet(v)
+        IntSet(v.into_boxed_slice())
     }
     /// Membership.
     pub fn contains(&self, x: i64) -> bool {
