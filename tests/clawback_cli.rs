@@ -282,6 +282,8 @@ E-6,D-1,cancellation,2026-03-21,,,,,\n";
     // nothing the bad events said changed D-1: the whole 2500.00 is clawed back on day 20
     assert_eq!(rows[5][10], "-2500.00");
     assert!(rows[6][12].contains("repeated"), "{:?}", rows[6]);
+    // Like every other deal error, the repeated row names its currency.
+    assert_eq!(rows[6][11], "USD", "{:?}", rows[6]);
     assert!(rows[7][12].contains("amount"), "{:?}", rows[7]);
 }
 

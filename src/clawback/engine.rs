@@ -756,8 +756,9 @@ impl<'a> Admission<'a> {
             let rep = cell(row, dc.fixed(1), "rep").unwrap_or_default();
             let msg =
                 format!("deal {id} is repeated (first on line {first}); the first row stands");
+            let currency = cell(row, dc.fixed(2), "currency").and_then(|c| Currency::parse(&c));
             return Err(Box::new(error_line(
-                &id, &rep, "", "", item.line, msg, None,
+                &id, &rep, "", "", item.line, msg, currency,
             )));
         }
         self.seen.insert(Text::from(id.as_ref()), item.line);
