@@ -44,6 +44,15 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Put policy files in the canonical layout (whitespace only).
+    Fmt {
+        /// Policy files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing; exit 1 when a file is not in the canonical layout.
+        #[arg(long)]
+        check: bool,
+    },
     /// One qualification decision per lead.
     Qualify(EvalArgs),
     /// One health scorecard per customer.
@@ -164,6 +173,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { paths, quiet } => check(&paths, quiet),
         Command::Test { paths, quiet } => test(&paths, quiet),
+        Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Qualify(a) => evaluate(&a, Domain::Qualify),
         Command::Health(a) => evaluate(&a, Domain::Health),
         Command::Sla(a) => sla(&a),
@@ -267,6 +277,81 @@ fn test(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// `baton fmt`: files that do not parse are reported and left alone (exit
+/// 2); with `--check`, a file not in the canonical layout is named and
+/// the exit status is 1.
+fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, Fatal> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path)
+                .map_err(|e| Fatal(format!("cannot read `{}`: {e}", path.display())))?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "baton"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let (mut broken, mut unformatted) = (0usize, 0usize);
+    for file in files {
+        let name = file.display().to_string();
+        let source = match std::fs::read(&file).map(String::from_utf8) {
+            Ok(Ok(s)) => s,
+            Ok(Err(_)) => {
+                eprintln!("error: {name} is not UTF-8 text");
+                broken += 1;
+                continue;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read `{name}`: {e}");
+                broken += 1;
+                continue;
+            }
+        };
+        if let Err(diags) = baton::syntax::parse(&name, &source) {
+            let sources = [(
+                std::sync::Arc::from(name.as_str()),
+                std::sync::Arc::from(source.as_str()),
+            )];
+            eprint!("{}", render_all(&diags, &sources));
+            eprintln!("error: {name} does not parse; left as it is");
+            broken += 1;
+            continue;
+        }
+        let formatted = baton::format::format_source(&source);
+        if formatted == source {
+            continue;
+        }
+        // Whitespace is all the layout may change; anything else would be
+        // a bug, and the file is then left alone.
+        if !baton::format::same_content(&source, &formatted) {
+            return Err(Fatal(format!(
+                "internal error: formatting {name} would change its content"
+            )));
+        }
+        unformatted += 1;
+        if check {
+            println!("{name}: not in the canonical layout");
+        } else {
+            std::fs::write(&file, formatted)
+                .map_err(|e| Fatal(format!("cannot write `{name}`: {e}")))?;
+            println!("{name}: formatted");
+        }
+    }
+    Ok(if broken > 0 {
+        ExitCode::from(2)
+    } else if check && unformatted > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

@@ -44,6 +44,7 @@ pub mod clawback;
 pub mod diag;
 pub mod eval;
 pub mod explain;
+pub mod format;
 pub mod health;
 pub mod io;
 pub mod ir;
