@@ -258,7 +258,7 @@ fn test(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
     for path in paths {
         let set = load(path, quiet)?;
         for p in set.versions() {
-            for t in baton::testing::run_tests(p.compiled()) {
+            for t in baton::testing::run_tests(p) {
                 if t.passed() {
                     passed += 1;
                     println!("ok   {} ({})", t.name, t.location);

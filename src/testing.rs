@@ -220,12 +220,21 @@ impl TestOutcome {
 }
 
 /// Runs every test block of a compiled policy.
-pub fn run_tests(p: &Compiled) -> Vec<TestOutcome> {
+pub fn run_tests(policy: &Policy) -> Vec<TestOutcome> {
+    let p = policy.compiled();
     let mut plan = None;
-    p.tests.iter().map(|t| run_one(p, t, &mut plan)).collect()
+    p.tests
+        .iter()
+        .map(|t| run_one(policy, t, &mut plan))
+        .collect()
 }
 
-fn run_one(p: &Compiled, t: &TestDef, plan: &mut Option<Result<PolicySet, String>>) -> TestOutcome {
+fn run_one(
+    policy: &Policy,
+    t: &TestDef,
+    plan: &mut Option<Result<PolicySet, String>>,
+) -> TestOutcome {
+    let p = policy.compiled();
     let failures = match &t.subject {
         Subject::Record {
             record_type,
@@ -233,7 +242,7 @@ fn run_one(p: &Compiled, t: &TestDef, plan: &mut Option<Result<PolicySet, String
         } => record_failures(p, t, *record_type, record),
         Subject::Handoff(case) => handoff_failures(p, t, case),
         Subject::Commission(case) => {
-            let set = plan.get_or_insert_with(|| commission_plan(p));
+            let set = plan.get_or_insert_with(|| commission_plan(policy));
             commission_failures(p, t, case, set)
         }
     };
@@ -575,13 +584,9 @@ fn goal_values(s: &HandoffStatus, goals: &[String]) -> Vec<Option<Value>> {
 
 /// The policy as a set of one version, for the ledger engine. A test block
 /// tests the version it is written in, whatever the deal's anchor date, so
-/// the engine runs pinned to it. The engine takes a [`PolicySet`], which
-/// only a loaded [`Policy`] makes: the policy is loaded again from its own
-/// source (once per run, and only when it has commission tests).
-fn commission_plan(p: &Compiled) -> Result<PolicySet, String> {
-    Policy::from_source(&p.file, &p.source)
-        .map(PolicySet::single)
-        .map_err(|e| format!("the policy could not be loaded again: {e}"))
+/// the engine runs pinned to it.
+fn commission_plan(p: &Policy) -> Result<PolicySet, String> {
+    Ok(PolicySet::single(p.clone()))
 }
 
 fn commission_failures(
@@ -808,7 +813,7 @@ mod tests {
 
     fn outcomes(src: &str) -> Vec<TestOutcome> {
         let p = Policy::from_source("t.baton", src).unwrap_or_else(|e| panic!("{}", e.render()));
-        run_tests(p.compiled())
+        run_tests(&p)
     }
 
     const HANDOFF: &str = r#"policy "h" version 1 effective 2026-01-01

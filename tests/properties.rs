@@ -1034,7 +1034,7 @@ fn load_and_poke(text: &str) {
         no_internal_error(e);
     }
     if let Ok(p) = loaded {
-        let _ = baton::testing::run_tests(p.compiled());
+        let _ = baton::testing::run_tests(&p);
         if let Ok(r) = p.record_for_qualify(&json!({"id": "x", "s": []})) {
             let _ = p.qualify(&r, day(), true);
         }
