@@ -90,6 +90,10 @@ struct ClawbackArgs {
     /// Input format of both inputs (default: by extension).
     #[arg(long, value_enum)]
     input_format: Option<Format>,
+    /// Ledger format: CSV (the default), or JSON lines / a JSON array of
+    /// objects with the same columns, every cell a string.
+    #[arg(long, value_enum, default_value = "csv")]
+    format: Format,
     /// Write the ledger here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -899,6 +903,40 @@ fn clawback(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
         }
         Ok(())
     };
+    let write_lines = |lines: &[baton::clawback::LedgerLine]| -> Result<(), Fatal> {
+        let fail = |e: &dyn std::fmt::Display| Fatal(format!("cannot write the ledger: {e}"));
+        if a.format == Format::Csv {
+            return baton::clawback::write_ledger(lines, output_for(&a.output)?)
+                .map_err(|e| fail(&e));
+        }
+        let columns = baton::clawback::ledger::COLUMNS.map(String::from).to_vec();
+        let mut out =
+            Output::new(output_for(&a.output)?, a.format, columns).map_err(|e| fail(&e))?;
+        for l in lines {
+            out.write(l).map_err(|e| fail(&e))?;
+        }
+        out.finish().map_err(|e| fail(&e))
+    };
+    if a.posted.is_none() && a.format != Format::Csv {
+        // JSON output: the ledger computed whole, then written.
+        let deals = read_table(&a.deals, a.input_format)?;
+        let ledger = if pinned {
+            baton::clawback::run_pinned(&set, &deals, &events, as_of)
+        } else {
+            baton::clawback::run(&set, &deals, &events, as_of)
+        };
+        write_lines(&ledger.lines)?;
+        write_summary(&ledger.summary())?;
+        let errors = ledger
+            .lines
+            .iter()
+            .any(|l| l.status == baton::clawback::Status::Error);
+        return Ok(if errors {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     let Some(posted_path) = &a.posted else {
         // The whole ledger: deals stream through, one row at a time.
         let format = a.input_format.unwrap_or_else(|| Format::of_path(&a.deals));
@@ -937,8 +975,7 @@ fn clawback(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
         errors += 1;
     }
     let diff = baton::clawback::diff_posted(&ledger.lines, &posted);
-    baton::clawback::write_ledger(&diff, output_for(&a.output)?)
-        .map_err(|e| Fatal(format!("cannot write the ledger: {e}")))?;
+    write_lines(&diff)?;
     write_summary(&ledger.summary())?;
     Ok(if errors == 0 {
         ExitCode::SUCCESS

@@ -380,3 +380,52 @@ fn the_ledger_is_deterministic() {
     let (b, _, _) = baton_in(&dir, &args, None);
     assert_eq!(a, b);
 }
+
+#[test]
+fn json_ledgers_hold_the_csv_cells_as_strings() {
+    let dir = example("clawback_plan_versions");
+    let expected_text = read(&dir, "expected.csv");
+    let mut expected = csv::Reader::from_reader(expected_text.as_bytes());
+    let header: Vec<String> = expected
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    let rows: Vec<Vec<String>> = expected
+        .records()
+        .map(|r| r.expect("row").iter().map(String::from).collect())
+        .collect();
+    let base = [
+        "clawback",
+        "--policy",
+        "policy",
+        "--deals",
+        "deals.csv",
+        "--events",
+        "events.csv",
+        "--as-of",
+        "2026-12-31",
+    ];
+    for format in ["jsonl", "json"] {
+        let mut args = base.to_vec();
+        args.extend(["--format", format]);
+        let (out, err, code) = baton_in(&dir, &args, None);
+        assert_eq!(code, 0, "{err}");
+        let objects: Vec<serde_json::Value> = if format == "jsonl" {
+            common::jsonl(&out)
+        } else {
+            serde_json::from_str(&out).expect("a JSON array")
+        };
+        assert_eq!(objects.len(), rows.len(), "{format}");
+        for (o, row) in objects.iter().zip(&rows) {
+            for (k, v) in header.iter().zip(row) {
+                assert_eq!(
+                    o[k.as_str()],
+                    serde_json::Value::String(v.clone()),
+                    "{format} {k}"
+                );
+            }
+        }
+    }
+}
