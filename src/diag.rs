@@ -166,6 +166,9 @@ impl Diagnostic {
     /// Renders the diagnostic the way rustc does:
     /// `error[CODE]: message`, ` --> file:line:col`, the line with a caret.
     pub fn render(&self, source: &str) -> String {
+        if let Some(short) = self.render_long_line(source) {
+            return short;
+        }
         let mut files = SimpleFiles::new();
         let id = files.add(self.file.to_string(), source);
         let head = match self.severity {
@@ -279,4 +282,118 @@ pub fn suggest<'a, I: IntoIterator<Item = &'a str>>(name: &str, candidates: I) -
         .filter(|(d, c)| *d <= 2.max(name.len().min(c.len()) / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// Longest source line shown whole in a snippet.
+const MAX_SNIPPET_LINE: usize = 400;
+/// Characters shown on each side of the span of a longer line.
+const EXCERPT: usize = 60;
+
+impl Diagnostic {
+    /// A line too long to print (a generated or hostile file): the same
+    /// header and help, with an excerpt of the line around the span.
+    fn render_long_line(&self, source: &str) -> Option<String> {
+        let at = self.span.start.min(source.len());
+        let start = source.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+        let end = source
+            .get(at..)?
+            .find('\n')
+            .map_or(source.len(), |i| at + i);
+        let line = source.get(start..end)?;
+        if line.len() <= MAX_SNIPPET_LINE {
+            return None;
+        }
+        // Excerpt boundaries on character boundaries around the span.
+        let rel = at - start;
+        let span_len = self
+            .span
+            .end
+            .saturating_sub(self.span.start)
+            .clamp(1, EXCERPT);
+        let mut from = rel.saturating_sub(EXCERPT);
+        while !line.is_char_boundary(from) {
+            from -= 1;
+        }
+        let mut to = (rel + span_len + EXCERPT).min(line.len());
+        while !line.is_char_boundary(to) {
+            to += 1;
+        }
+        let lead = if from > 0 { "…" } else { "" };
+        let tail = if to < line.len() { "…" } else { "" };
+        let excerpt = line.get(from..to)?;
+        let caret_at = lead.chars().count() + line.get(from..rel)?.chars().count();
+        let kind = if self.is_error() { "error" } else { "warning" };
+        let number = self.line.to_string();
+        let pad = " ".repeat(number.len());
+        let mut out = format!(
+            "{kind}[{}]: {}\n{pad}--> {}:{}:{}\n{pad} |\n{number} | {lead}{excerpt}{tail}\n{pad} | {}{}",
+            self.code,
+            self.message,
+            self.file,
+            self.line,
+            self.column,
+            " ".repeat(caret_at),
+            "^".repeat(line.get(rel..(rel + span_len).min(line.len())).map_or(1, |s| s.chars().count().max(1)))
+        );
+        if let Some(l) = &self.label {
+            out.push(' ');
+            out.push_str(l);
+        }
+        out.push_str(&format!(
+            "\n{pad} |\n{pad} = the line is {} characters long; an excerpt is shown\n",
+            line.chars().count()
+        ));
+        if let Some(h) = &self.help {
+            out.push_str(&format!("{pad} = help: {h}\n"));
+        }
+        out.push('\n');
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod long_line_tests {
+    use super::*;
+
+    #[test]
+    fn a_very_long_line_is_shown_as_an_excerpt_around_the_span() {
+        let file: Arc<str> = Arc::from("big.baton");
+        let line = format!(
+            "let x = {}oops{}",
+            "a and ".repeat(2_000),
+            " and b".repeat(2_000)
+        );
+        let source = format!("policy \"p\" version 1 effective 2026-01-01\n{line}\n");
+        let at = source.find("oops").unwrap();
+        let d = Diagnostic::error(
+            Code::E0001,
+            &file,
+            &source,
+            Span::new(at, at + 4),
+            "unexpected `oops`",
+        )
+        .with_label("here")
+        .with_help("remove it");
+        let r = d.render(&source);
+        assert!(r.len() < 600, "{} bytes:\n{r}", r.len());
+        assert!(r.contains("--> big.baton:2:"), "{r}");
+        assert!(r.contains("oops"), "{r}");
+        assert!(r.contains("^^^^ here"), "{r}");
+        assert!(r.contains("help: remove it"), "{r}");
+        // The caret sits under the span.
+        let lines: Vec<&str> = r.lines().collect();
+        let code = lines.iter().position(|l| l.starts_with("2 |")).unwrap();
+        let col = lines[code].find("oops").unwrap();
+        let col = lines[code][..col].chars().count();
+        let caret = lines[code + 1].find('^').unwrap();
+        assert_eq!(lines[code + 1][..caret].chars().count(), col, "{r}");
+    }
+
+    #[test]
+    fn short_lines_render_as_before() {
+        let file: Arc<str> = Arc::from("p.baton");
+        let source = "let x = oops\n";
+        let d = Diagnostic::error(Code::E0001, &file, source, Span::new(8, 12), "unexpected");
+        assert!(d.render(source).contains("1 | let x = oops"));
+    }
 }
