@@ -440,19 +440,40 @@ pub fn format_fixed(d: Decimal, places: u32) -> String {
     // (much cheaper than the general decimal printer); anything larger
     // takes rust_decimal's own.
     let m = r.mantissa();
-    match (u64::try_from(m.unsigned_abs()), 10u64.checked_pow(places)) {
-        (Ok(abs), Some(unit)) => {
-            use std::fmt::Write as _;
-            let mut out = String::with_capacity(24);
+    match u64::try_from(m.unsigned_abs()) {
+        Ok(abs) if places <= 19 => {
+            // Digits from the right, the point after `places` of them.
+            let mut digits = [0u8; 48];
+            let mut i = digits.len();
+            let mut n = abs;
+            let mut written = 0u32;
+            loop {
+                if written == places && places > 0 {
+                    i -= 1;
+                    if let Some(d) = digits.get_mut(i) {
+                        *d = b'.';
+                    }
+                }
+                i -= 1;
+                if let Some(d) = digits.get_mut(i) {
+                    *d = b'0' + (n % 10) as u8;
+                }
+                n /= 10;
+                written += 1;
+                if n == 0 && written > places {
+                    break;
+                }
+            }
             if m < 0 {
-                out.push('-');
+                i -= 1;
+                if let Some(d) = digits.get_mut(i) {
+                    *d = b'-';
+                }
             }
-            let _ = write!(out, "{}", abs / unit);
-            if places > 0 {
-                let width = usize::try_from(places).unwrap_or(0);
-                let _ = write!(out, ".{:0width$}", abs % unit);
-            }
-            out
+            digits
+                .get(i..)
+                .and_then(|d| std::str::from_utf8(d).ok())
+                .map_or_else(|| r.to_string(), str::to_string)
         }
         _ => r.to_string(),
     }

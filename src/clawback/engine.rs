@@ -1518,6 +1518,26 @@ fn upgrade_line(
     Ok(())
 }
 
+/// `YYYY-MM-DD`, as `NaiveDate`'s `Display` writes years 0 to 9999.
+fn push_date(out: &mut String, d: NaiveDate) {
+    use chrono::Datelike;
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    if !(0..=9999).contains(&y) {
+        out.push_str(&d.to_string());
+        return;
+    }
+    for (v, width) in [(u32::try_from(y).unwrap_or(0), 4), (m, 2), (day, 2)] {
+        if width != 4 {
+            out.push('-');
+        }
+        let text = v.to_string();
+        for _ in text.len()..width {
+            out.push('0');
+        }
+        out.push_str(&text);
+    }
+}
+
 fn retention(deal: &Deal<'_>, at_m: Option<AtDayM>, as_of: NaiveDate) -> Option<LedgerLine> {
     let r = deal.def.retention.as_ref()?;
     let anchor = date_field(deal, r.anchor)?;
@@ -1536,12 +1556,19 @@ fn retention(deal: &Deal<'_>, at_m: Option<AtDayM>, as_of: NaiveDate) -> Option<
         minor,
     );
     let base_shown = format_money(base.round(minor, deal.def.rounding)?, deal.currency);
-    let explanation = format!(
-        "retained {} days after {anchor}: {} × {base_shown} = {}",
-        r.days,
-        r.percent,
-        format_money(amount, deal.currency)
-    );
+    // "retained 90 days after 2026-03-01: 2% × 4500.00 = 90.00", built
+    // without the formatting machinery (one line per deal of a large run).
+    let mut explanation = String::with_capacity(64);
+    explanation.push_str("retained ");
+    explanation.push_str(&r.days.to_string());
+    explanation.push_str(" days after ");
+    push_date(&mut explanation, anchor);
+    explanation.push_str(": ");
+    explanation.push_str(&r.percent);
+    explanation.push_str(" × ");
+    explanation.push_str(&base_shown);
+    explanation.push_str(" = ");
+    explanation.push_str(&format_money(amount, deal.currency));
     Some(LedgerLine {
         deal: deal.id.clone(),
         rep: deal.rep.clone(),
