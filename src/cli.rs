@@ -678,12 +678,21 @@ fn evaluate_parallel(
                 }
             }
         }
-        if !batch.is_empty() {
-            let _ = job_tx.send((seq, batch));
+        let mut sent = seq;
+        if !batch.is_empty() && job_tx.send((seq, batch)).is_ok() {
+            sent += 1;
         }
         drop(job_tx);
         for got in done_rx.iter() {
             write_ready(got, &mut waiting, &mut next)?;
+        }
+        if failed.is_none() && next != sent {
+            // A worker stopped early: say so rather than end the output
+            // short without a word.
+            failed = Some(Fatal(format!(
+                "internal error: {} of {sent} batches of records were not evaluated",
+                sent - next
+            )));
         }
         match failed {
             Some(f) => Err(f),

@@ -652,12 +652,23 @@ pub fn stream<W: std::io::Write>(
                 n = 0;
             }
         }
+        let mut sent = seq;
         if !jobs.is_empty() {
             items.truncate(n);
-            let _ = job_tx.send(Batch { seq, items, jobs });
+            if job_tx.send(Batch { seq, items, jobs }).is_ok() {
+                sent += 1;
+            }
         }
         drop(job_tx);
         parts.extend(done_rx);
+        if result.is_ok() && parts.len() != sent {
+            // A worker stopped early: never print a ledger with deals
+            // silently missing.
+            result = Err(format!(
+                "internal error: {} of {sent} batches of deals were not computed",
+                sent - parts.len().min(sent)
+            ));
+        }
         result
     });
     read?;
