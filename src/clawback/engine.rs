@@ -369,6 +369,39 @@ impl Ledger {
 
 /// Computes the ledger of `deals` and `events` under the plan versions of
 /// `set`; `as_of` decides which retention bonuses are due.
+///
+/// A service hands its own rows (here through `serde_json`) and gets typed
+/// lines and the per-rep summary back:
+///
+/// ```
+/// use baton::clawback::{run, Status, Table};
+/// use baton::PolicySet;
+/// use chrono::NaiveDate;
+/// use serde_json::json;
+///
+/// let plan = PolicySet::from_sources(&[("plan.baton", r#"
+/// policy "ae_plan" version 1 effective 2026-01-01
+///   timezone "UTC"
+/// commission ae {
+///   clawback within 90 days of closed_on {
+///     days 0 to 30: 100%
+///     days 31 to 90: 50%
+///   }
+///   rounding half_even
+/// }"#)]).unwrap();
+/// let deals = Table::from_json([json!({"deal": "D-1", "rep": "ana", "amount": "2500.00",
+///     "currency": "USD", "deal_value": "50000", "closed_on": "2026-03-01"})]);
+/// let events = Table::from_json([json!({"event": "E-1", "deal": "D-1",
+///     "type": "cancellation", "on": "2026-04-10"})]);
+/// let ledger = run(&plan, &deals, &events, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+///
+/// let line = &ledger.lines[0];
+/// assert_eq!((line.kind.as_str(), line.status), ("clawback", Status::Applied));
+/// assert_eq!(line.amount.unwrap().to_string(), "-1250.00"); // day 40: 50% of 2500.00
+/// let summary = ledger.summary();
+/// assert_eq!(summary[0].rep, "ana");
+/// assert_eq!(summary[0].clawed_back.to_string(), "-1250.00");
+/// ```
 pub fn run(set: &PolicySet, deals: &Deals, events: &Events, as_of: NaiveDate) -> Ledger {
     collect(set, deals, events, as_of, false)
 }
