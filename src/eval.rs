@@ -95,8 +95,31 @@ impl Expr {
     /// stays cheap to call.
     fn tri(&self, env: &Env<'_>) -> R<Tri> {
         match self {
-            Expr::All(items) => all(items, env),
-            Expr::Any(items) => any(items, env),
+            Expr::All(items) => {
+                // Kleene `and`, left to right: the first false decides; an
+                // unknown waits for a later false; an error always wins
+                // over unknown because evaluation goes on to reach it.
+                let mut unknown = false;
+                for e in items {
+                    match e.tri(env)? {
+                        Some(false) => return Ok(Some(false)),
+                        None => unknown = true,
+                        Some(true) => {}
+                    }
+                }
+                Ok(if unknown { None } else { Some(true) })
+            }
+            Expr::Any(items) => {
+                let mut unknown = false;
+                for e in items {
+                    match e.tri(env)? {
+                        Some(true) => return Ok(Some(true)),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+                Ok(if unknown { None } else { Some(false) })
+            }
             Expr::Not(a) => Ok(a.tri(env)?.map(|b| !b)),
             Expr::FieldCmpConst(c) => c.eval(env),
             Expr::FieldInTexts { slot, set, negate } => match field(env.fields, *slot)? {
@@ -116,33 +139,6 @@ impl Expr {
             },
             _ => self.tri_general(env),
         }
-    }
-
-    /// A leaf condition (no sub-conditions), or `None`.
-    #[inline(always)]
-    fn leaf(&self, env: &Env<'_>) -> Option<R<Tri>> {
-        Some(match self {
-            Expr::FieldCmpConst(c) => c.eval(env),
-            Expr::FieldInTexts { slot, set, negate } => match field(env.fields, *slot) {
-                Ok(None) => Ok(None),
-                Ok(Some(Value::Text(t))) => Ok(Some(set.contains(t) != *negate)),
-                Ok(Some(_)) => Err(internal("text field expected")),
-                Err(e) => Err(e),
-            },
-            Expr::BoolField(slot) => match field(env.fields, *slot) {
-                Ok(None) => Ok(None),
-                Ok(Some(Value::Bool(b))) => Ok(Some(*b)),
-                Ok(Some(_)) => Err(internal("bool field expected")),
-                Err(e) => Err(e),
-            },
-            Expr::FieldContainsText { slot, text } => match field(env.fields, *slot) {
-                Ok(None) => Ok(None),
-                Ok(Some(Value::SetText(s))) => Ok(Some(s.contains(text))),
-                Ok(Some(_)) => Err(internal("set field expected")),
-                Err(e) => Err(e),
-            },
-            _ => return None,
-        })
     }
 
     #[inline(never)]
@@ -260,45 +256,6 @@ impl Expr {
             }),
         }
     }
-}
-
-/// Kleene `and`, left to right: the first false decides; an unknown waits
-/// for a later false; an error always wins over unknown because
-/// evaluation goes on to reach it. Leaves are evaluated in line here, not
-/// through the recursive `tri` (its own function, so `tri` stays small).
-#[inline(never)]
-fn all(items: &[Expr], env: &Env<'_>) -> R<Tri> {
-    let mut unknown = false;
-    for e in items {
-        let r = match e.leaf(env) {
-            Some(r) => r?,
-            None => e.tri(env)?,
-        };
-        match r {
-            Some(false) => return Ok(Some(false)),
-            None => unknown = true,
-            Some(true) => {}
-        }
-    }
-    Ok(if unknown { None } else { Some(true) })
-}
-
-/// Kleene `or`, the mirror of [`all`].
-#[inline(never)]
-fn any(items: &[Expr], env: &Env<'_>) -> R<Tri> {
-    let mut unknown = false;
-    for e in items {
-        let r = match e.leaf(env) {
-            Some(r) => r?,
-            None => e.tri(env)?,
-        };
-        match r {
-            Some(true) => return Ok(Some(true)),
-            None => unknown = true,
-            Some(false) => {}
-        }
-    }
-    Ok(if unknown { None } else { Some(false) })
 }
 
 fn field(fields: &[Option<Value>], slot: u16) -> R<Option<&Value>> {
