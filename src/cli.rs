@@ -657,7 +657,9 @@ fn evaluate_parallel(
                 Ok(0) => break,
                 Ok(_) => {
                     line_no += 1;
-                    batch.push((line_no, std::mem::take(&mut text)));
+                    // The next line gets a buffer of this one's size.
+                    let next = String::with_capacity(text.len() + 64);
+                    batch.push((line_no, std::mem::replace(&mut text, next)));
                 }
                 Err(e) => {
                     failed = Some(Fatal(format!("cannot read input: {e}")));

@@ -237,16 +237,18 @@ pub fn jsonl_item(line: usize, text: &str) -> Option<Item> {
     Some(Item { line, row })
 }
 
-/// Reads one line into `buf`; invalid UTF-8 is replaced, not an error, so
-/// that the line becomes an error object of its own rather than stopping
-/// the run. Returns the bytes read (0 at the end).
+/// Reads one line into `buf` (replacing what it held); invalid UTF-8 is
+/// replaced, not an error, so that the line becomes an error object of its
+/// own rather than stopping the run. Returns the bytes read (0 at the end).
 pub fn read_line_lossy(r: &mut dyn BufRead, buf: &mut String) -> io::Result<usize> {
-    let mut bytes = Vec::new();
+    // Read into `buf`'s own allocation: no buffer or copy per line.
+    let mut bytes = std::mem::take(buf).into_bytes();
+    bytes.clear();
     let n = r.read_until(b'\n', &mut bytes)?;
-    match String::from_utf8(bytes) {
-        Ok(s) => buf.push_str(&s),
-        Err(e) => buf.push_str(&String::from_utf8_lossy(e.as_bytes())),
-    }
+    *buf = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
     Ok(n)
 }
 
