@@ -183,6 +183,63 @@ impl Schema {
         })
     }
 
+    /// Converts one JSON text straight into the record, without building a
+    /// JSON object first: only the schema's fields are kept, unknown keys
+    /// are skipped. `None` when the text is anything but a clean record (not
+    /// an object, a repeated or escaped key, a field that does not convert,
+    /// a required field absent): the caller then takes [`Schema::from_json`],
+    /// which says what is wrong. A record it returns is exactly the one
+    /// [`Schema::from_json`] returns.
+    pub fn from_json_text(&self, text: &str) -> Option<Record> {
+        use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+        struct Fields<'s>(&'s Schema);
+        impl<'de> Visitor<'de> for Fields<'_> {
+            type Value = Option<Vec<Option<Json>>>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut cells: Vec<Option<Json>> = vec![None; self.0.fields.len()];
+                let mut clean = true;
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    match self.0.fields.iter().position(|f| f.name == key) {
+                        Some(i) => match cells.get_mut(i) {
+                            Some(cell @ None) => *cell = Some(map.next_value::<Json>()?),
+                            _ => {
+                                // A repeated key: the general path decides.
+                                clean = false;
+                                map.next_value::<IgnoredAny>()?;
+                            }
+                        },
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(clean.then_some(cells))
+            }
+        }
+        impl<'de> DeserializeSeed<'de> for Fields<'_> {
+            type Value = Option<Vec<Option<Json>>>;
+            fn deserialize<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                d.deserialize_map(self)
+            }
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let cells = Fields(self).deserialize(&mut de).ok()??;
+        de.end().ok()?;
+        let mut cells = cells.iter();
+        self.build(|_| match cells.next() {
+            Some(Some(Json::Null)) => Cell::Absent("null"),
+            Some(Some(v)) => Cell::Json(v),
+            _ => Cell::Absent("absent"),
+        })
+        .ok()
+    }
+
     /// Converts a CSV row given the header. An empty cell is absent; for a
     /// required `set of …` field it is the empty set.
     pub fn from_csv(&self, header: &[&str], row: &[&str]) -> Result<Record, RecordError> {
