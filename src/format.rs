@@ -128,7 +128,8 @@ pub fn format_source(source: &str) -> String {
                 }
             }
         }
-        let code = code_of(content);
+        // The line's code, comment cut, to tell the next line's role.
+        let code = content.get(..line.code_end).unwrap_or("").trim_end();
         if !code.is_empty() {
             previous = code.to_string();
         }
@@ -167,28 +168,6 @@ fn continues(previous: &str, line: &str) -> bool {
     let ends_op = prev.ends_with(|c: char| ",+-*/=<>".contains(c))
         || (ENDS.contains(&last_word) && prev.ends_with(last_word));
     starts_op || ends_op
-}
-
-/// A line's code: what precedes a comment (outside texts), trimmed.
-fn code_of(line: &str) -> &str {
-    let mut in_text = false;
-    let mut escaped = false;
-    for (i, b) in line.bytes().enumerate() {
-        if in_text {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_text = false;
-            }
-        } else if b == b'"' {
-            in_text = true;
-        } else if b == b'#' {
-            return line.get(..i).unwrap_or("").trim_end();
-        }
-    }
-    line.trim_end()
 }
 
 /// Whether `a` and `b` differ only in what [`format_source`] may change:
@@ -233,6 +212,8 @@ struct Scan {
     leading_closers: usize,
     /// The line's last significant character (before a comment) is `{`.
     ends_with_brace: bool,
+    /// Where a comment starts (the line's length when there is none).
+    code_end: usize,
 }
 
 fn scan(line: &str) -> Scan {
@@ -242,7 +223,8 @@ fn scan(line: &str) -> Scan {
     let mut last = None;
     let mut leading = true;
     let mut leading_closers = 0;
-    for b in line.bytes() {
+    let mut code_end = line.len();
+    for (i, b) in line.bytes().enumerate() {
         if in_text {
             if escaped {
                 escaped = false;
@@ -257,6 +239,7 @@ fn scan(line: &str) -> Scan {
             continue;
         }
         if b == b'#' {
+            code_end = i;
             break;
         }
         if leading && is_closer(b) {
@@ -275,6 +258,7 @@ fn scan(line: &str) -> Scan {
         brackets,
         leading_closers,
         ends_with_brace: last == Some(b'{'),
+        code_end,
     }
 }
 
