@@ -673,22 +673,8 @@ impl Checker<'_> {
             return None;
         }
         if l == Type::Money {
-            if let (ir::Expr::Const(Value::Money(a)), ir::Expr::Const(Value::Money(b))) = (le, re) {
-                if a.currency != b.currency {
-                    self.sink.push(
-                        self.sink
-                            .make(
-                                Code::E0104,
-                                span,
-                                format!(
-                                    "money of two currencies compared: {} and {}",
-                                    a.currency, b.currency
-                                ),
-                            )
-                            .with_help(CURRENCY_HELP),
-                    );
-                    return None;
-                }
+            if self.constant_currencies_differ(le, re, span, "compared") {
+                return None;
             }
             return Some(CmpKind::Money);
         }
@@ -768,26 +754,43 @@ impl Checker<'_> {
                 return None;
             }
         };
-        if k.0 == ArithKind::MoneyMoney {
-            if let (ir::Expr::Const(Value::Money(a)), ir::Expr::Const(Value::Money(b))) = (le, re) {
-                if a.currency != b.currency {
-                    self.sink.push(
-                        self.sink
-                            .make(
-                                Code::E0104,
-                                span,
-                                format!(
-                                    "money of two currencies in one sum: {} and {}",
-                                    a.currency, b.currency
-                                ),
-                            )
-                            .with_help(CURRENCY_HELP),
-                    );
-                    return None;
-                }
-            }
+        if k.0 == ArithKind::MoneyMoney
+            && self.constant_currencies_differ(le, re, span, "in one sum")
+        {
+            return None;
         }
         Some(k)
+    }
+
+    /// Reports E0104 when two money constants have different currencies
+    /// (`what`: "compared", "in one sum"); money from fields is checked per
+    /// record.
+    fn constant_currencies_differ(
+        &mut self,
+        le: &ir::Expr,
+        re: &ir::Expr,
+        span: Span,
+        what: &str,
+    ) -> bool {
+        let (ir::Expr::Const(Value::Money(a)), ir::Expr::Const(Value::Money(b))) = (le, re) else {
+            return false;
+        };
+        if a.currency == b.currency {
+            return false;
+        }
+        self.sink.push(
+            self.sink
+                .make(
+                    Code::E0104,
+                    span,
+                    format!(
+                        "money of two currencies {what}: {} and {}",
+                        a.currency, b.currency
+                    ),
+                )
+                .with_help(CURRENCY_HELP),
+        );
+        true
     }
 
     /// Source text and field names for error messages of a fallible node.
