@@ -494,6 +494,17 @@ fn evaluate(a: &EvalArgs, domain: Domain) -> Result<ExitCode, Fatal> {
     let mut out = Output::new(output_for(&a.output)?, a.format, columns)
         .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
     let pb = progress();
+    // A converted record's outcome, whichever way it was converted.
+    let decide = |rec: &Record, line: usize| -> Written {
+        match run(&policy, domain, rec, today, a.explain) {
+            Ok(r) => Written::Result(r),
+            Err(e) => Written::Error(ErrorLine {
+                error: e.to_string(),
+                line,
+                key: schema.key_of(rec),
+            }),
+        }
+    };
     let work = |item: Item| -> Written {
         match item.row {
             Err(msg) => Written::Error(ErrorLine {
@@ -507,14 +518,7 @@ fn evaluate(a: &EvalArgs, domain: Domain) -> Result<ExitCode, Fatal> {
                     line: item.line,
                     key: row.raw_key(schema, &pos),
                 }),
-                Ok(rec) => match run(&policy, domain, &rec, today, a.explain) {
-                    Ok(r) => Written::Result(r),
-                    Err(e) => Written::Error(ErrorLine {
-                        error: e.to_string(),
-                        line: item.line,
-                        key: schema.key_of(&rec),
-                    }),
-                },
+                Ok(rec) => decide(&rec, item.line),
             },
         }
     };
@@ -525,15 +529,7 @@ fn evaluate(a: &EvalArgs, domain: Domain) -> Result<ExitCode, Fatal> {
             .ok_or_else(|| Fatal("internal error: not JSON lines".into()))?;
         // The same outcome as `work` for a record that converts cleanly.
         let fast = |line: usize, text: &str| -> Option<Written> {
-            let rec = schema.from_json_text(text)?;
-            Some(match run(&policy, domain, &rec, today, a.explain) {
-                Ok(r) => Written::Result(r),
-                Err(e) => Written::Error(ErrorLine {
-                    error: e.to_string(),
-                    line,
-                    key: schema.key_of(&rec),
-                }),
-            })
+            Some(decide(&schema.from_json_text(text)?, line))
         };
         evaluate_parallel(lines, &mut out, &work, &fast, workers, pb.as_ref())?
     } else {
@@ -936,6 +932,15 @@ fn clawback(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
         }
         Ok(())
     };
+    // The ledger computed whole (JSON output, `--posted`).
+    let whole_ledger = || -> Result<baton::clawback::Ledger, Fatal> {
+        let deals = read_table(&a.deals, a.input_format)?;
+        Ok(if pinned {
+            baton::clawback::run_pinned(&set, &deals, &events, as_of)
+        } else {
+            baton::clawback::run(&set, &deals, &events, as_of)
+        })
+    };
     let write_lines = |lines: &[baton::clawback::LedgerLine]| -> Result<(), Fatal> {
         let fail = |e: &dyn std::fmt::Display| Fatal(format!("cannot write the ledger: {e}"));
         if a.format == Format::Csv {
@@ -952,12 +957,7 @@ fn clawback(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
     };
     if a.posted.is_none() && a.format != Format::Csv {
         // JSON output: the ledger computed whole, then written.
-        let deals = read_table(&a.deals, a.input_format)?;
-        let ledger = if pinned {
-            baton::clawback::run_pinned(&set, &deals, &events, as_of)
-        } else {
-            baton::clawback::run(&set, &deals, &events, as_of)
-        };
+        let ledger = whole_ledger()?;
         write_lines(&ledger.lines)?;
         write_summary(&ledger.summary())?;
         let errors = ledger
@@ -991,12 +991,7 @@ fn clawback(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
         .map_err(|e| Fatal(format!("cannot read `{}`: {e}", posted_path.display())))?;
     let posted = baton::clawback::read_posted(f)
         .map_err(|e| Fatal(format!("{}: {e}", posted_path.display())))?;
-    let deals = read_table(&a.deals, a.input_format)?;
-    let ledger = if pinned {
-        baton::clawback::run_pinned(&set, &deals, &events, as_of)
-    } else {
-        baton::clawback::run(&set, &deals, &events, as_of)
-    };
+    let ledger = whole_ledger()?;
     // Error events are reported on standard error, not as lines (CLI.md).
     let mut errors = 0usize;
     for e in ledger

@@ -193,32 +193,13 @@ impl Reader {
                     row: Ok(Row::Json(v)),
                 }))
             }
-            ReaderKind::Csv(r) => {
-                let mut rec = csv::StringRecord::new();
-                match r.read_record(&mut rec) {
-                    Ok(false) => None,
-                    Ok(true) => {
-                        let line = rec
-                            .position()
-                            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
-                        Some(Ok(Item {
-                            line,
-                            row: Ok(Row::Csv(rec)),
-                        }))
-                    }
-                    Err(e) => {
-                        let line = e
-                            .position()
-                            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
-                        match e.kind() {
-                            csv::ErrorKind::Io(_) => Some(Err(format!("cannot read input: {e}"))),
-                            _ => Some(Ok(Item {
-                                line,
-                                row: Err(format!("unreadable CSV row: {e}")),
-                            })),
-                        }
-                    }
-                }
+            // CSV rows are read by `next_into`, into a fresh row here.
+            ReaderKind::Csv(_) => {
+                let mut item = Item {
+                    line: 0,
+                    row: Ok(Row::Csv(csv::StringRecord::new())),
+                };
+                self.next_into(&mut item).map(|r| r.map(|()| item))
             }
         }
     }
