@@ -18,29 +18,30 @@ fn tmp(name: &str) -> std::path::PathBuf {
     dir.join(name)
 }
 
+/// `baton clawback` on the plan-versions example, with `extra` arguments.
+fn plan_versions(extra: &[&str]) -> (String, String, i32) {
+    let mut args = vec![
+        "clawback",
+        "--policy",
+        "policy",
+        "--deals",
+        "deals.csv",
+        "--events",
+        "events.csv",
+        "--as-of",
+        "2026-12-31",
+    ];
+    args.extend_from_slice(extra);
+    baton_in(&example("clawback_plan_versions"), &args, None)
+}
+
 const HEADER: &str = "deal,rep,event,kind,status,policy,version,days_retained,rate,base,amount,currency,explanation\n";
 
 #[test]
 fn plan_versions_example_matches_byte_for_byte() {
     let dir = example("clawback_plan_versions");
     let summary = tmp("plan_versions_summary.csv");
-    let (out, err, code) = baton_in(
-        &dir,
-        &[
-            "clawback",
-            "--policy",
-            "policy",
-            "--deals",
-            "deals.csv",
-            "--events",
-            "events.csv",
-            "--as-of",
-            "2026-12-31",
-            "--summary",
-            summary.to_str().expect("utf-8 path"),
-        ],
-        None,
-    );
+    let (out, err, code) = plan_versions(&["--summary", summary.to_str().expect("utf-8 path")]);
     assert_eq!(code, 0, "stderr: {err}");
     assert_eq!(out, read(&dir, "expected.csv"));
     assert_eq!(
@@ -334,24 +335,7 @@ fn json_inputs_give_the_same_ledger_as_csv() {
 
 #[test]
 fn version_pins_one_plan_for_every_deal() {
-    let dir = example("clawback_plan_versions");
-    let (out, err, code) = baton_in(
-        &dir,
-        &[
-            "clawback",
-            "--policy",
-            "policy",
-            "--deals",
-            "deals.csv",
-            "--events",
-            "events.csv",
-            "--as-of",
-            "2026-12-31",
-            "--version",
-            "2",
-        ],
-        None,
-    );
+    let (out, err, code) = plan_versions(&["--version", "2"]);
     assert_eq!(code, 0, "{err}");
     let mut r = csv::Reader::from_reader(out.as_bytes());
     let versions: Vec<String> = r
@@ -364,20 +348,8 @@ fn version_pins_one_plan_for_every_deal() {
 
 #[test]
 fn the_ledger_is_deterministic() {
-    let dir = example("clawback_plan_versions");
-    let args = [
-        "clawback",
-        "--policy",
-        "policy",
-        "--deals",
-        "deals.csv",
-        "--events",
-        "events.csv",
-        "--as-of",
-        "2026-12-31",
-    ];
-    let (a, _, _) = baton_in(&dir, &args, None);
-    let (b, _, _) = baton_in(&dir, &args, None);
+    let (a, _, _) = plan_versions(&[]);
+    let (b, _, _) = plan_versions(&[]);
     assert_eq!(a, b);
 }
 
@@ -396,21 +368,8 @@ fn json_ledgers_hold_the_csv_cells_as_strings() {
         .records()
         .map(|r| r.expect("row").iter().map(String::from).collect())
         .collect();
-    let base = [
-        "clawback",
-        "--policy",
-        "policy",
-        "--deals",
-        "deals.csv",
-        "--events",
-        "events.csv",
-        "--as-of",
-        "2026-12-31",
-    ];
     for format in ["jsonl", "json"] {
-        let mut args = base.to_vec();
-        args.extend(["--format", format]);
-        let (out, err, code) = baton_in(&dir, &args, None);
+        let (out, err, code) = plan_versions(&["--format", format]);
         assert_eq!(code, 0, "{err}");
         let objects: Vec<serde_json::Value> = if format == "jsonl" {
             common::jsonl(&out)
