@@ -82,7 +82,13 @@ fn fields_note(o: &Origin) -> String {
 impl Expr {
     /// Evaluates a boolean expression to true, false or unknown.
     pub fn eval_bool(&self, env: &Env<'_>) -> Result<Tri, EvalError> {
-        self.tri(env).map_err(|e| *e)
+        let mut err = None;
+        match self.truth(env, &mut err) {
+            Truth::False => Ok(Some(false)),
+            Truth::True => Ok(Some(true)),
+            Truth::Unknown => Ok(None),
+            Truth::Error => Err(*err.unwrap_or_else(|| internal("error without a message"))),
+        }
     }
 
     /// Evaluates an expression to a value (`Val::Unknown` for missing data).
@@ -90,55 +96,59 @@ impl Expr {
         self.val(env).map_err(|e| *e)
     }
 
-    /// `eval_bool` with a boxed error. The common forms are handled here,
-    /// in a small function; the rest live out of line so that the hot path
-    /// stays cheap to call.
+    /// `eval_bool` with a boxed error, for the value path.
     fn tri(&self, env: &Env<'_>) -> R<Tri> {
-        match self {
-            Expr::All(items) => {
-                // Kleene `and`, left to right: the first false decides; an
-                // unknown waits for a later false; an error always wins
-                // over unknown because evaluation goes on to reach it.
-                let mut unknown = false;
-                for e in items {
-                    match e.tri(env)? {
-                        Some(false) => return Ok(Some(false)),
-                        None => unknown = true,
-                        Some(true) => {}
-                    }
-                }
-                Ok(if unknown { None } else { Some(true) })
-            }
-            Expr::Any(items) => {
-                let mut unknown = false;
-                for e in items {
-                    match e.tri(env)? {
-                        Some(true) => return Ok(Some(true)),
-                        None => unknown = true,
-                        Some(false) => {}
-                    }
-                }
-                Ok(if unknown { None } else { Some(false) })
-            }
-            Expr::Not(a) => Ok(a.tri(env)?.map(|b| !b)),
-            Expr::FieldCmpConst(c) => c.eval(env),
-            Expr::FieldInTexts { slot, set, negate } => match field(env.fields, *slot)? {
-                None => Ok(None),
-                Some(Value::Text(t)) => Ok(Some(set.contains(t) != *negate)),
-                Some(_) => Err(internal("text field expected")),
-            },
-            Expr::BoolField(slot) => match field(env.fields, *slot)? {
-                None => Ok(None),
-                Some(Value::Bool(b)) => Ok(Some(*b)),
-                Some(_) => Err(internal("bool field expected")),
-            },
-            Expr::FieldContainsText { slot, text } => match field(env.fields, *slot)? {
-                None => Ok(None),
-                Some(Value::SetText(s)) => Ok(Some(s.contains(text))),
-                Some(_) => Err(internal("set field expected")),
-            },
-            _ => self.tri_general(env),
+        let mut err = None;
+        match self.truth(env, &mut err) {
+            Truth::False => Ok(Some(false)),
+            Truth::True => Ok(Some(true)),
+            Truth::Unknown => Ok(None),
+            Truth::Error => Err(err.unwrap_or_else(|| internal("error without a message"))),
         }
+    }
+
+    /// The hot path of conditions. The result is one byte, returned in a
+    /// register; the rare error is left in `err`. The common forms are
+    /// handled here, in a small function; the rest live out of line so that
+    /// the hot path stays cheap to call.
+    fn truth(&self, env: &Env<'_>, err: &mut Option<Box<EvalError>>) -> Truth {
+        // A jump to the node's own function: no registers saved here.
+        match self {
+            Expr::All(items) => all(items, env, err),
+            Expr::Any(items) => any(items, env, err),
+            _ => self.single(env, err),
+        }
+    }
+
+    #[inline(never)]
+    fn single(&self, env: &Env<'_>, err: &mut Option<Box<EvalError>>) -> Truth {
+        self.leaf(env, err)
+    }
+
+    /// The body of [`Expr::truth`], in line: the leaves of an `and` or an
+    /// `or` (a field against a constant, a text in a set, a bool field) are
+    /// evaluated inside the loop of [`all`] / [`any`] without a call each.
+    #[inline(always)]
+    fn leaf(&self, env: &Env<'_>, err: &mut Option<Box<EvalError>>) -> Truth {
+        match self {
+            Expr::All(items) => all(items, env, err),
+            Expr::Any(items) => any(items, env, err),
+            Expr::Not(a) => not(a, env, err),
+            Expr::FieldCmpConst(c) => c.truth(env, err),
+            Expr::FieldInTexts { slot, set, negate } => in_texts(*slot, set, *negate, env, err),
+            Expr::BoolField(slot) => match env.fields.get(usize::from(*slot)) {
+                Some(None) => Truth::Unknown,
+                Some(Some(Value::Bool(b))) => Truth::of(*b),
+                _ => fail(err, "bool field expected"),
+            },
+            Expr::FieldContainsText { slot, text } => contains_text(*slot, text, env, err),
+            _ => self.truth_general(env, err),
+        }
+    }
+
+    #[inline(never)]
+    fn truth_general(&self, env: &Env<'_>, err: &mut Option<Box<EvalError>>) -> Truth {
+        Truth::from_result(self.tri_general(env), err)
     }
 
     #[inline(never)]
@@ -263,6 +273,124 @@ fn field(fields: &[Option<Value>], slot: u16) -> R<Option<&Value>> {
         .get(usize::from(slot))
         .map(Option::as_ref)
         .ok_or_else(|| internal("field slot out of range"))
+}
+
+/// Three-valued truth plus "an error was recorded": one byte, so that the
+/// condition path returns in a register instead of through memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Truth {
+    False,
+    True,
+    Unknown,
+    Error,
+}
+
+impl Truth {
+    #[inline]
+    fn of(b: bool) -> Truth {
+        if b {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
+
+    #[inline]
+    fn from_result(r: R<Tri>, err: &mut Option<Box<EvalError>>) -> Truth {
+        match r {
+            Ok(Some(b)) => Truth::of(b),
+            Ok(None) => Truth::Unknown,
+            Err(e) => {
+                *err = Some(e);
+                Truth::Error
+            }
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn fail(err: &mut Option<Box<EvalError>>, what: &str) -> Truth {
+    *err = Some(internal(what));
+    Truth::Error
+}
+
+/// Kleene `and`, left to right: the first false decides; an unknown waits
+/// for a later false; an error always wins over unknown because evaluation
+/// goes on to reach it.
+#[inline(never)]
+fn all(items: &[Expr], env: &Env<'_>, err: &mut Option<Box<EvalError>>) -> Truth {
+    let mut unknown = false;
+    for e in items {
+        match e.leaf(env, err) {
+            Truth::True => {}
+            Truth::Unknown => unknown = true,
+            t => return t,
+        }
+    }
+    if unknown {
+        Truth::Unknown
+    } else {
+        Truth::True
+    }
+}
+
+#[inline(never)]
+fn not(a: &Expr, env: &Env<'_>, err: &mut Option<Box<EvalError>>) -> Truth {
+    match a.truth(env, err) {
+        Truth::False => Truth::True,
+        Truth::True => Truth::False,
+        t => t,
+    }
+}
+
+#[inline(always)]
+fn in_texts(
+    slot: u16,
+    set: &crate::value::ConstTexts,
+    negate: bool,
+    env: &Env<'_>,
+    err: &mut Option<Box<EvalError>>,
+) -> Truth {
+    match env.fields.get(usize::from(slot)) {
+        Some(None) => Truth::Unknown,
+        Some(Some(Value::Text(t))) => Truth::of(set.contains(t) != negate),
+        _ => fail(err, "text field expected"),
+    }
+}
+
+#[inline(always)]
+fn contains_text(
+    slot: u16,
+    text: &crate::value::Text,
+    env: &Env<'_>,
+    err: &mut Option<Box<EvalError>>,
+) -> Truth {
+    match env.fields.get(usize::from(slot)) {
+        Some(None) => Truth::Unknown,
+        Some(Some(Value::SetText(s))) => Truth::of(s.contains(text)),
+        _ => fail(err, "set field expected"),
+    }
+}
+
+/// Kleene `or`, the dual of [`all`].
+#[inline(never)]
+fn any(items: &[Expr], env: &Env<'_>, err: &mut Option<Box<EvalError>>) -> Truth {
+    let mut unknown = false;
+    for e in items {
+        match e.leaf(env, err) {
+            Truth::False => {}
+            Truth::Unknown => unknown = true,
+            Truth::True => return Truth::True,
+            Truth::Error => return Truth::Error,
+        }
+    }
+    if unknown {
+        Truth::Unknown
+    } else {
+        Truth::False
+    }
 }
 
 fn neg(v: Val<'_>) -> R<Val<'_>> {
@@ -422,28 +550,64 @@ impl FieldCmp {
         )))
     }
 
-    #[inline]
-    fn eval(&self, env: &Env<'_>) -> R<Tri> {
-        let Some(v) = field(env.fields, self.slot)? else {
-            return Ok(None);
+    #[inline(always)]
+    fn truth(&self, env: &Env<'_>, err: &mut Option<Box<EvalError>>) -> Truth {
+        let v = match env.fields.get(usize::from(self.slot)) {
+            Some(Some(v)) => v,
+            Some(None) => return Truth::Unknown,
+            None => return fail(err, "field slot out of range"),
         };
         let o = match (v, &self.value) {
             (Value::Int(a), Value::Int(b))
             | (Value::Duration(a), Value::Duration(b))
             | (Value::Timestamp(a), Value::Timestamp(b)) => a.cmp(b),
-            (Value::Decimal(a), Value::Decimal(b)) => a.cmp(b),
+            (Value::Decimal(a), Value::Decimal(b)) => dec_cmp(a, b),
             (Value::Int(a), Value::Decimal(b)) => Decimal::from(*a).cmp(b),
             (Value::Decimal(a), Value::Int(b)) => a.cmp(&Decimal::from(*b)),
             (Value::Date(a), Value::Date(b)) => a.cmp(b),
             (Value::Money(a), Value::Money(b)) => {
                 if a.currency != b.currency {
-                    return Err(self.currency_mismatch(v));
+                    *err = Some(self.currency_mismatch(v));
+                    return Truth::Error;
                 }
-                a.amount.cmp(&b.amount)
+                dec_cmp(&a.amount, &b.amount)
             }
-            _ => return Err(internal("field comparison operands")),
+            _ => return fail(err, "field comparison operands"),
         };
-        Ok(Some(self.op.test(o)))
+        Truth::of(self.op.test(o))
+    }
+}
+
+/// Decimal order on the mantissas. The one with fewer places is scaled up
+/// to the other's scale when the difference is at most 9 places: a
+/// mantissa is below 2^96 and 10^9 below 2^30, so the product fits an
+/// `i128` exactly (so the multiplication cannot wrap). Larger differences take `rust_decimal`'s comparison.
+#[inline]
+fn dec_cmp(a: &Decimal, b: &Decimal) -> Ordering {
+    const POW10: [i128; 10] = [
+        1,
+        10,
+        100,
+        1_000,
+        10_000,
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+        1_000_000_000,
+    ];
+    let (sa, sb) = (a.scale(), b.scale());
+    let (ma, mb) = (a.mantissa(), b.mantissa());
+    match sa.cmp(&sb) {
+        Ordering::Equal => ma.cmp(&mb),
+        Ordering::Less => match POW10.get((sb - sa) as usize) {
+            Some(p) => ma.wrapping_mul(*p).cmp(&mb),
+            None => a.cmp(b),
+        },
+        Ordering::Greater => match POW10.get((sa - sb) as usize) {
+            Some(p) => ma.cmp(&mb.wrapping_mul(*p)),
+            None => a.cmp(b),
+        },
     }
 }
 
@@ -643,4 +807,34 @@ fn call<'a>(f: Func, args: &'a [Expr], env: &Env<'a>) -> R<Val<'a>> {
             Val::Dec(value.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dec_cmp;
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        // Mantissas up to the full 96 bits and every scale, so that both
+        // the direct path (scales at most 9 apart) and the fallback run.
+        (any::<i128>(), 0u32..=28).prop_map(|(m, s)| {
+            let m = m % (1i128 << 96);
+            Decimal::from_i128_with_scale(m, s)
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn dec_cmp_agrees_with_rust_decimal(a in decimal(), b in decimal(), shift in 0u32..=9) {
+            prop_assert_eq!(dec_cmp(&a, &b), a.cmp(&b));
+            // The same value at another scale compares equal.
+            if let Some(m) = a.mantissa().checked_mul(10i128.pow(shift)) {
+                if let Ok(c) = Decimal::try_from_i128_with_scale(m, a.scale() + shift) {
+                    prop_assert_eq!(dec_cmp(&a, &c), std::cmp::Ordering::Equal);
+                    prop_assert_eq!(dec_cmp(&c, &a), std::cmp::Ordering::Equal);
+                }
+            }
+        }
+    }
 }

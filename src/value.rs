@@ -200,22 +200,84 @@ impl TextSet {
     }
 }
 
-/// A constant set of texts compiled into a policy (`industry in {…}`):
-/// plain slices, compared length first. Small and hot in cache.
+/// A constant set of texts compiled into a policy (`industry in {…}`).
+///
+/// A text of up to 16 bytes is kept as its length and a fingerprint of
+/// at most two machine words that covers every byte (see [`short_key`]), so
+/// a test is a length check, two loads and one compare per candidate, with
+/// no byte loop. Longer texts are compared as slices.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
-pub struct ConstTexts(Box<[Box<str>]>);
+pub struct ConstTexts {
+    /// Bit `n` is set when some text has `n` bytes (`n` < 32); bit 31 also
+    /// stands for every longer length.
+    lens: u32,
+    short: Box<[(usize, u128)]>,
+    long: Box<[Box<str>]>,
+}
 
 impl ConstTexts {
     /// The set's texts.
     pub fn new(set: &TextSet) -> ConstTexts {
-        ConstTexts(set.iter().map(Box::from).collect())
+        let mut lens = 0u32;
+        let mut short = Vec::new();
+        let mut long = Vec::new();
+        for t in set.iter() {
+            lens |= len_bit(t.len());
+            match short_key(t.as_bytes()) {
+                Some(k) => short.push((t.len(), k)),
+                None => long.push(Box::from(t)),
+            }
+        }
+        ConstTexts {
+            lens,
+            short: short.into(),
+            long: long.into(),
+        }
     }
 
     /// Membership.
     #[inline]
     pub fn contains(&self, s: &str) -> bool {
         let b = s.as_bytes();
-        self.0.iter().any(|x| same_text(x.as_bytes(), b))
+        if self.lens & len_bit(b.len()) == 0 {
+            return false;
+        }
+        match short_key(b) {
+            Some(k) => self.short.iter().any(|&(n, key)| n == b.len() && key == k),
+            None => self.contains_long(b),
+        }
+    }
+
+    #[inline(never)]
+    fn contains_long(&self, b: &[u8]) -> bool {
+        self.long.iter().any(|x| x.as_bytes() == b)
+    }
+}
+
+#[inline]
+fn len_bit(n: usize) -> u32 {
+    1 << n.min(31)
+}
+
+/// For a text of at most 16 bytes, a number that, together with the
+/// length, determines every byte: two (possibly overlapping) windows that
+/// cover the text from its start and from its end. `None` for longer texts.
+#[inline]
+fn short_key(b: &[u8]) -> Option<u128> {
+    let n = b.len();
+    let w4 = |r: Option<&[u8]>| -> Option<u128> {
+        Some(u128::from(u32::from_le_bytes(r?.try_into().ok()?)))
+    };
+    let w8 = |r: Option<&[u8]>| -> Option<u128> {
+        Some(u128::from(u64::from_le_bytes(r?.try_into().ok()?)))
+    };
+    let byte = |i: usize| b.get(i).map_or(0, |&x| u128::from(x));
+    match n {
+        0 => Some(0),
+        1..=3 => Some(byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16),
+        4..=7 => Some(w4(b.get(..4))? | w4(b.get(n - 4..))? << 32),
+        8..=16 => Some(w8(b.get(..8))? | w8(b.get(n - 8..))? << 64),
+        _ => None,
     }
 }
 
@@ -512,6 +574,49 @@ pub fn format_duration(seconds: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Texts that share lengths, prefixes and suffixes with each other, so
+    /// that the fingerprint's overlapping windows are really put to work;
+    /// multi-byte characters included.
+    fn near_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![Just('a'), Just('b'), Just('é'), Just('\0')],
+            0..=20,
+        )
+        .prop_map(|cs| cs.into_iter().collect())
+    }
+
+    proptest! {
+        #[test]
+        fn const_texts_agree_with_a_plain_set(
+            members in proptest::collection::vec(near_text(), 0..6),
+            probes in proptest::collection::vec(near_text(), 1..12),
+        ) {
+            let set = ConstTexts::new(&TextSet::new(&members));
+            for p in probes.iter().chain(&members) {
+                prop_assert_eq!(set.contains(p), members.contains(p), "{:?} in {:?}", p, members);
+            }
+        }
+    }
+
+    #[test]
+    fn const_texts_tell_apart_texts_of_every_short_length() {
+        // For each length up to 17, every text differing in one byte from a
+        // member is not a member (each byte is covered by a window).
+        for n in 0..=17usize {
+            let member: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let set = ConstTexts::new(&TextSet::new([member.as_str()]));
+            assert!(set.contains(&member), "{member}");
+            for i in 0..n {
+                let mut other = member.clone().into_bytes();
+                other[i] = b'Z';
+                let other = String::from_utf8(other).unwrap();
+                assert!(!set.contains(&other), "{other} is not {member}");
+            }
+            assert!(!set.contains(&format!("{member}a")));
+        }
+    }
 
     /// The integer fast path prints exactly what rust_decimal prints.
     #[test]
