@@ -83,7 +83,12 @@ impl Expr {
     /// Evaluates a boolean expression to true, false or unknown.
     pub fn eval_bool(&self, env: &Env<'_>) -> Result<Tri, EvalError> {
         let mut err = None;
-        match self.truth(env, &mut err) {
+        // A stage or a rule is usually an `and`: its loop runs right here.
+        let t = match self {
+            Expr::All(items) => all_body(items, env, &mut err),
+            _ => self.truth(env, &mut err),
+        };
+        match t {
             Truth::False => Ok(Some(false)),
             Truth::True => Ok(Some(true)),
             Truth::Unknown => Ok(None),
@@ -99,7 +104,12 @@ impl Expr {
     /// `eval_bool` with a boxed error, for the value path.
     fn tri(&self, env: &Env<'_>) -> R<Tri> {
         let mut err = None;
-        match self.truth(env, &mut err) {
+        // A stage or a rule is usually an `and`: its loop runs right here.
+        let t = match self {
+            Expr::All(items) => all_body(items, env, &mut err),
+            _ => self.truth(env, &mut err),
+        };
+        match t {
             Truth::False => Ok(Some(false)),
             Truth::True => Ok(Some(true)),
             Truth::Unknown => Ok(None),
@@ -321,6 +331,11 @@ fn fail(err: &mut Option<Box<EvalError>>, what: &str) -> Truth {
 /// goes on to reach it.
 #[inline(never)]
 fn all(items: &[Expr], env: &Env<'_>, err: &mut Option<Box<EvalError>>) -> Truth {
+    all_body(items, env, err)
+}
+
+#[inline(always)]
+fn all_body(items: &[Expr], env: &Env<'_>, err: &mut Option<Box<EvalError>>) -> Truth {
     let mut unknown = false;
     for e in items {
         match e.leaf(env, err) {
@@ -582,7 +597,7 @@ impl FieldCmp {
 /// to the other's scale when the difference is at most 9 places: a
 /// mantissa is below 2^96 and 10^9 below 2^30, so the product fits an
 /// `i128` exactly (so the multiplication cannot wrap). Larger differences take `rust_decimal`'s comparison.
-#[inline]
+#[inline(always)]
 fn dec_cmp(a: &Decimal, b: &Decimal) -> Ordering {
     const POW10: [i128; 10] = [
         1,

@@ -122,7 +122,7 @@ impl RecordBatch {
 
     /// Each record's slots, in order: pass them as `Env::fields`.
     pub fn iter(&self) -> impl Iterator<Item = &[Option<Value>]> {
-        self.slots.chunks(self.width.max(1))
+        self.slots.chunks_exact(self.width.max(1))
     }
 }
 
