@@ -128,7 +128,9 @@ impl Reader {
             return self.next_item().map(|next| next.map(|i| *item = i));
         };
         if !matches!(item.row, Ok(Row::Csv(_))) {
-            item.row = Ok(Row::Csv(csv::StringRecord::new()));
+            // Room for a usual row, so that reading it does not grow the
+            // buffers a few times over.
+            item.row = Ok(Row::Csv(csv::StringRecord::with_capacity(256, 16)));
         }
         let Ok(Row::Csv(rec)) = &mut item.row else {
             return None;

@@ -407,9 +407,23 @@ pub fn expected_name(ty: Type) -> &'static str {
     }
 }
 
+/// `str::trim`, with a fast path for the usual cell: when both ends are
+/// printable ASCII there is nothing to trim, and the Unicode scan from both
+/// ends is skipped.
+#[inline]
+pub fn trim_text(text: &str) -> &str {
+    let b = text.as_bytes();
+    let plain = |c: Option<&u8>| c.is_some_and(|&c| c > b' ' && c < 0x80);
+    if plain(b.first()) && plain(b.last()) {
+        text
+    } else {
+        text.trim()
+    }
+}
+
 /// Parses an exact decimal from text (`12.5`, `-3`, `1e3`).
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    let t = text.trim();
+    let t = trim_text(text);
     if t.is_empty() || t.starts_with('+') {
         return None;
     }
@@ -424,13 +438,21 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
 
 /// Parses an int from text: digits only, optional sign.
 pub fn parse_int(text: &str) -> Option<i64> {
-    i64::from_str(text.trim()).ok()
+    i64::from_str(trim_text(text)).ok()
 }
 
 /// Parses a money text: `1250.00 USD`, `USD 1250.00`, or a bare amount
 /// when `default` is given.
 pub fn parse_money(text: &str, default: Option<Currency>) -> Option<Money> {
-    let t = text.trim();
+    let t = trim_text(text);
+    // A bare amount (the usual CSV cell, its currency in a column of its
+    // own) has no space in it: no need to split.
+    if t.bytes().all(|c| c > b' ' && c < 0x80) {
+        return Some(Money {
+            amount: parse_decimal(t)?,
+            currency: default?,
+        });
+    }
     let mut parts = t.split_whitespace();
     let (a, b) = (parts.next()?, parts.next());
     if parts.next().is_some() {
@@ -454,7 +476,7 @@ pub fn parse_money(text: &str, default: Option<Currency>) -> Option<Money> {
 
 /// Parses a date `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    let text = text.trim();
+    let text = trim_text(text);
     // The canonical form, without chrono's format interpreter (a hot path
     // for deals and events); anything else goes through chrono.
     if let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *text.as_bytes() {
@@ -476,7 +498,7 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
-    match text.trim() {
+    match trim_text(text) {
         "true" | "TRUE" | "True" => Some(true),
         "false" | "FALSE" | "False" => Some(false),
         _ => None,
@@ -569,7 +591,35 @@ pub fn convert_json(ty: Type, v: &Json, currency: Option<Currency>) -> Result<Va
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    proptest! {
+        #[test]
+        fn trim_text_is_trim(s in "[ \t\u{a0}\u{2003}\u{85}a-c0-9.é-]{0,8}") {
+            prop_assert_eq!(trim_text(&s), s.trim());
+        }
+    }
+
+    #[test]
+    fn money_cells_parse_with_and_without_a_currency() {
+        let usd = Currency::parse("USD");
+        let eur = Currency::parse("EUR").unwrap();
+        let m = |t: &str, d| parse_money(t, d).map(|m| (m.amount.to_string(), m.currency));
+        assert_eq!(m("5126.00", usd), Some(("5126.00".into(), usd.unwrap())));
+        assert_eq!(
+            m(" 5126.00\u{a0}", usd),
+            Some(("5126.00".into(), usd.unwrap()))
+        );
+        assert_eq!(m("5126.00", None), None);
+        assert_eq!(m("12.5 EUR", usd), Some(("12.5".into(), eur)));
+        assert_eq!(m("EUR 12.5", None), Some(("12.5".into(), eur)));
+        assert_eq!(m("12.5EUR", usd), None);
+        assert_eq!(m("EUR", usd), None);
+        assert_eq!(m("1 2 EUR", usd), None);
+        assert_eq!(m("", usd), None);
+        assert_eq!(m("+5", usd), None);
+    }
 
     fn schema() -> Schema {
         let f = |n: &str, ty, optional| FieldDef {

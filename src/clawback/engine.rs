@@ -260,9 +260,9 @@ impl Lookup {
 fn cell<'a>(row: &'a Row, col: Option<usize>, name: &str) -> Option<std::borrow::Cow<'a, str>> {
     use std::borrow::Cow;
     let text = match row {
-        Row::Csv(rec) => Cow::Borrowed(rec.get(col?)?.trim()),
+        Row::Csv(rec) => Cow::Borrowed(crate::record::trim_text(rec.get(col?)?)),
         Row::Json(v) => match v.get(name)? {
-            serde_json::Value::String(s) => Cow::Borrowed(s.trim()),
+            serde_json::Value::String(s) => Cow::Borrowed(crate::record::trim_text(s)),
             serde_json::Value::Null => return None,
             other => Cow::Owned(other.to_string().trim().to_string()),
         },
