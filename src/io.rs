@@ -199,7 +199,7 @@ impl Reader {
             ReaderKind::Csv(_) => {
                 let mut item = Item {
                     line: 0,
-                    row: Ok(Row::Csv(csv::StringRecord::new())),
+                    row: Err(String::new()),
                 };
                 self.next_into(&mut item).map(|r| r.map(|()| item))
             }
