@@ -977,7 +977,12 @@ fn clawback(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
         let mut deals =
             Reader::new(input, format).map_err(|e| Fatal(format!("{}: {e}", a.deals)))?;
         let out = output_for(&a.output)?;
-        let outcome = baton::clawback::stream(&set, &mut deals, &events, as_of, pinned, out)
+        let options = baton::clawback::StreamOptions {
+            as_of,
+            pinned,
+            summary: a.summary.is_some(),
+        };
+        let outcome = baton::clawback::stream(&set, &mut deals, &events, options, out)
             .map_err(|e| Fatal(format!("cannot compute the ledger: {e}")))?;
         write_summary(&outcome.summary)?;
         return Ok(if outcome.errors == 0 {

@@ -1906,3 +1906,47 @@ fn a_booked_event_that_is_now_an_error_is_not_reversed() {
     .expect("reads");
     assert!(clawback::diff_posted(&l.lines, &posted).is_empty());
 }
+
+/// The streaming run (batches on worker threads) writes the bytes of the
+/// sequential library call, with or without the summary, and its summary
+/// is the ledger's.
+#[test]
+fn stream_writes_the_ledger_of_run_with_and_without_the_summary() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let set = PolicySet::load(&root.join("policies/commission")).expect("shipped plan");
+    let read = |name: &str| {
+        std::fs::read_to_string(root.join("policies/samples").join(name)).expect("sample")
+    };
+    let (deals, events) = (read("deals.csv"), read("deal_events.csv"));
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    let ledger = clawback::run(&set, &csv_table(&deals), &csv_table(&events), as_of);
+    assert!(ledger.lines.len() > 1000, "a real run");
+    let want = ledger_bytes(&ledger.lines);
+    for summary in [false, true] {
+        let mut reader = baton::io::Reader::new(
+            Box::new(std::io::Cursor::new(deals.clone().into_bytes())),
+            Format::Csv,
+        )
+        .expect("deals");
+        let mut out = Vec::new();
+        let options = clawback::StreamOptions {
+            as_of,
+            pinned: false,
+            summary,
+        };
+        let outcome = clawback::stream(&set, &mut reader, &csv_table(&events), options, &mut out)
+            .expect("stream");
+        assert!(out == want, "stream (summary: {summary}) differs from run");
+        if summary {
+            assert_eq!(outcome.summary, ledger.summary());
+        } else {
+            assert!(outcome.summary.is_empty());
+        }
+        let errors = ledger
+            .lines
+            .iter()
+            .filter(|l| l.status == Status::Error)
+            .count();
+        assert_eq!(outcome.errors, errors);
+    }
+}

@@ -513,18 +513,19 @@ struct Part {
     events: Vec<(usize, usize)>,
     event_bytes: super::ledger::LedgerWriter<Vec<u8>>,
     tail: super::ledger::LedgerWriter<Chunks>,
-    summary: super::ledger::Summarizer,
+    /// `None` when no summary is asked for.
+    summary: Option<super::ledger::Summarizer>,
     errors: usize,
     failed: Option<String>,
 }
 
 impl Part {
-    fn new() -> Part {
+    fn new(summarize: bool) -> Part {
         Part {
             events: Vec::new(),
             event_bytes: super::ledger::LedgerWriter::headless(Vec::new()),
             tail: super::ledger::LedgerWriter::headless(Chunks::default()),
-            summary: super::ledger::Summarizer::default(),
+            summary: summarize.then(super::ledger::Summarizer::default),
             errors: 0,
             failed: None,
         }
@@ -533,7 +534,9 @@ impl Part {
 
 impl Sink for Part {
     fn event_line(&mut self, index: usize, line: LedgerLine) {
-        self.summary.line(&line);
+        if let Some(s) = &mut self.summary {
+            s.line(&line);
+        }
         self.errors += usize::from(line.status == Status::Error);
         match self
             .event_bytes
@@ -547,14 +550,18 @@ impl Sink for Part {
         }
     }
     fn deal_line(&mut self, line: LedgerLine) {
-        self.summary.line(&line);
+        if let Some(s) = &mut self.summary {
+            s.line(&line);
+        }
         self.errors += usize::from(line.status == Status::Error);
         if let Err(e) = self.tail.line(&line) {
             self.failed.get_or_insert(e.to_string());
         }
     }
     fn paid(&mut self, rep: &str, currency: Currency, amount: Decimal) {
-        self.summary.paid(rep, currency.as_str(), amount);
+        if let Some(s) = &mut self.summary {
+            s.paid(rep, currency.as_str(), amount);
+        }
     }
 }
 
@@ -577,6 +584,18 @@ struct Batch<'a> {
 /// Deals per batch handed to a worker.
 const BATCH: usize = 2048;
 
+/// How [`stream`] runs.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamOptions {
+    /// The evaluation date (`--as-of`).
+    pub as_of: NaiveDate,
+    /// The latest plan version governs every deal (`--version`).
+    pub pinned: bool,
+    /// Sum the summary per rep and currency; without it
+    /// [`StreamOutcome::summary`] is empty and the run skips that work.
+    pub summary: bool,
+}
+
 /// Streams the ledger to `out`. Deals are read in order and admitted one
 /// by one (ids, repeats, their events), then handled in batches by worker
 /// threads, one per core; the lines are put back in order, so the bytes
@@ -587,12 +606,16 @@ pub fn stream<W: std::io::Write>(
     set: &PolicySet,
     deals: &mut crate::io::Reader,
     events: &Events,
-    as_of: NaiveDate,
-    pinned: bool,
+    options: StreamOptions,
     out: W,
 ) -> Result<StreamOutcome, String> {
+    let StreamOptions {
+        as_of,
+        pinned,
+        summary: summarize,
+    } = options;
     let header = deals.header.clone();
-    let mut prelude = Part::new();
+    let mut prelude = Part::new(summarize);
     let mut engine = Engine::new(set, events, as_of, pinned, &mut prelude);
     let dc = engine.plan.deal_lookup(header.as_ref());
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
@@ -611,7 +634,7 @@ pub fn stream<W: std::io::Write>(
                     Err(_) => return,
                 };
                 let Ok(batch) = job else { return };
-                let mut part = Part::new();
+                let mut part = Part::new(summarize);
                 for job in batch.jobs {
                     match job {
                         Job::Line(line) => part.deal_line(*line),
@@ -727,7 +750,9 @@ pub fn stream<W: std::io::Write>(
             order.push((index, p, start, end));
             start = end;
         }
-        summary.merge(part.summary);
+        if let Some(s) = part.summary {
+            summary.merge(s);
+        }
         errors += part.errors;
         tails.push(part.tail.into_inner()?);
         event_bytes.push(part.event_bytes.into_inner()?);

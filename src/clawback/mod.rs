@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 pub use engine::{
     run, run_pinned, stream, Deals, Engine, Events, Ledger, LedgerLine, Sink, Status,
-    StreamOutcome, Table,
+    StreamOptions, StreamOutcome, Table,
 };
 pub use exact::Rounding;
 pub use ledger::{
