@@ -493,11 +493,38 @@ pub fn format_decimal(d: Decimal) -> String {
 /// A decimal rounded half-even to `places` and printed with exactly that
 /// many places (health scores: `75.00`).
 pub fn format_fixed(d: Decimal, places: u32) -> String {
+    match fixed_digits(d, places) {
+        Ok((digits, start)) => digits
+            .get(start..)
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .map_or_else(|| rounded(d, places).to_string(), str::to_string),
+        Err(r) => r.to_string(),
+    }
+}
+
+/// `d` rounded half-even to exactly `places` (no negative zero).
+fn rounded(d: Decimal, places: u32) -> Decimal {
     let mut r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven);
     if r.is_zero() {
         r = Decimal::ZERO;
     }
     r.rescale(places);
+    r
+}
+
+/// [`format_fixed`], appended to a byte buffer without building a string.
+pub fn push_fixed(out: &mut Vec<u8>, d: Decimal, places: u32) {
+    match fixed_digits(d, places) {
+        Ok((digits, start)) => out.extend_from_slice(digits.get(start..).unwrap_or_default()),
+        Err(r) => out.extend_from_slice(r.to_string().as_bytes()),
+    }
+}
+
+/// The text of `d` rounded half-even to `places`, as ASCII in a buffer
+/// (`Ok(buffer, start)`), or `Err(rounded)` when it does not fit the
+/// integer printer and rust_decimal's own must print it.
+fn fixed_digits(d: Decimal, places: u32) -> Result<([u8; 48], usize), Decimal> {
+    let r = rounded(d, places);
     // Amounts of a ledger or a score fit 64 bits: print them as integers
     // (much cheaper than the general decimal printer); anything larger
     // takes rust_decimal's own.
@@ -532,12 +559,9 @@ pub fn format_fixed(d: Decimal, places: u32) -> String {
                     *d = b'-';
                 }
             }
-            digits
-                .get(i..)
-                .and_then(|d| std::str::from_utf8(d).ok())
-                .map_or_else(|| r.to_string(), str::to_string)
+            Ok((digits, i))
         }
-        _ => r.to_string(),
+        _ => Err(r),
     }
 }
 
@@ -642,6 +666,9 @@ mod tests {
                     reference(d, places),
                     "{d} at {places}"
                 );
+                let mut pushed = b"x".to_vec();
+                push_fixed(&mut pushed, d, places);
+                assert_eq!(pushed, format!("x{}", reference(d, places)).into_bytes());
             }
         }
         for (d, places, want) in [

@@ -139,7 +139,11 @@ impl<W: Write> LedgerWriter<W> {
         push_field(b, &l.base_text);
         b.push(b',');
         if let Some(a) = l.amount {
-            push_field(b, &money_text(a, &l.currency));
+            match Currency::parse(&l.currency) {
+                // Digits, a point and a sign: nothing to quote.
+                Some(c) => crate::value::push_fixed(b, a, c.minor_units()),
+                None => push_field(b, &money_text(a, &l.currency)),
+            }
         }
         b.push(b',');
         push_field(b, &l.currency);
