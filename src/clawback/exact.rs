@@ -92,13 +92,20 @@ impl Frac {
     }
 
     /// `self × other`, reducing crosswise first to keep numbers small.
+    ///
+    /// Both factors are in lowest terms (every `Frac` is built reduced), so
+    /// once the common factors of each numerator with the other's
+    /// denominator are divided out the product is in lowest terms too, and
+    /// needs no third gcd; the denominators stay positive.
     pub fn checked_mul(self, o: Frac) -> Option<Frac> {
         let g1 = gcd(self.num, o.den);
         let g2 = gcd(o.num, self.den);
-        Frac::new(
-            quot(self.num, g1).checked_mul(quot(o.num, g2))?,
-            quot(self.den, g2).checked_mul(quot(o.den, g1))?,
-        )
+        let product = Frac {
+            num: quot(self.num, g1).checked_mul(quot(o.num, g2))?,
+            den: quot(self.den, g2).checked_mul(quot(o.den, g1))?,
+        };
+        debug_assert_eq!(gcd(product.num, product.den), 1, "{product:?} in lowest terms");
+        Some(product)
     }
 
     /// `self ÷ other`; `None` when `other` is zero.
