@@ -1595,15 +1595,16 @@ fn push_date(out: &mut String, d: NaiveDate) {
         out.push_str(&d.to_string());
         return;
     }
-    for (v, width) in [(u32::try_from(y).unwrap_or(0), 4), (m, 2), (day, 2)] {
-        if width != 4 {
-            out.push('-');
-        }
-        let text = v.to_string();
-        for _ in text.len()..width {
-            out.push('0');
-        }
-        out.push_str(&text);
+    // Digits by arithmetic, zero-padded: no string per part.
+    let digit = |v: u32, place: u32| char::from(b'0' + ((v / place) % 10) as u8);
+    let y = u32::try_from(y).unwrap_or(0);
+    for place in [1000, 100, 10, 1] {
+        out.push(digit(y, place));
+    }
+    for v in [m, day] {
+        out.push('-');
+        out.push(digit(v, 10));
+        out.push(digit(v, 1));
     }
 }
 
@@ -1656,4 +1657,29 @@ fn retention(deal: &Deal<'_>, at_m: Option<AtDayM>, as_of: NaiveDate) -> Option<
         explanation,
         line: deal.line,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_date;
+    use chrono::{Datelike, NaiveDate};
+
+    #[test]
+    fn push_date_writes_what_display_writes() {
+        let mut d = NaiveDate::from_ymd_opt(-3, 12, 30).expect("date");
+        let end = NaiveDate::from_ymd_opt(10_002, 1, 3).expect("date");
+        while d < end {
+            let mut out = String::from("on ");
+            push_date(&mut out, d);
+            assert_eq!(out, format!("on {d}"));
+            // Every day of a few years at the edges, then a stride that
+            // visits every month and day over the whole range.
+            let step = if d.year() < 2 || d.year() > 9_997 {
+                1
+            } else {
+                37
+            };
+            d = d + chrono::Days::new(step);
+        }
+    }
 }

@@ -104,7 +104,11 @@ impl Frac {
             num: quot(self.num, g1).checked_mul(quot(o.num, g2))?,
             den: quot(self.den, g2).checked_mul(quot(o.den, g1))?,
         };
-        debug_assert_eq!(gcd(product.num, product.den), 1, "{product:?} in lowest terms");
+        debug_assert_eq!(
+            gcd(product.num, product.den),
+            1,
+            "{product:?} in lowest terms"
+        );
         Some(product)
     }
 
