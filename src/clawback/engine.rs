@@ -1448,21 +1448,38 @@ fn clawback_line(
             return Ok(Status::Excluded);
         }
     }
-    let (rate, rate_text) = match &c.schedule {
-        Schedule::Prorated => (
-            Frac::new(i128::from(c.window - days), i128::from(c.window)).ok_or_else(overflow)?,
-            format!("prorated {}/{}", c.window - days, c.window),
-        ),
+    // The explanation is built as the line is computed, with pushes rather
+    // than the formatting machinery (one of these per clawback line):
+    // "cancelled on day 42 of 90 (band 31-60: 50%) × 2500.00 = -1250.00".
+    let mut x = String::with_capacity(96);
+    x.push_str(verb);
+    x.push_str(" on day ");
+    push_i64(&mut x, days);
+    x.push_str(" of ");
+    push_i64(&mut x, c.window);
+    x.push_str(" (");
+    let rate = match &c.schedule {
+        Schedule::Prorated => {
+            x.push_str("prorated ");
+            push_i64(&mut x, c.window - days);
+            x.push('/');
+            push_i64(&mut x, c.window);
+            Frac::new(i128::from(c.window - days), i128::from(c.window)).ok_or_else(overflow)?
+        }
         Schedule::Bands(bands) => {
             let (from, to, r) = bands
                 .iter()
                 .find(|(a, b, _)| (*a..=*b).contains(&days))
                 .copied()
                 .ok_or_else(|| format!("no band covers day {days}"))?;
-            (
-                Frac::from_decimal(r).ok_or_else(overflow)?,
-                format!("band {from}-{to}: {}", percent(r)),
-            )
+            x.push_str("band ");
+            push_i64(&mut x, from);
+            x.push('-');
+            push_i64(&mut x, to);
+            x.push_str(": ");
+            x.push_str(&format_decimal(r * Decimal::ONE_HUNDRED));
+            x.push('%');
+            Frac::from_decimal(r).ok_or_else(overflow)?
         }
     };
     let base = Frac::from_decimal(deal.amount)
@@ -1488,21 +1505,18 @@ fn clawback_line(
     };
     let amount = fixed(-amount, minor);
     line.amount = Some(amount);
-    line.explanation = format!(
-        "{verb} on day {days} of {} ({rate_text}) × {} = {}{}",
-        c.window,
-        format_money(base_shown, deal.currency),
-        format_money(amount, deal.currency),
-        if cut {
-            format!(
-                " (capped: {} of {} already clawed back)",
-                format_money(clawed, deal.currency),
-                format_money(deal.amount, deal.currency)
-            )
-        } else {
-            String::new()
-        }
-    );
+    x.push_str(") × ");
+    x.push_str(&line.base_text); // the base, as `show` printed it
+    x.push_str(" = ");
+    x.push_str(&format_money(amount, deal.currency));
+    if cut {
+        x.push_str(" (capped: ");
+        x.push_str(&format_money(clawed, deal.currency));
+        x.push_str(" of ");
+        x.push_str(&format_money(deal.amount, deal.currency));
+        x.push_str(" already clawed back)");
+    }
+    line.explanation = x;
     Ok(Status::Applied)
 }
 
@@ -1608,6 +1622,29 @@ fn push_date(out: &mut String, d: NaiveDate) {
     }
 }
 
+/// An integer in decimal, pushed without the formatting machinery.
+fn push_i64(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    let mut n = v.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(i..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
+}
+
 fn retention(deal: &Deal<'_>, at_m: Option<AtDayM>, as_of: NaiveDate) -> Option<LedgerLine> {
     let r = deal.def.retention.as_ref()?;
     let anchor = date_field(deal, r.anchor)?;
@@ -1661,7 +1698,16 @@ fn retention(deal: &Deal<'_>, at_m: Option<AtDayM>, as_of: NaiveDate) -> Option<
 
 #[cfg(test)]
 mod tests {
-    use super::push_date;
+    use super::{push_date, push_i64};
+
+    #[test]
+    fn push_i64_writes_what_display_writes() {
+        for v in [0, 7, -7, 10, 99, -100, 1_000_003, i64::MAX, i64::MIN] {
+            let mut out = String::from("x");
+            push_i64(&mut out, v);
+            assert_eq!(out, format!("x{v}"));
+        }
+    }
     use chrono::{Datelike, NaiveDate};
 
     #[test]
