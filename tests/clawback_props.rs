@@ -1950,3 +1950,43 @@ fn stream_writes_the_ledger_of_run_with_and_without_the_summary() {
         assert_eq!(outcome.errors, errors);
     }
 }
+
+/// Rounding half up can claw back more than is left: the line is cut to
+/// what remains and says so; a prorated line shows its fraction of days.
+#[test]
+fn a_capped_clawback_says_what_was_already_clawed_back() {
+    let body =
+        "  clawback within 30 days of closed_on {\n    days 0 to 30: 100%\n  }\n  rounding half_up";
+    // 0.03 paid on a value of 4: two downgrades of 1 claw 0.0075 -> 0.01
+    // each; the cancellation of the remaining 2 would claw 0.015 -> 0.02,
+    // but only 0.01 is left.
+    let l = unit(
+        body,
+        "A,ana,0.03,USD,4.00,2026-01-01\n",
+        "E1,A,downgrade,2026-01-02,,1.00,,,\nE2,A,downgrade,2026-01-03,,1.00,,,\nE3,A,cancellation,2026-01-04,,,,,\n",
+        "2026-01-10",
+    );
+    expect_rows(
+        &l.lines,
+        &[
+            ("E1", "clawback", "applied", "-0.01"),
+            ("E2", "clawback", "applied", "-0.01"),
+            ("E3", "clawback", "applied", "-0.01"),
+        ],
+    );
+    assert_eq!(
+        l.lines[2].explanation,
+        "cancelled on day 3 of 30 (band 0-30: 100%) × 0.02 = -0.01 (capped: 0.02 of 0.03 already clawed back)"
+    );
+    let prorated = "  clawback within 120 days of closed_on prorated\n  rounding half_even";
+    let l = unit(
+        prorated,
+        "A,ana,1200.00,USD,12000.00,2026-01-01\n",
+        "E1,A,cancellation,2026-01-31,,,,,\n",
+        "2026-06-01",
+    );
+    assert_eq!(
+        l.lines[0].explanation,
+        "cancelled on day 30 of 120 (prorated 90/120) × 1200.00 = -900.00"
+    );
+}
