@@ -1667,7 +1667,7 @@ fn retention(deal: &Deal<'_>, at_m: Option<AtDayM>, as_of: NaiveDate) -> Option<
     // without the formatting machinery (one line per deal of a large run).
     let mut explanation = String::with_capacity(64);
     explanation.push_str("retained ");
-    explanation.push_str(&r.days.to_string());
+    push_i64(&mut explanation, r.days);
     explanation.push_str(" days after ");
     push_date(&mut explanation, anchor);
     explanation.push_str(": ");
@@ -1699,6 +1699,7 @@ fn retention(deal: &Deal<'_>, at_m: Option<AtDayM>, as_of: NaiveDate) -> Option<
 #[cfg(test)]
 mod tests {
     use super::{push_date, push_i64};
+    use chrono::{Datelike, NaiveDate};
 
     #[test]
     fn push_i64_writes_what_display_writes() {
@@ -1708,7 +1709,6 @@ mod tests {
             assert_eq!(out, format!("x{v}"));
         }
     }
-    use chrono::{Datelike, NaiveDate};
 
     #[test]
     fn push_date_writes_what_display_writes() {
