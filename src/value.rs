@@ -203,7 +203,7 @@ impl TextSet {
 /// A constant set of texts compiled into a policy (`industry in {…}`).
 ///
 /// A text of up to 16 bytes is kept as its length and a fingerprint of
-/// at most two machine words that covers every byte (see [`short_key`]), so
+/// at most two machine words that covers every byte (see `short_key`), so
 /// a test is a length check, two loads and one compare per candidate, with
 /// no byte loop. Longer texts are compared as slices.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
