@@ -149,7 +149,8 @@ impl Expr {
             Expr::BoolField(slot) => match env.fields.get(usize::from(*slot)) {
                 Some(None) => Truth::Unknown,
                 Some(Some(Value::Bool(b))) => Truth::of(*b),
-                _ => fail(err, "bool field expected"),
+                None => fail(err, "field slot out of range"),
+                Some(Some(_)) => fail(err, "bool field expected"),
             },
             Expr::FieldContainsText { slot, text } => contains_text(*slot, text, env, err),
             _ => self.truth_general(env, err),
@@ -371,7 +372,8 @@ fn in_texts(
     match env.fields.get(usize::from(slot)) {
         Some(None) => Truth::Unknown,
         Some(Some(Value::Text(t))) => Truth::of(set.contains(t) != negate),
-        _ => fail(err, "text field expected"),
+        None => fail(err, "field slot out of range"),
+        Some(Some(_)) => fail(err, "text field expected"),
     }
 }
 
@@ -385,7 +387,8 @@ fn contains_text(
     match env.fields.get(usize::from(slot)) {
         Some(None) => Truth::Unknown,
         Some(Some(Value::SetText(s))) => Truth::of(s.contains(text)),
-        _ => fail(err, "set field expected"),
+        None => fail(err, "field slot out of range"),
+        Some(Some(_)) => fail(err, "set field expected"),
     }
 }
 
@@ -826,7 +829,43 @@ fn call<'a>(f: Func, args: &'a [Expr], env: &Env<'a>) -> R<Val<'a>> {
 
 #[cfg(test)]
 mod tests {
-    use super::dec_cmp;
+    use super::{dec_cmp, Env, EvalError, Expr};
+    use crate::value::{ConstTexts, TextSet};
+
+    /// A slot past the end of a caller's `Env::fields` is reported as such
+    /// by every kind of leaf, not as a value of the wrong type.
+    #[test]
+    fn a_missing_slot_is_an_internal_error_naming_the_slot() {
+        let env = Env {
+            fields: &[],
+            other: &[],
+            locals: &[],
+            today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+        };
+        let leaves = [
+            Expr::BoolField(3),
+            Expr::FieldInTexts {
+                slot: 3,
+                set: ConstTexts::new(&TextSet::new(["a"])),
+                negate: false,
+            },
+            Expr::FieldContainsText {
+                slot: 3,
+                text: "a".into(),
+            },
+        ];
+        for e in leaves {
+            for cond in [e.clone(), Expr::All(vec![e.clone()]), Expr::Any(vec![e])] {
+                assert_eq!(
+                    cond.eval_bool(&env),
+                    Err(EvalError::Invalid(
+                        "internal error: field slot out of range".into()
+                    )),
+                    "{cond:?}"
+                );
+            }
+        }
+    }
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
