@@ -103,18 +103,7 @@ impl Expr {
 
     /// `eval_bool` with a boxed error, for the value path.
     fn tri(&self, env: &Env<'_>) -> R<Tri> {
-        let mut err = None;
-        // A stage or a rule is usually an `and`: its loop runs right here.
-        let t = match self {
-            Expr::All(items) => all_body(items, env, &mut err),
-            _ => self.truth(env, &mut err),
-        };
-        match t {
-            Truth::False => Ok(Some(false)),
-            Truth::True => Ok(Some(true)),
-            Truth::Unknown => Ok(None),
-            Truth::Error => Err(err.unwrap_or_else(|| internal("error without a message"))),
-        }
+        self.eval_bool(env).map_err(Box::new)
     }
 
     /// The hot path of conditions. The result is one byte, returned in a

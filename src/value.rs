@@ -520,6 +520,32 @@ pub fn push_fixed(out: &mut Vec<u8>, d: Decimal, places: u32) {
     }
 }
 
+/// `v` in decimal (sign included), written at the end of `buf`: the
+/// integer printer of the ledger writer and the explanations, without the
+/// formatting machinery. Returns the written bytes.
+pub(crate) fn int_digits(v: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut n = v.unsigned_abs();
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    // i64::MIN has 19 digits: there is always room for the sign.
+    if v < 0 && i > 0 {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = b'-';
+        }
+    }
+    buf.get(i..).unwrap_or_default()
+}
+
 /// The text of `d` rounded half-even to `places`, as ASCII in a buffer
 /// (`Ok(buffer, start)`), or `Err(rounded)` when it does not fit the
 /// integer printer and rust_decimal's own must print it.

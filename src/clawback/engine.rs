@@ -1624,23 +1624,7 @@ fn push_date(out: &mut String, d: NaiveDate) {
 
 /// An integer in decimal, pushed without the formatting machinery.
 fn push_i64(out: &mut String, v: i64) {
-    if v < 0 {
-        out.push('-');
-    }
-    let mut n = v.unsigned_abs();
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    for &d in digits.get(i..).unwrap_or_default() {
+    for &d in crate::value::int_digits(v, &mut [0; 20]) {
         out.push(char::from(d));
     }
 }

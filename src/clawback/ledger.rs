@@ -194,23 +194,7 @@ fn push_field(b: &mut Vec<u8>, s: &str) {
 
 /// An integer in decimal, without the formatting machinery.
 fn push_int(b: &mut Vec<u8>, v: i64) {
-    if v < 0 {
-        b.push(b'-');
-    }
-    let mut n = v.unsigned_abs();
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    b.extend_from_slice(digits.get(i..).unwrap_or_default());
+    b.extend_from_slice(crate::value::int_digits(v, &mut [0; 20]));
 }
 
 /// A line of a booked ledger.
