@@ -81,18 +81,27 @@ fn fields_note(o: &Origin) -> String {
 
 impl Expr {
     /// Evaluates a boolean expression to true, false or unknown.
+    ///
+    /// In line at the caller, so that the one-byte truth of [`Expr::test`]
+    /// is read in a register and never built into a `Result` in memory.
+    #[inline]
     pub fn eval_bool(&self, env: &Env<'_>) -> Result<Tri, EvalError> {
         let mut err = None;
-        // A stage or a rule is usually an `and`: its loop runs right here.
-        let t = match self {
-            Expr::All(items) => all_body(items, env, &mut err),
-            _ => self.truth(env, &mut err),
-        };
-        match t {
+        match self.test(env, &mut err) {
             Truth::False => Ok(Some(false)),
             Truth::True => Ok(Some(true)),
             Truth::Unknown => Ok(None),
             Truth::Error => Err(*err.unwrap_or_else(|| internal("error without a message"))),
+        }
+    }
+
+    /// The truth of a condition; an error is left in `err`.
+    #[inline(never)]
+    fn test(&self, env: &Env<'_>, err: &mut Option<Box<EvalError>>) -> Truth {
+        // A stage or a rule is usually an `and`: its loop runs right here.
+        match self {
+            Expr::All(items) => all_body(items, env, err),
+            _ => self.truth(env, err),
         }
     }
 
@@ -564,6 +573,27 @@ impl FieldCmp {
             Some(None) => return Truth::Unknown,
             None => return fail(err, "field slot out of range"),
         };
+        // The test prepared at compile time; any other pairing of field
+        // and constant takes the general comparison.
+        match (&self.test, v) {
+            (ConstTest::Int(r), Value::Int(x))
+            | (ConstTest::Duration(r), Value::Duration(x))
+            | (ConstTest::Timestamp(r), Value::Timestamp(x)) => Truth::of(r.holds(*x)),
+            (ConstTest::Money(currency, c), Value::Money(m)) => {
+                if m.currency != *currency {
+                    *err = Some(self.currency_mismatch(v));
+                    return Truth::Error;
+                }
+                Truth::of(self.op.test(c.cmp_with(&m.amount)))
+            }
+            (ConstTest::Decimal(c), Value::Decimal(d)) => Truth::of(self.op.test(c.cmp_with(d))),
+            _ => self.general(v, err),
+        }
+    }
+
+    /// The comparison by the pair of value kinds.
+    #[inline(never)]
+    fn general(&self, v: &Value, err: &mut Option<Box<EvalError>>) -> Truth {
         let o = match (v, &self.value) {
             (Value::Int(a), Value::Int(b))
             | (Value::Duration(a), Value::Duration(b))
@@ -819,7 +849,8 @@ fn call<'a>(f: Func, args: &'a [Expr], env: &Env<'a>) -> R<Val<'a>> {
 #[cfg(test)]
 mod tests {
     use super::{dec_cmp, Env, EvalError, Expr};
-    use crate::value::{ConstTexts, TextSet};
+    use crate::ir::{CmpOp, FieldCmp, Origin};
+    use crate::value::{ConstTexts, Currency, Money, TextSet, Value};
 
     /// A slot past the end of a caller's `Env::fields` is reported as such
     /// by every kind of leaf, not as a value of the wrong type.
@@ -879,5 +910,112 @@ mod tests {
                 }
             }
         }
+
+        /// A field compared with a constant through the test prepared at
+        /// compile time answers as the plain comparison of the two values:
+        /// ints, decimals and money at every scale (the prepared mantissas
+        /// and the fallback), durations and timestamps at the ends of
+        /// `i64`, money of another currency, an absent field.
+        #[test]
+        fn prepared_field_comparisons_agree_with_plain_ones(
+            (field, constant) in field_and_constant(),
+            op in prop_oneof![
+                Just(CmpOp::Eq), Just(CmpOp::Ne), Just(CmpOp::Lt),
+                Just(CmpOp::Le), Just(CmpOp::Gt), Just(CmpOp::Ge)
+            ],
+        ) {
+            let expected = match (&field, &constant) {
+                (None, _) => Ok(None),
+                (Some(f), c) => {
+                    let number = |v: &Value| match v {
+                        Value::Int(i) => Some(Decimal::from(*i)),
+                        Value::Decimal(d) => Some(*d),
+                        _ => None,
+                    };
+                    let order = match (f, c) {
+                        (Value::Duration(a), Value::Duration(b))
+                        | (Value::Timestamp(a), Value::Timestamp(b)) => Some(a.cmp(b)),
+                        (Value::Money(a), Value::Money(b)) => {
+                            (a.currency == b.currency).then(|| a.amount.cmp(&b.amount))
+                        }
+                        _ => Some(number(f).cmp(&number(c))),
+                    };
+                    match order {
+                        Some(o) => Ok(Some(op.test(o))),
+                        None => Err("currency"),
+                    }
+                }
+            };
+            let cond = Expr::FieldCmpConst(Box::new(FieldCmp::new(0, op, constant, Origin::default())));
+            let fields = [field];
+            let env = Env {
+                fields: &fields,
+                other: &[],
+                locals: &[],
+                today: chrono::NaiveDate::default(),
+            };
+            let got = cond.eval_bool(&env).map_err(|e| match e {
+                EvalError::CurrencyMismatch(_) => "currency",
+                _ => "other",
+            });
+            prop_assert_eq!(got, expected);
+        }
+    }
+
+    fn int() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            any::<i64>(),
+            -3i64..=3,
+            Just(i64::MIN),
+            Just(i64::MIN + 1),
+            Just(i64::MAX - 1),
+            Just(i64::MAX),
+        ]
+    }
+
+    /// A field value (or none) and a constant the checker would let it be
+    /// compared with.
+    fn field_and_constant() -> impl Strategy<Value = (Option<Value>, Value)> {
+        let number = || {
+            prop_oneof![
+                int().prop_map(Value::Int),
+                decimal().prop_map(Value::Decimal)
+            ]
+        };
+        let currency = || {
+            prop_oneof![Just("USD"), Just("EUR")].prop_map(|c| Currency::parse(c).expect("code"))
+        };
+        let money = move || {
+            (decimal(), currency())
+                .prop_map(|(amount, currency)| Value::Money(Money { amount, currency }))
+        };
+        let pair = prop_oneof![
+            (number(), number()),
+            (
+                int().prop_map(Value::Duration),
+                int().prop_map(Value::Duration)
+            ),
+            (
+                int().prop_map(Value::Timestamp),
+                int().prop_map(Value::Timestamp)
+            ),
+            (money(), money()),
+            // The same amount at several scales, so that equality is met.
+            (decimal(), 0u32..=6, currency()).prop_map(|(d, k, c)| {
+                let wider = d
+                    .mantissa()
+                    .checked_mul(10i128.pow(k))
+                    .and_then(|m| Decimal::try_from_i128_with_scale(m, d.scale() + k).ok())
+                    .unwrap_or(d);
+                let m = |amount| {
+                    Value::Money(Money {
+                        amount,
+                        currency: c,
+                    })
+                };
+                (m(wider), m(d))
+            }),
+        ];
+        (pair, 0u8..10).prop_map(|((f, c), absent)| ((absent > 0).then_some(f), c))
     }
 }

@@ -241,8 +241,145 @@ pub struct FieldCmp {
     pub op: CmpOp,
     /// The constant (an int, decimal, money, date, timestamp or duration).
     pub value: Value,
+    /// The test prepared from `op` and `value` when the policy is compiled.
+    pub test: ConstTest,
     /// Source text and fields, for error messages.
     pub origin: Origin,
+}
+
+impl FieldCmp {
+    /// `field op value`, with its test prepared.
+    pub fn new(slot: u16, op: CmpOp, value: Value, origin: Origin) -> FieldCmp {
+        let test = ConstTest::new(op, &value);
+        FieldCmp {
+            slot,
+            op,
+            value,
+            test,
+            origin,
+        }
+    }
+}
+
+/// A comparison with a constant, prepared so that a record pays for one
+/// test: an integer range for ints, durations and timestamps, the
+/// constant's mantissa at every scale a decimal can have for decimals and
+/// money. A field whose value does not fit the prepared form (an int field
+/// against a decimal constant, a decimal at fewer places than the constant)
+/// takes the general comparison.
+#[derive(Debug, Clone)]
+pub enum ConstTest {
+    /// An int field inside the range.
+    Int(I64Range),
+    /// A duration field (seconds) inside the range.
+    Duration(I64Range),
+    /// A timestamp field (Unix seconds) inside the range.
+    Timestamp(I64Range),
+    /// A decimal field against the constant's mantissas.
+    Decimal(Scaled),
+    /// A money field of this currency against the constant's mantissas.
+    Money(crate::value::Currency, Scaled),
+    /// The general comparison (dates, mixed int and decimal).
+    General,
+}
+
+impl ConstTest {
+    fn new(op: CmpOp, value: &Value) -> ConstTest {
+        match value {
+            Value::Int(c) => ConstTest::Int(I64Range::new(op, *c)),
+            Value::Duration(c) => ConstTest::Duration(I64Range::new(op, *c)),
+            Value::Timestamp(c) => ConstTest::Timestamp(I64Range::new(op, *c)),
+            Value::Decimal(d) => ConstTest::Decimal(Scaled::new(*d)),
+            Value::Money(m) => ConstTest::Money(m.currency, Scaled::new(m.amount)),
+            _ => ConstTest::General,
+        }
+    }
+}
+
+/// `x op c` for integers as one range test: `lo <= x <= lo + span`,
+/// negated for `!=` (and for the empty ranges of `< i64::MIN`, `> i64::MAX`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct I64Range {
+    lo: i64,
+    span: u64,
+    negate: bool,
+}
+
+impl I64Range {
+    /// The integers `x` for which `x op c` holds.
+    pub fn new(op: CmpOp, c: i64) -> I64Range {
+        let range = |lo: i64, hi: i64| I64Range {
+            lo,
+            span: hi.abs_diff(lo),
+            negate: false,
+        };
+        // Every integer, negated: no integer.
+        let none = I64Range {
+            lo: i64::MIN,
+            span: u64::MAX,
+            negate: true,
+        };
+        match op {
+            CmpOp::Eq => range(c, c),
+            CmpOp::Ne => I64Range {
+                negate: true,
+                ..range(c, c)
+            },
+            CmpOp::Lt => c.checked_sub(1).map_or(none, |hi| range(i64::MIN, hi)),
+            CmpOp::Le => range(i64::MIN, c),
+            CmpOp::Gt => c.checked_add(1).map_or(none, |lo| range(lo, i64::MAX)),
+            CmpOp::Ge => range(c, i64::MAX),
+        }
+    }
+
+    /// Whether `x op c` holds: one subtraction and one unsigned comparison.
+    #[inline(always)]
+    pub fn holds(self, x: i64) -> bool {
+        ((x as u64).wrapping_sub(self.lo as u64) <= self.span) != self.negate
+    }
+}
+
+/// A decimal constant's mantissa at its own scale and at every larger
+/// scale that fits an `i128`: a value at scale `s` compares with it as
+/// two integers, `mantissa` against `at[s - scale]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scaled {
+    scale: u32,
+    at: Box<[i128]>,
+    /// The constant itself, for the general comparison.
+    pub value: rust_decimal::Decimal,
+}
+
+impl Scaled {
+    /// The constant at every scale from its own up to 28.
+    pub fn new(value: rust_decimal::Decimal) -> Scaled {
+        let scale = value.scale();
+        let mut at = Vec::new();
+        let mut m = Some(value.mantissa());
+        for _ in scale..=28 {
+            let Some(x) = m else { break };
+            at.push(x);
+            m = x.checked_mul(10);
+        }
+        Scaled {
+            scale,
+            at: at.into_boxed_slice(),
+            value,
+        }
+    }
+
+    /// The order of `d` against the constant.
+    #[inline(always)]
+    pub fn cmp_with(&self, d: &rust_decimal::Decimal) -> std::cmp::Ordering {
+        let at = d
+            .scale()
+            .checked_sub(self.scale)
+            .and_then(|k| self.at.get(k as usize));
+        match at {
+            Some(c) => d.mantissa().cmp(c),
+            None => d.cmp(&self.value),
+        }
+    }
 }
 
 /// A compiled arithmetic operation.

@@ -505,12 +505,7 @@ impl Checker<'_> {
             let origin = self.origin(span, Some(r.span), &[&le, &re], scope);
             let node = match (le, re) {
                 (ir::Expr::Field(slot), ir::Expr::Const(value)) if fast_cmp(&value) => {
-                    ir::Expr::FieldCmpConst(Box::new(ir::FieldCmp {
-                        slot,
-                        op: cop,
-                        value,
-                        origin,
-                    }))
+                    ir::Expr::FieldCmpConst(Box::new(ir::FieldCmp::new(slot, cop, value, origin)))
                 }
                 (ir::Expr::Const(value), ir::Expr::Field(slot)) if fast_cmp(&value) => {
                     // `500 <= employees` is `employees >= 500`.
@@ -521,12 +516,7 @@ impl Checker<'_> {
                         CmpOp::Ge => CmpOp::Le,
                         other => other,
                     };
-                    ir::Expr::FieldCmpConst(Box::new(ir::FieldCmp {
-                        slot,
-                        op,
-                        value,
-                        origin,
-                    }))
+                    ir::Expr::FieldCmpConst(Box::new(ir::FieldCmp::new(slot, op, value, origin)))
                 }
                 (lhs, rhs) => ir::Expr::Cmp(Box::new(Cmp {
                     op: cop,
