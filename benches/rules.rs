@@ -15,6 +15,10 @@ fn main() {
 }
 
 const N: u64 = 100_000;
+
+/// The issue's size, and a tenth of it: 10,000 leads fit the core's cache,
+/// 100,000 do not, and the closure is then partly waiting on memory.
+const SIZES: [u64; 2] = [10_000, N];
 const RULE: &str = r#"industry in {"saas", "fintech", "health"} and budget >= 10_000 USD and timeline <= 90d and (decision_maker or employees >= 500) and features contains "sso""#;
 
 /// The record declares the same six fields as the closure's struct.
@@ -30,12 +34,12 @@ fn policy() -> Policy {
 }
 
 /// Prepared records, stored contiguously like the closure's `Vec<Lead>`.
-fn batch(p: &Policy) -> RecordBatch {
+fn batch(p: &Policy, n: u64) -> RecordBatch {
     let schema = p.qualify_schema().unwrap();
     let mut b = RecordBatch::new(schema);
     // Built while every input is alive, exactly as the closure's structs
     // are, so both sides get the same heap layout.
-    let inputs = inputs();
+    let inputs = inputs(n);
     for v in &inputs {
         b.push(schema.from_json(v).unwrap());
     }
@@ -43,8 +47,8 @@ fn batch(p: &Policy) -> RecordBatch {
 }
 
 /// The leads as JSON, all budgets in USD so that no record is an error.
-fn inputs() -> Vec<serde_json::Value> {
-    baton::samples::leads(N, 7)
+fn inputs(n: u64) -> Vec<serde_json::Value> {
+    baton::samples::leads(n, 7)
         .lines()
         .map(|l| serde_json::from_str(&l.replace(" EUR", " USD")).unwrap())
         .collect()
@@ -81,9 +85,9 @@ fn plain(v: &serde_json::Value) -> Lead {
     }
 }
 
-#[divan::bench]
-fn closure(bencher: divan::Bencher) {
-    let leads: Vec<Lead> = inputs().iter().map(plain).collect();
+#[divan::bench(args = SIZES)]
+fn closure(bencher: divan::Bencher, n: u64) {
+    let leads: Vec<Lead> = inputs(n).iter().map(plain).collect();
     let usd = Currency::parse("USD").unwrap();
     let floor = Decimal::from(10_000);
     let rule = |l: &Lead| {
@@ -94,18 +98,18 @@ fn closure(bencher: divan::Bencher) {
             && l.features.iter().any(|f| f == "sso")
     };
     bencher
-        .counter(divan::counter::ItemsCount::new(N))
+        .counter(divan::counter::ItemsCount::new(n))
         .bench(|| leads.iter().filter(|l| rule(divan::black_box(l))).count());
 }
 
-#[divan::bench]
-fn baton_rule(bencher: divan::Bencher) {
+#[divan::bench(args = SIZES)]
+fn baton_rule(bencher: divan::Bencher, n: u64) {
     let p = policy();
-    let records = batch(&p);
+    let records = batch(&p, n);
     let cond = &p.compiled().qualify.as_ref().unwrap().stages[0].cond.cond;
     let today = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
     bencher
-        .counter(divan::counter::ItemsCount::new(N))
+        .counter(divan::counter::ItemsCount::new(n))
         .bench(|| {
             // One context, pointed at each record in turn, as a service
             // evaluating a stream of records would hold it.
@@ -133,7 +137,7 @@ fn baton_rule(bencher: divan::Bencher) {
 fn baton_qualify_decision(bencher: divan::Bencher) {
     let p = policy();
     let schema = p.qualify_schema().unwrap().clone();
-    let records: Vec<Record> = inputs()
+    let records: Vec<Record> = inputs(N)
         .iter()
         .map(|v| schema.from_json(v).unwrap())
         .collect();
@@ -156,7 +160,7 @@ fn same_answers(bencher: divan::Bencher) {
     // Not a timing: checks once that both sides agree, so the comparison is honest.
     let p = policy();
     let schema = p.qualify_schema().unwrap().clone();
-    let inputs = inputs();
+    let inputs = inputs(N);
     let cond = &p.compiled().qualify.as_ref().unwrap().stages[0].cond.cond;
     let today = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
     let usd = Currency::parse("USD").unwrap();
