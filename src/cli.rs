@@ -591,7 +591,7 @@ fn evaluate_parallel(
     /// A worker's rendering of a batch: bytes, where each record ends, and
     /// how many were error objects.
     type Done = (usize, std::io::Result<(Vec<u8>, Vec<usize>, usize)>);
-    let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Vec<(usize, String)>)>(workers * 4);
+    let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Vec<(usize, String, bool)>)>(workers * 4);
     let job_rx = std::sync::Mutex::new(job_rx);
     let (done_tx, done_rx) = mpsc::channel::<Done>();
     let renderer = out.renderer();
@@ -609,14 +609,15 @@ fn evaluate_parallel(
                 let mut ends = Vec::with_capacity(batch.len());
                 let mut errors = 0;
                 let rendered = (|| {
-                    for (line, text) in &batch {
+                    for (line, text, utf8) in &batch {
                         // A clean record converts straight from its text;
                         // anything else takes the general path, which
                         // says what is wrong.
-                        let written = match fast(*line, text) {
+                        let clean = if *utf8 { fast(*line, text) } else { None };
+                        let written = match clean {
                             Some(w) => w,
                             None => {
-                                let Some(item) = baton::io::jsonl_item(*line, text) else {
+                                let Some(item) = baton::io::jsonl_item(*line, text, *utf8) else {
                                     continue;
                                 };
                                 work(item)
@@ -672,12 +673,12 @@ fn evaluate_parallel(
         loop {
             text.clear();
             match baton::io::read_line_lossy(lines.as_mut(), &mut text) {
-                Ok(0) => break,
-                Ok(_) => {
+                Ok((0, _)) => break,
+                Ok((_, utf8)) => {
                     line_no += 1;
                     // The next line gets a buffer of this one's size.
                     let next = String::with_capacity(text.len() + 64);
-                    batch.push((line_no, std::mem::replace(&mut text, next)));
+                    batch.push((line_no, std::mem::replace(&mut text, next), utf8));
                 }
                 Err(e) => {
                     failed = Some(Fatal(format!("cannot read input: {e}")));

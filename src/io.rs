@@ -1,9 +1,11 @@
 //! Reading input records (JSON lines, JSON arrays, CSV) with their line
 //! numbers, and writing results (JSON lines, JSON, CSV).
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -69,7 +71,94 @@ enum ReaderKind {
         buf: String,
     },
     Array(std::vec::IntoIter<Json>, usize),
-    Csv(csv::Reader<Box<dyn Read + Send>>),
+    Csv(csv::Reader<Counted<Box<dyn Read + Send>>>, LineIndex),
+}
+
+/// Physical line numbers of CSV records. csv's own `Position::line` does
+/// not count blank lines and miscounts CRLF endings, and its byte offset
+/// of a record is where the previous one ended (before the line ends and
+/// blank lines between them), so the line breaks are counted here from the
+/// bytes read: `\n`, `\r\n`, or a `\r` alone.
+#[derive(Clone, Default)]
+pub struct LineIndex(Arc<Mutex<Breaks>>);
+
+#[derive(Default)]
+struct Breaks {
+    /// Line breaks before the records already asked about.
+    passed: usize,
+    /// Offsets of the `\r` and `\n` bytes read and not yet passed.
+    ahead: VecDeque<(u64, u8)>,
+    /// Bytes read so far.
+    read: u64,
+}
+
+/// A reader that notes where its line ends are, for a [`LineIndex`].
+pub struct Counted<R> {
+    inner: R,
+    index: LineIndex,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let got = buf.get(..n).unwrap_or_default();
+        let mut breaks = self.index.lock();
+        let start = breaks.read;
+        for i in memchr::memchr2_iter(b'\n', b'\r', got) {
+            let byte = got.get(i).copied().unwrap_or(b'\n');
+            breaks.ahead.push_back((start + i as u64, byte));
+        }
+        breaks.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl LineIndex {
+    /// `input`, counted into a new index.
+    pub fn counting<R: Read>(input: R) -> (Counted<R>, LineIndex) {
+        let index = LineIndex::default();
+        let counted = Counted {
+            inner: input,
+            index: index.clone(),
+        };
+        (counted, index)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Breaks> {
+        // Held only for a few statements that cannot panic; a poisoned
+        // lock still holds consistent counts.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The 1-based line of a record that csv places at byte `offset`: the
+    /// line ends before it, and those it starts on, are passed. Offsets
+    /// asked about must not go back (records are read in order).
+    pub fn line_at(&self, offset: u64) -> usize {
+        let mut breaks = self.lock();
+        let mut at = offset;
+        while let Some(&(o, byte)) = breaks.ahead.front() {
+            if o > at {
+                break;
+            }
+            if o == at {
+                at += 1;
+            }
+            breaks.ahead.pop_front();
+            // `\r\n` is one break, counted at its `\n`.
+            let crlf = byte == b'\r' && breaks.ahead.front() == Some(&(o + 1, b'\n'));
+            if !crlf {
+                breaks.passed += 1;
+            }
+        }
+        breaks.passed + 1
+    }
+
+    /// The line of a CSV record or error position (0 when csv gives none).
+    pub fn line_of(&self, p: Option<&csv::Position>) -> usize {
+        p.map_or(0, |p| self.line_at(p.byte()))
+    }
 }
 
 /// Opens a path (`-` is standard input).
@@ -105,6 +194,7 @@ impl Reader {
                 }
             }
             Format::Csv => {
+                let (input, lines) = LineIndex::counting(input);
                 let mut r = csv::ReaderBuilder::new()
                     .flexible(true)
                     .has_headers(true)
@@ -114,7 +204,7 @@ impl Reader {
                     .map_err(|e| format!("cannot read the CSV header: {e}"))?
                     .clone();
                 Ok(Reader {
-                    inner: ReaderKind::Csv(r),
+                    inner: ReaderKind::Csv(r, lines),
                     header: Some(header),
                 })
             }
@@ -124,7 +214,7 @@ impl Reader {
     /// Like [`Reader::next_item`], but reads into `item`, reusing its
     /// buffers for CSV: no allocation per row. `None` at the end.
     pub fn next_into(&mut self, item: &mut Item) -> Option<Result<(), String>> {
-        let ReaderKind::Csv(r) = &mut self.inner else {
+        let ReaderKind::Csv(r, lines) = &mut self.inner else {
             return self.next_item().map(|next| next.map(|i| *item = i));
         };
         if !matches!(item.row, Ok(Row::Csv(_))) {
@@ -135,19 +225,16 @@ impl Reader {
         let Ok(Row::Csv(rec)) = &mut item.row else {
             return None;
         };
-        let line_of = |p: Option<&csv::Position>| {
-            p.map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX))
-        };
         match r.read_record(rec) {
             Ok(false) => None,
             Ok(true) => {
-                item.line = line_of(rec.position());
+                item.line = lines.line_of(rec.position());
                 Some(Ok(()))
             }
             Err(e) => match e.kind() {
                 csv::ErrorKind::Io(_) => Some(Err(format!("cannot read input: {e}"))),
                 _ => {
-                    item.line = line_of(e.position());
+                    item.line = lines.line_of(e.position());
                     item.row = Err(format!("unreadable CSV row: {e}"));
                     Some(Ok(()))
                 }
@@ -176,10 +263,10 @@ impl Reader {
             ReaderKind::Jsonl { lines, line, buf } => loop {
                 buf.clear();
                 match read_line_lossy(lines.as_mut(), buf) {
-                    Ok(0) => return None,
-                    Ok(_) => {
+                    Ok((0, _)) => return None,
+                    Ok((_, utf8)) => {
                         *line += 1;
-                        match jsonl_item(*line, buf) {
+                        match jsonl_item(*line, buf, utf8) {
                             Some(item) => return Some(Ok(item)),
                             None => continue,
                         }
@@ -196,7 +283,7 @@ impl Reader {
                 }))
             }
             // CSV rows are read by `next_into`, into a fresh row here.
-            ReaderKind::Csv(_) => {
+            ReaderKind::Csv(..) => {
                 let mut item = Item {
                     line: 0,
                     row: Err(String::new()),
@@ -208,31 +295,40 @@ impl Reader {
 }
 
 /// The item of one JSON line (`None` for a blank line: it holds no
-/// record, though it counts for line numbers).
-pub fn jsonl_item(line: usize, text: &str) -> Option<Item> {
+/// record, though it counts for line numbers). A line that was not valid
+/// UTF-8 (`utf8` false, from [`read_line_lossy`]) is an error item: its
+/// text is not what the file holds, so it is not evaluated.
+pub fn jsonl_item(line: usize, text: &str, utf8: bool) -> Option<Item> {
     let text = text.trim();
-    if text.is_empty() {
+    if text.is_empty() && utf8 {
         return None;
     }
-    let row = serde_json::from_str::<Json>(text)
-        .map(Row::Json)
-        .map_err(|e| format!("not valid JSON: {e}"));
+    let row = if utf8 {
+        serde_json::from_str::<Json>(text)
+            .map(Row::Json)
+            .map_err(|e| format!("not valid JSON: {e}"))
+    } else {
+        Err("not valid UTF-8".to_string())
+    };
     Some(Item { line, row })
 }
 
-/// Reads one line into `buf` (replacing what it held); invalid UTF-8 is
-/// replaced, not an error, so that the line becomes an error object of its
-/// own rather than stopping the run. Returns the bytes read (0 at the end).
-pub fn read_line_lossy(r: &mut dyn BufRead, buf: &mut String) -> io::Result<usize> {
+/// Reads one line into `buf` (replacing what it held). Invalid UTF-8 does
+/// not stop the run: the bytes are kept with U+FFFD in place of the bad
+/// ones, and the second value is false, so that the line becomes an error
+/// object of its own ([`jsonl_item`]). Returns the bytes read (0 at the
+/// end) and whether they were valid UTF-8.
+pub fn read_line_lossy(r: &mut dyn BufRead, buf: &mut String) -> io::Result<(usize, bool)> {
     // Read into `buf`'s own allocation: no buffer or copy per line.
     let mut bytes = std::mem::take(buf).into_bytes();
     bytes.clear();
     let n = r.read_until(b'\n', &mut bytes)?;
-    *buf = match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    let (text, utf8) = match String::from_utf8(bytes) {
+        Ok(s) => (s, true),
+        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), false),
     };
-    Ok(n)
+    *buf = text;
+    Ok((n, utf8))
 }
 
 /// Where each field of a schema stands in a CSV header.
@@ -433,5 +529,64 @@ fn cell(j: &Json, path: &str) -> String {
         None | Some(Json::Null) => String::new(),
         Some(Json::String(s)) => s.clone(),
         Some(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Format, Reader};
+    use proptest::prelude::*;
+
+    fn lines_of(input: &str) -> Vec<usize> {
+        let mut r = Reader::new(
+            Box::new(std::io::Cursor::new(input.to_string())),
+            Format::Csv,
+        )
+        .expect("header");
+        std::iter::from_fn(|| r.next_item())
+            .map(|i| i.expect("readable").line)
+            .collect()
+    }
+
+    #[test]
+    fn csv_records_carry_their_physical_lines() {
+        // CRLF endings, blank lines, a line break inside quotes, CR alone.
+        assert_eq!(
+            lines_of("id,x\r\n1,a\r\n2,b\r\n\"3\r\nq\",c\r\n4,d\r\n"),
+            [2, 3, 4, 6]
+        );
+        assert_eq!(lines_of("id,x\n1,a\n\n2,b\n\n\n3,c\n"), [2, 4, 7]);
+        assert_eq!(lines_of("id,x\r1,a\r2,b\r"), [2, 3]);
+        assert_eq!(
+            lines_of("id,x\n\n1,a\r\n\r\n2,b\n\"5\n\n\",c\n\n\n"),
+            [3, 5, 6]
+        );
+        assert_eq!(lines_of("id,x\n1,a"), [2]);
+    }
+
+    proptest! {
+        /// Records separated by LF or CRLF, with blank lines and quoted
+        /// line breaks between and inside them, are numbered by the lines
+        /// they start on.
+        #[test]
+        fn csv_line_numbers_count_every_physical_line(
+            rows in proptest::collection::vec((0usize..3, any::<bool>(), 0usize..3), 1..30),
+        ) {
+            let mut input = String::from("id,x\n");
+            let mut line = 2;
+            let mut expected = Vec::new();
+            for (k, (blank, crlf, inner)) in rows.iter().enumerate() {
+                let eol = if *crlf { "\r\n" } else { "\n" };
+                for _ in 0..*blank {
+                    input.push_str(eol);
+                    line += 1;
+                }
+                expected.push(line);
+                let cell: String = std::iter::repeat_n(eol, *inner).collect();
+                input.push_str(&format!("{k},\"a{cell}b\"{eol}"));
+                line += 1 + inner;
+            }
+            prop_assert_eq!(lines_of(&input), expected);
+        }
     }
 }

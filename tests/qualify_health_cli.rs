@@ -189,8 +189,83 @@ fn invalid_utf8_input_line_is_an_error_line() {
         ],
         None,
     );
-    assert!(code == 0 || code == 1);
-    assert_eq!(jsonl(&out).len(), 3);
+    // The bad line is an error object naming its line, not a record read
+    // with its bytes replaced; the lines around it are evaluated.
+    assert_eq!(code, 1);
+    let r = jsonl(&out);
+    assert_eq!(r.len(), 3);
+    assert_eq!(r[0]["key"], "a");
+    assert_eq!(r[1]["error"], "not valid UTF-8");
+    assert_eq!(r[1]["line"], 2);
+    assert_eq!(r[1]["key"], serde_json::Value::Null);
+    assert_eq!(r[2]["key"], "z");
+}
+
+#[test]
+fn a_constant_that_always_fails_is_a_record_error_only_where_evaluated() {
+    // LANGUAGE §4: division by zero is an error of the record that
+    // evaluates it; `and` stops at a false left side.
+    let d = tmp_policy(
+        "policy \"p\" version 1 effective 2026-01-01\n\
+         record lead key id { id: text  seats: int }\n\
+         let broken = 1 / 0\n\
+         qualify lead {\n\
+           stage NEVER when false and 1 / 0 > 1\n\
+           stage GUARDED when seats > 10 and broken > 1\n\
+         }\n",
+    );
+    let (_, err, code) = baton_in(d.path(), &["check", "policy.baton"], None);
+    assert_eq!(code, 0, "{err}");
+    let input = "{\"id\":\"small\",\"seats\":3}\n{\"id\":\"big\",\"seats\":30}\n";
+    let (out, _, code) = baton_in(
+        d.path(),
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-03-01",
+            "-",
+        ],
+        Some(input),
+    );
+    assert_eq!(code, 1);
+    let r = jsonl(&out);
+    assert_eq!(r[0]["key"], "small");
+    assert_eq!(r[0]["stages"]["NEVER"], false);
+    assert_eq!(r[0]["stages"]["GUARDED"], false);
+    assert_eq!(r[1]["key"], "big");
+    assert_eq!(r[1]["line"], 2);
+    assert!(
+        r[1]["error"].as_str().unwrap().contains("division by zero"),
+        "{}",
+        r[1]
+    );
+}
+
+#[test]
+fn csv_error_lines_name_physical_lines_with_crlf_and_blank_lines() {
+    let d = tmp_policy(POLICY);
+    std::fs::write(
+        d.path().join("in.csv"),
+        "id,seats\r\na,x\r\n\r\nb,y\r\n\"c\r\nd\",z\r\n",
+    )
+    .unwrap();
+    let (out, _, code) = baton_in(
+        d.path(),
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-03-01",
+            "in.csv",
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    let lines: Vec<_> = jsonl(&out).iter().map(|r| r["line"].clone()).collect();
+    assert_eq!(lines, [2, 4, 5]);
 }
 
 #[test]

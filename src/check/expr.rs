@@ -103,7 +103,7 @@ impl Checker<'_> {
             ExprKind::Call(f, args) => self.call(f, args, span, scope),
             ExprKind::Unary(UnOp::Not, a) => {
                 let a = self.bool_expr(a, scope)?;
-                self.fold(ir::Expr::Not(Box::new(a)), Type::Bool, span)
+                self.fold(ir::Expr::Not(Box::new(a)), Type::Bool)
             }
             ExprKind::Unary(UnOp::Neg, a) => {
                 let (a, ty) = self.expr(a, scope)?;
@@ -111,7 +111,7 @@ impl Checker<'_> {
                     self.type_error(span, format!("cannot negate {}", article(ty)));
                     return None;
                 }
-                self.fold(ir::Expr::Neg(Box::new(a)), ty, span)
+                self.fold(ir::Expr::Neg(Box::new(a)), ty)
             }
             ExprKind::IsSet(a, negate) => {
                 let (a, _) = self.expr(a, scope)?;
@@ -137,7 +137,7 @@ impl Checker<'_> {
                     hi,
                     origin,
                 }));
-                self.fold(node, Type::Bool, span)
+                self.fold(node, Type::Bool)
             }
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, span, scope),
         }
@@ -451,7 +451,7 @@ impl Checker<'_> {
             _ => return None,
         };
         let args = typed.into_iter().map(|(e, _)| e).collect();
-        self.fold(ir::Expr::Call(func, args), result, span)
+        self.fold(ir::Expr::Call(func, args), result)
     }
 
     fn fail<T>(&mut self, span: Span, message: String) -> Option<T> {
@@ -486,7 +486,7 @@ impl Checker<'_> {
             } else {
                 ir::Expr::Any(items)
             };
-            return self.fold(node, Type::Bool, span);
+            return self.fold(node, Type::Bool);
         }
         let lt = self.expr(l, scope);
         let rt = self.expr(r, scope);
@@ -526,7 +526,7 @@ impl Checker<'_> {
                     origin,
                 })),
             };
-            return self.fold(node, Type::Bool, span);
+            return self.fold(node, Type::Bool);
         }
         match op {
             BinOp::In | BinOp::NotIn | BinOp::Contains => {
@@ -579,7 +579,7 @@ impl Checker<'_> {
                         negate,
                     },
                 };
-                self.fold(node, Type::Bool, span)
+                self.fold(node, Type::Bool)
             }
             BinOp::ContainsAny | BinOp::ContainsAll | BinOp::SubsetOf => {
                 if lty.element().is_none() || lty != rty {
@@ -599,7 +599,6 @@ impl Checker<'_> {
                 self.fold(
                     ir::Expr::SetRel(rel, Box::new(le), Box::new(re)),
                     Type::Bool,
-                    span,
                 )
             }
             _ => {
@@ -618,7 +617,7 @@ impl Checker<'_> {
                     rhs: re,
                     origin,
                 }));
-                self.fold(node, ty, span)
+                self.fold(node, ty)
             }
         }
     }
@@ -811,9 +810,9 @@ impl Checker<'_> {
         }
     }
 
-    /// Folds a node whose operands are all constants into a constant,
-    /// reporting an error when the evaluation fails.
-    fn fold(&mut self, e: ir::Expr, ty: Type, span: Span) -> Option<Typed> {
+    /// Folds a node whose operands are all constants into a constant; one
+    /// whose evaluation fails is left to fail per record.
+    fn fold(&mut self, e: ir::Expr, ty: Type) -> Option<Typed> {
         if !children_const(&e) {
             return Some((e, ty));
         }
@@ -826,14 +825,10 @@ impl Checker<'_> {
         match e.eval(&env) {
             Ok(Val::Unknown) => Some((e, ty)),
             Ok(v) => Some((ir::Expr::Const(to_value(v)), ty)),
-            Err(err) => {
-                self.sink.error(
-                    Code::E0103,
-                    span,
-                    format!("this expression always fails: {err}"),
-                );
-                None
-            }
+            // A constant that fails (`1 / 0`) is an error of each record
+            // that evaluates it (LANGUAGE §4), not of the policy: in
+            // `false and 1 / 0 > 1` it is never evaluated. It stays a node.
+            Err(_) => Some((e, ty)),
         }
     }
 }

@@ -232,6 +232,7 @@ pub struct PostedError {
 /// name a deal and a kind and carry an amount; error lines (empty amount,
 /// status `error`) are skipped.
 pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
+    let (r, lines) = crate::io::LineIndex::counting(r);
     let mut rd = csv::ReaderBuilder::new().flexible(false).from_reader(r);
     let header = rd
         .headers()
@@ -251,14 +252,10 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
     let mut out = Vec::new();
     for rec in rd.records() {
         let rec = rec.map_err(|e| PostedError {
-            line: e
-                .position()
-                .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0)),
+            line: lines.line_of(e.position()),
             message: e.to_string(),
         })?;
-        let line = rec
-            .position()
-            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+        let line = lines.line_of(rec.position());
         let cells: HashMap<String, String> = header
             .iter()
             .zip(rec.iter())
