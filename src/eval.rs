@@ -675,7 +675,7 @@ impl Arith {
                     if b.is_zero() {
                         Err(div_zero(&r))
                     } else {
-                        a.checked_div(b).ok_or_else(overflow)
+                        crate::value::quotient(a, b).ok_or_else(overflow)
                     }
                 }
             }
@@ -782,8 +782,7 @@ fn call<'a>(f: Func, args: &'a [Expr], env: &Env<'a>) -> R<Val<'a>> {
             Val::Duration(s) => {
                 let unit = if f == Func::InDays { 86_400 } else { 3_600 };
                 Val::Dec(
-                    Decimal::from(s)
-                        .checked_div(Decimal::from(unit))
+                    crate::value::quotient(Decimal::from(s), Decimal::from(unit))
                         .ok_or_else(bad)?,
                 )
             }

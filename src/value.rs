@@ -474,6 +474,90 @@ impl Val<'_> {
     }
 }
 
+/// `a / b` as LANGUAGE §4 says: exact when it has at most 28 significant
+/// digits, otherwise rounded half-even to 28 significant digits (or to 28
+/// decimal places, the finest a `Decimal` holds, for a quotient below
+/// 10^-1 whose 28th digit lies past that). `None` when `b` is zero or the
+/// result is too large for a `Decimal`.
+///
+/// rust_decimal's own division keeps up to 29 digits; its result is used
+/// when it has 28 digits or fewer, and otherwise rounded once more from its
+/// last digit, which decides the rounding unless it is a 5 (the true
+/// quotient may then lie on either side of the midpoint, so the digits are
+/// worked out exactly by [`quotient_exact`]).
+pub fn quotient(a: Decimal, b: Decimal) -> Option<Decimal> {
+    let q = a.checked_div(b)?;
+    let m = q.mantissa().unsigned_abs();
+    if digits(m) <= 28 {
+        return Some(q);
+    }
+    let last = m % 10;
+    if last == 5 || q.scale() == 0 {
+        return quotient_exact(a, b);
+    }
+    // 29 digits: the 29th, not a 5, says which way the true quotient lies
+    // from the midpoint between its two 28-digit neighbours.
+    let kept = m / 10 + u128::from(last > 5);
+    let kept = i128::try_from(kept).ok()?;
+    let signed = if q.is_sign_negative() { -kept } else { kept };
+    Decimal::try_from_i128_with_scale(signed, q.scale() - 1).ok()
+}
+
+/// Decimal digits of `x` (0 for 0).
+fn digits(x: u128) -> u32 {
+    x.checked_ilog10().map_or(0, |d| d + 1)
+}
+
+/// [`quotient`] by long division on the mantissas: the digits of the
+/// quotient one at a time, then one rounding, half-even, from the exact
+/// remainder.
+pub fn quotient_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
+    if b.is_zero() {
+        return None;
+    }
+    let negative = a.is_sign_negative() != b.is_sign_negative();
+    let (ma, mb) = (a.mantissa().unsigned_abs(), b.mantissa().unsigned_abs());
+    // a / b = (ma / mb) × 10^-(sa − sb): the digits of ma / mb, at `scale`.
+    let mut scale = i64::from(a.scale()) - i64::from(b.scale());
+    let mut n = ma / mb;
+    // What is left over, and what it is a fraction of: the rounding compares
+    // `rest / of` with one half.
+    let (mut rest, mut of) = (ma % mb, mb);
+    if digits(n) > 28 {
+        // Only the integer part of a quotient by a divisor below 10 can
+        // have 29 digits: one is dropped into the remainder.
+        let low = n % 10;
+        n /= 10;
+        scale -= 1;
+        rest += low * mb;
+        of = mb * 10;
+    } else {
+        // mb < 2^96, so `rest * 10` and `n * 10 + 9` (n < 10^28) fit.
+        while rest != 0 && digits(n) < 28 && scale < 28 {
+            rest *= 10;
+            n = n * 10 + rest / mb;
+            rest %= mb;
+            scale += 1;
+        }
+    }
+    let up = match (rest * 2).cmp(&of) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => n % 2 == 1,
+    };
+    n += u128::from(up);
+    let (n, scale) = match u32::try_from(scale) {
+        Ok(s) => (n, s),
+        // A quotient of more than 28 integer digits has trailing zeros.
+        Err(_) => (
+            n.checked_mul(10u128.checked_pow(u32::try_from(-scale).ok()?)?)?,
+            0,
+        ),
+    };
+    let n = i128::try_from(n).ok()?;
+    Decimal::try_from_i128_with_scale(if negative { -n } else { n }, scale).ok()
+}
+
 /// A decimal as CLI.md prints it: no exponent, no trailing zeros, `0` never
 /// negative.
 ///
@@ -665,6 +749,69 @@ mod tests {
                 assert!(!set.contains(&other), "{other} is not {member}");
             }
             assert!(!set.contains(&format!("{member}a")));
+        }
+    }
+
+    #[test]
+    fn quotients_keep_28_significant_digits_half_even() {
+        let d = |s: &str| s.parse::<Decimal>().expect(s);
+        let cases = [
+            ("10", "3", "3.333333333333333333333333333"),
+            ("200", "3", "66.66666666666666666666666667"),
+            ("1000000", "7", "142857.1428571428571428571429"),
+            ("-10", "3", "-3.333333333333333333333333333"),
+            ("1", "3", "0.3333333333333333333333333333"),
+            ("2", "3", "0.6666666666666666666666666667"),
+            ("1", "4", "0.25"),
+            ("1", "0.001", "1000"),
+            ("1", "0.003", "333.3333333333333333333333333"),
+            // A 29-digit dividend: the 29th digit, a 5 with nothing after
+            // it, rounds to the even neighbour.
+            (
+                "1.0000000000000000000000000005",
+                "1",
+                "1.000000000000000000000000000",
+            ),
+            (
+                "1.0000000000000000000000000015",
+                "1",
+                "1.000000000000000000000000002",
+            ),
+            (
+                "79228162514264337593543950335",
+                "10",
+                "7922816251426433759354395034",
+            ),
+        ];
+        for (a, b, want) in cases {
+            for f in [quotient, quotient_exact] {
+                let got = f(d(a), d(b)).expect("a quotient");
+                assert_eq!(got.to_string(), want, "{a} / {b}");
+            }
+        }
+        assert_eq!(quotient(d("1"), Decimal::ZERO), None);
+        assert_eq!(quotient(Decimal::MAX, d("0.1")), None);
+    }
+
+    fn any_decimal() -> impl Strategy<Value = Decimal> {
+        (any::<i128>(), 0u32..=28, 1u32..=29).prop_map(|(m, s, digits)| {
+            // Mantissas of every length, up to the full 96 bits.
+            let m = m % 10i128.pow(digits).min(1i128 << 96);
+            Decimal::from_i128_with_scale(m, s)
+        })
+    }
+
+    proptest! {
+        /// The quick path agrees with the long division everywhere,
+        /// and a result keeps at most 28 significant digits.
+        #[test]
+        fn quotient_agrees_with_long_division(a in any_decimal(), b in any_decimal()) {
+            prop_assume!(!b.is_zero());
+            let quick = quotient(a, b);
+            prop_assert_eq!(quick, quotient_exact(a, b), "{} / {}", a, b);
+            if let Some(q) = quick {
+                prop_assert!(digits(q.mantissa().unsigned_abs()) <= 28 || q.scale() == 0);
+            }
         }
     }
 

@@ -445,3 +445,33 @@ fn unreadable_input_and_bad_usage_exit_2() {
     );
     assert_eq!(code, 2);
 }
+
+#[test]
+fn a_quotient_that_does_not_terminate_keeps_28_significant_digits() {
+    let d = tmp_policy(
+        "policy \"p\" version 1 effective 2026-01-01\n\
+         record lead key id { id: text  x: int }\n\
+         qualify lead {\n\
+           stage S28 when x / 3 == 3.333333333333333333333333333\n\
+           stage THIRDS when x / 3 * 3 == 9.999999999999999999999999999\n\
+           stage BIG when x * 20 / 3 == 66.66666666666666666666666667\n\
+         }\n",
+    );
+    let (out, err, code) = baton_in(
+        d.path(),
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-03-01",
+            "-",
+        ],
+        Some("{\"id\":\"a\",\"x\":10}\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = jsonl(&out);
+    assert_eq!(r[0]["stages"]["S28"], true, "{}", r[0]);
+    assert_eq!(r[0]["stages"]["THIRDS"], true, "{}", r[0]);
+    assert_eq!(r[0]["stages"]["BIG"], true, "{}", r[0]);
+}
