@@ -475,3 +475,64 @@ fn a_quotient_that_does_not_terminate_keeps_28_significant_digits() {
     assert_eq!(r[0]["stages"]["THIRDS"], true, "{}", r[0]);
     assert_eq!(r[0]["stages"]["BIG"], true, "{}", r[0]);
 }
+
+#[test]
+fn score_points_may_be_percents() {
+    // LANGUAGE §5: n is an int or a decimal, and `50%` is the decimal 0.5.
+    let d = tmp_policy(
+        "policy \"p\" version 1 effective 2026-01-01\n\
+         record lead key id { id: text  x: int }\n\
+         score fit for lead {\n\
+           add 50% when x > 0\n\
+           add 2.5 when x > 1\n\
+           subtract 12.5% when x > 2\n\
+         }\n\
+         qualify lead { stage A when fit > 0.5 }\n",
+    );
+    let (out, err, code) = baton_in(
+        d.path(),
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-03-01",
+            "-",
+        ],
+        Some("{\"id\":\"a\",\"x\":1}\n{\"id\":\"b\",\"x\":3}\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = jsonl(&out);
+    assert_eq!(r[0]["scores"]["fit"], "0.5");
+    assert_eq!(r[0]["stages"]["A"], false);
+    assert_eq!(r[1]["scores"]["fit"], "2.875");
+    assert_eq!(r[1]["stage"], "A");
+}
+
+#[test]
+fn a_field_may_be_named_through_its_record() {
+    // LANGUAGE §4 lists `name.field` among the atoms: `lead.x` is `x`.
+    let d = tmp_policy(
+        "policy \"p\" version 1 effective 2026-01-01\n\
+         record lead key id { id: text  x: int }\n\
+         score fit for lead { add 1 when lead.x > 0 }\n\
+         qualify lead { stage A when lead.x > 1 and fit > 0 }\n",
+    );
+    let (out, err, code) = baton_in(
+        d.path(),
+        &[
+            "qualify",
+            "--policy",
+            "policy.baton",
+            "--as-of",
+            "2026-03-01",
+            "-",
+        ],
+        Some("{\"id\":\"a\",\"x\":1}\n{\"id\":\"b\",\"x\":3}\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = jsonl(&out);
+    assert_eq!(r[0]["stages"]["A"], false);
+    assert_eq!(r[1]["stage"], "A");
+    assert_eq!(r[1]["scores"]["fit"], "1");
+}

@@ -254,8 +254,19 @@ impl Checker<'_> {
             self.let_reads_field(&field, &record, None, q.span.to(f.span));
             return None;
         }
-        let Some((_, schema, other)) = scope.qualified.iter().find(|(name, _, _)| *name == q.node)
-        else {
+        // `lead.budget` where bare names are `lead`'s fields is `budget`.
+        let found = scope
+            .qualified
+            .iter()
+            .find(|(name, _, _)| *name == q.node)
+            .map(|&(_, schema, other)| (schema, other))
+            .or_else(|| {
+                scope
+                    .record
+                    .filter(|s| s.name == q.node)
+                    .map(|s| (s, false))
+            });
+        let Some((schema, other)) = found else {
             let names: Vec<&str> = scope.qualified.iter().map(|(n, _, _)| *n).collect();
             let mut d = self
                 .sink
@@ -273,7 +284,7 @@ impl Checker<'_> {
             Some(slot) => {
                 let ty = schema.field(slot).map(|x| x.ty)?;
                 Some((
-                    if *other {
+                    if other {
                         ir::Expr::Other(slot)
                     } else {
                         ir::Expr::Field(slot)

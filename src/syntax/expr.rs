@@ -299,10 +299,16 @@ impl Builder<'_> {
         }
     }
 
-    /// A number literal as a decimal (points, weights, arm values).
+    /// A number literal as a decimal (points, weights, arm values); a
+    /// percent where the grammar allows one is its decimal (`50%` is 0.5).
     pub(crate) fn number(&mut self, p: Pair<'_, Rule>) -> Spanned<Decimal> {
         let span = Self::span(&p);
-        Spanned::new(self.decimal(p.as_str(), span), span)
+        let value = if p.as_rule() == Rule::percent_lit {
+            self.percent(p.as_str(), span)
+        } else {
+            self.decimal(p.as_str(), span)
+        };
+        Spanned::new(value, span)
     }
 
     pub(crate) fn percent(&mut self, text: &str, span: Span) -> Decimal {
