@@ -491,6 +491,11 @@ fn evaluate(a: &EvalArgs, domain: Domain) -> Result<ExitCode, Fatal> {
             );
         }
     }
+    if a.explain && a.format == Format::Csv && !a.quiet {
+        // A CSV row has no place for an explanation: say so rather than
+        // drop the request unnoticed.
+        eprintln!("warning: --explain is shown in JSON output only (--format jsonl or json)");
+    }
     let mut out = Output::new(output_for(&a.output)?, a.format, columns)
         .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
     let pb = progress();

@@ -536,3 +536,32 @@ fn a_field_may_be_named_through_its_record() {
     assert_eq!(r[1]["stage"], "A");
     assert_eq!(r[1]["scores"]["fit"], "1");
 }
+
+#[test]
+fn explain_with_csv_output_is_warned_about_not_dropped_silently() {
+    let d = tmp_policy(POLICY);
+    let args = [
+        "qualify",
+        "--policy",
+        "policy.baton",
+        "--as-of",
+        "2026-03-01",
+        "--explain",
+        "--format",
+        "csv",
+        "-",
+    ];
+    let (out, err, code) = baton_in(d.path(), &args, Some("{\"id\":\"a\",\"seats\":80}\n"));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("--explain is shown in JSON output only"),
+        "{err}"
+    );
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let (_, err, _) = baton_in(
+        d.path(),
+        &[&args[..args.len() - 1], &["--quiet", "-"]].concat(),
+        Some("{\"id\":\"a\",\"seats\":80}\n"),
+    );
+    assert!(err.is_empty(), "{err}");
+}
