@@ -124,6 +124,11 @@ impl Checker<'_> {
                 let ((v, t1), (lo, t2), (hi, t3)) = (tv?, tl?, th?);
                 let k1 = self.cmp_kind(CmpOp::Le, t1, t2, &v, &lo, span)?;
                 let k2 = self.cmp_kind(CmpOp::Le, t1, t3, &v, &hi, span)?;
+                // The value is compared with both bounds: bounds of two
+                // currencies fail for every record.
+                if self.constant_currencies_differ(&lo, &hi, span, "as bounds of one `between`") {
+                    return None;
+                }
                 let kind = if k1 == CmpKind::Num || k2 == CmpKind::Num {
                     CmpKind::Num
                 } else {
