@@ -82,14 +82,19 @@ enum ReaderKind {
 #[derive(Clone, Default)]
 pub struct LineIndex(Arc<Mutex<Breaks>>);
 
+/// Line ends read but not yet passed by a record, as runs of adjacent
+/// `\r`/`\n` bytes: a flood of blank lines is one run, so the memory held
+/// is bounded by what csv reads ahead, not by the input.
 #[derive(Default)]
 struct Breaks {
     /// Line breaks before the records already asked about.
     passed: usize,
-    /// Offsets of the `\r` and `\n` bytes read and not yet passed.
-    ahead: VecDeque<(u64, u8)>,
+    /// Runs: (first byte, byte after the last, line breaks in the run).
+    ahead: VecDeque<(u64, u64, usize)>,
     /// Bytes read so far.
     read: u64,
+    /// The last byte read was a `\r` (a `\n` next completes its break).
+    after_cr: bool,
 }
 
 /// A reader that notes where its line ends are, for a [`LineIndex`].
@@ -104,11 +109,23 @@ impl<R: Read> Read for Counted<R> {
         let got = buf.get(..n).unwrap_or_default();
         let mut breaks = self.index.lock();
         let start = breaks.read;
+        let mut prev = start.checked_sub(1).filter(|_| breaks.after_cr);
         for i in memchr::memchr2_iter(b'\n', b'\r', got) {
+            let at = start + i as u64;
             let byte = got.get(i).copied().unwrap_or(b'\n');
-            breaks.ahead.push_back((start + i as u64, byte));
+            // `\r\n` is one break, counted at its `\r`.
+            let counts = usize::from(!(byte == b'\n' && prev == Some(at.wrapping_sub(1))));
+            prev = (byte == b'\r').then_some(at);
+            match breaks.ahead.back_mut() {
+                Some(run) if run.1 == at => {
+                    run.1 = at + 1;
+                    run.2 += counts;
+                }
+                _ => breaks.ahead.push_back((at, at + 1, counts)),
+            }
         }
         breaks.read += n as u64;
+        breaks.after_cr = n > 0 && got.last() == Some(&b'\r');
         Ok(n)
     }
 }
@@ -133,24 +150,16 @@ impl LineIndex {
     }
 
     /// The 1-based line of a record that csv places at byte `offset`: the
-    /// line ends before it, and those it starts on, are passed. Offsets
-    /// asked about must not go back (records are read in order).
+    /// line ends before it, and the run of them it starts on, are passed.
+    /// Offsets asked about must not go back (records are read in order).
     pub fn line_at(&self, offset: u64) -> usize {
         let mut breaks = self.lock();
-        let mut at = offset;
-        while let Some(&(o, byte)) = breaks.ahead.front() {
-            if o > at {
+        while let Some(&(first, _, count)) = breaks.ahead.front() {
+            if first > offset {
                 break;
             }
-            if o == at {
-                at += 1;
-            }
             breaks.ahead.pop_front();
-            // `\r\n` is one break, counted at its `\n`.
-            let crlf = byte == b'\r' && breaks.ahead.front() == Some(&(o + 1, b'\n'));
-            if !crlf {
-                breaks.passed += 1;
-            }
+            breaks.passed += count;
         }
         breaks.passed + 1
     }
@@ -158,6 +167,20 @@ impl LineIndex {
     /// The line of a CSV record or error position (0 when csv gives none).
     pub fn line_of(&self, p: Option<&csv::Position>) -> usize {
         p.map_or(0, |p| self.line_at(p.byte()))
+    }
+}
+
+/// What is wrong with a CSV row, without csv's own record and line
+/// numbers (they disagree with the physical line given beside it).
+pub fn csv_error_text(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => {
+            format!("field {} is not valid UTF-8", err.field() + 1)
+        }
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields where the header has {expected_len}"),
+        _ => e.to_string(),
     }
 }
 
@@ -235,7 +258,7 @@ impl Reader {
                 csv::ErrorKind::Io(_) => Some(Err(format!("cannot read input: {e}"))),
                 _ => {
                     item.line = lines.line_of(e.position());
-                    item.row = Err(format!("unreadable CSV row: {e}"));
+                    item.row = Err(format!("unreadable CSV row: {}", csv_error_text(&e)));
                     Some(Ok(()))
                 }
             },
@@ -537,15 +560,58 @@ mod tests {
     use super::{Format, Reader};
     use proptest::prelude::*;
 
+    /// Hands out one byte a read, so that every line end falls on a
+    /// boundary between reads.
+    struct OneByte(std::io::Cursor<Vec<u8>>);
+
+    impl std::io::Read for OneByte {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let one = buf.len().min(1);
+            self.0.read(&mut buf[..one])
+        }
+    }
+
+    /// The lines of the records read whole, and one byte at a time (both
+    /// must agree).
     fn lines_of(input: &str) -> Vec<usize> {
-        let mut r = Reader::new(
-            Box::new(std::io::Cursor::new(input.to_string())),
-            Format::Csv,
-        )
-        .expect("header");
-        std::iter::from_fn(|| r.next_item())
-            .map(|i| i.expect("readable").line)
-            .collect()
+        let read = |input: Box<dyn std::io::Read + Send>| -> Vec<usize> {
+            let mut r = Reader::new(input, Format::Csv).expect("header");
+            std::iter::from_fn(|| r.next_item())
+                .map(|i| i.expect("readable").line)
+                .collect()
+        };
+        let bytes = input.as_bytes().to_vec();
+        let whole = read(Box::new(std::io::Cursor::new(bytes.clone())));
+        let trickled = read(Box::new(OneByte(std::io::Cursor::new(bytes))));
+        assert_eq!(whole, trickled, "{input:?}");
+        whole
+    }
+
+    #[test]
+    fn an_unreadable_row_is_named_by_its_physical_line_only() {
+        let input = b"id,x\r\n\r\na,5\r\n\r\n\"b\xff\",20\r\n".to_vec();
+        let mut r =
+            Reader::new(Box::new(std::io::Cursor::new(input)), Format::Csv).expect("header");
+        let items: Vec<_> = std::iter::from_fn(|| r.next_item())
+            .map(|i| i.expect("readable"))
+            .collect();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1].line, 5);
+        assert_eq!(
+            items[1].row.as_ref().err().map(String::as_str),
+            Some("unreadable CSV row: field 1 is not valid UTF-8")
+        );
+    }
+
+    #[test]
+    fn a_flood_of_blank_lines_is_held_as_one_run() {
+        use std::io::Read;
+        let input = format!("id,x\n{}a,1\r\n", "\n".repeat(100_000));
+        let (mut counted, index) = super::LineIndex::counting(input.as_bytes());
+        let mut sink = Vec::new();
+        counted.read_to_end(&mut sink).expect("read");
+        assert_eq!(index.lock().ahead.len(), 2);
+        assert_eq!(index.line_at(5), 100_002);
     }
 
     #[test]

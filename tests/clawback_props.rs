@@ -1884,6 +1884,21 @@ fn posted_amounts_finer_than_the_minor_unit_are_refused() {
 }
 
 #[test]
+fn a_malformed_posted_ledger_names_its_physical_line_once() {
+    // CRLF line ends and a blank line before the short row: the row is on
+    // line 4, and the message carries no other line number.
+    let text = "deal,rep,event,kind,status,policy,version,days_retained,rate,base,amount,currency,explanation\r\n\
+                A,ana,E1,clawback,applied,unit,1,1,1,100.00,-100.00,USD,booked\r\n\r\n\
+                A,ana,E2,clawback\r\n";
+    let err = clawback::read_posted(text.as_bytes()).expect_err("a short row");
+    assert_eq!(err.line, 4, "{err}");
+    assert_eq!(
+        err.to_string(),
+        "posted ledger, line 4: 4 fields where the header has 13"
+    );
+}
+
+#[test]
 fn a_booked_event_that_is_now_an_error_is_not_reversed() {
     // E1 was booked; its input now has a lost value beyond what remains,
     // so it is an error line. Reversing the booking would pay money back

@@ -253,7 +253,7 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
     for rec in rd.records() {
         let rec = rec.map_err(|e| PostedError {
             line: lines.line_of(e.position()),
-            message: e.to_string(),
+            message: crate::io::csv_error_text(&e),
         })?;
         let line = lines.line_of(rec.position());
         let cells: HashMap<String, String> = header
