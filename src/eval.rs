@@ -82,7 +82,7 @@ fn fields_note(o: &Origin) -> String {
 impl Expr {
     /// Evaluates a boolean expression to true, false or unknown.
     ///
-    /// In line at the caller, so that the one-byte truth of [`Expr::test`]
+    /// In line at the caller, so that the one-byte truth of the private `test`
     /// is read in a register and never built into a `Result` in memory.
     #[inline]
     pub fn eval_bool(&self, env: &Env<'_>) -> Result<Tri, EvalError> {

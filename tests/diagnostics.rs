@@ -167,7 +167,8 @@ cases! {
     let_reads_field: exit 2, ["error[E0108]", "cannot read record fields"];
     duplicate_names: exit 2, ["error[E0102]"];
     type_mismatch: exit 2, ["error[E0103]"];
-    money_currency_mix: exit 2, ["error[E0104]", "as bounds of one `between`", "(3 errors)"];
+    failing_constant_in_set: exit 2, ["error[E0108]", "always fails: arithmetic overflow"];
+    money_currency_mix: exit 2, ["error[E0104]", "as bounds of one `between`", "in one call", "(4 errors)"];
     stage_used_before_defined: exit 2, ["error[E0105]"];
     record_without_key: exit 2, ["error[E0110]"];
     // Several problems in one file, all reported at once.

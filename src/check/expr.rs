@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use super::Checker;
 use crate::diag::{suggest, Code};
-use crate::eval::Env;
+use crate::eval::{Env, EvalError};
 use crate::ir::{
     self, Arith, ArithKind, ArithOp, Between, Cmp, CmpKind, CmpOp, Func, Origin, SetRel,
 };
@@ -103,7 +103,7 @@ impl Checker<'_> {
             ExprKind::Call(f, args) => self.call(f, args, span, scope),
             ExprKind::Unary(UnOp::Not, a) => {
                 let a = self.bool_expr(a, scope)?;
-                self.fold(ir::Expr::Not(Box::new(a)), Type::Bool)
+                self.fold(ir::Expr::Not(Box::new(a)), Type::Bool, span)
             }
             ExprKind::Unary(UnOp::Neg, a) => {
                 let (a, ty) = self.expr(a, scope)?;
@@ -111,7 +111,7 @@ impl Checker<'_> {
                     self.type_error(span, format!("cannot negate {}", article(ty)));
                     return None;
                 }
-                self.fold(ir::Expr::Neg(Box::new(a)), ty)
+                self.fold(ir::Expr::Neg(Box::new(a)), ty, span)
             }
             ExprKind::IsSet(a, negate) => {
                 let (a, _) = self.expr(a, scope)?;
@@ -142,7 +142,7 @@ impl Checker<'_> {
                     hi,
                     origin,
                 }));
-                self.fold(node, Type::Bool)
+                self.fold(node, Type::Bool, span)
             }
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, span, scope),
         }
@@ -339,15 +339,15 @@ impl Checker<'_> {
             match self.expr(el, scope) {
                 Some((ir::Expr::Const(Value::Text(t)), _)) => texts.push(t),
                 Some((ir::Expr::Const(Value::Int(i)), _)) => ints.push(i),
-                Some((_, ty)) => {
+                Some((node, ty)) => {
                     ok = false;
+                    let message = match constant_failure(&node) {
+                        Some(err) => format!("this set element always fails: {err}"),
+                        None => format!("a set holds constant texts or ints, not {}", article(ty)),
+                    };
                     self.sink.push(
                         self.sink
-                            .make(
-                                Code::E0108,
-                                el.span,
-                                format!("a set holds constant texts or ints, not {}", article(ty)),
-                            )
+                            .make(Code::E0108, el.span, message)
                             .with_help("set literals are built once, when the policy is checked"),
                     );
                 }
@@ -467,7 +467,7 @@ impl Checker<'_> {
             _ => return None,
         };
         let args = typed.into_iter().map(|(e, _)| e).collect();
-        self.fold(ir::Expr::Call(func, args), result)
+        self.fold(ir::Expr::Call(func, args), result, span)
     }
 
     fn fail<T>(&mut self, span: Span, message: String) -> Option<T> {
@@ -502,7 +502,7 @@ impl Checker<'_> {
             } else {
                 ir::Expr::Any(items)
             };
-            return self.fold(node, Type::Bool);
+            return self.fold(node, Type::Bool, span);
         }
         let lt = self.expr(l, scope);
         let rt = self.expr(r, scope);
@@ -542,7 +542,7 @@ impl Checker<'_> {
                     origin,
                 })),
             };
-            return self.fold(node, Type::Bool);
+            return self.fold(node, Type::Bool, span);
         }
         match op {
             BinOp::In | BinOp::NotIn | BinOp::Contains => {
@@ -595,7 +595,7 @@ impl Checker<'_> {
                         negate,
                     },
                 };
-                self.fold(node, Type::Bool)
+                self.fold(node, Type::Bool, span)
             }
             BinOp::ContainsAny | BinOp::ContainsAll | BinOp::SubsetOf => {
                 if lty.element().is_none() || lty != rty {
@@ -615,6 +615,7 @@ impl Checker<'_> {
                 self.fold(
                     ir::Expr::SetRel(rel, Box::new(le), Box::new(re)),
                     Type::Bool,
+                    span,
                 )
             }
             _ => {
@@ -633,7 +634,7 @@ impl Checker<'_> {
                     rhs: re,
                     origin,
                 }));
-                self.fold(node, ty)
+                self.fold(node, ty, span)
             }
         }
     }
@@ -826,9 +827,11 @@ impl Checker<'_> {
         }
     }
 
-    /// Folds a node whose operands are all constants into a constant; one
-    /// whose evaluation fails is left to fail per record.
-    fn fold(&mut self, e: ir::Expr, ty: Type) -> Option<Typed> {
+    /// Folds a node whose operands are all constants into a constant. One
+    /// whose evaluation fails is left to fail per record (LANGUAGE §4: in
+    /// `false and 1 / 0 > 1` it is never evaluated), except money of two
+    /// currencies, which the static check reports (E0104).
+    fn fold(&mut self, e: ir::Expr, ty: Type, span: Span) -> Option<Typed> {
         if !children_const(&e) {
             return Some((e, ty));
         }
@@ -841,12 +844,47 @@ impl Checker<'_> {
         match e.eval(&env) {
             Ok(Val::Unknown) => Some((e, ty)),
             Ok(v) => Some((ir::Expr::Const(to_value(v)), ty)),
-            // A constant that fails (`1 / 0`) is an error of each record
-            // that evaluates it (LANGUAGE §4), not of the policy: in
-            // `false and 1 / 0 > 1` it is never evaluated. It stays a node.
+            Err(err @ EvalError::CurrencyMismatch(_)) => {
+                self.sink.push(
+                    self.sink
+                        .make(Code::E0104, span, err.to_string())
+                        .with_help(CURRENCY_HELP),
+                );
+                None
+            }
             Err(_) => Some((e, ty)),
         }
     }
+}
+
+/// Why an expression of constants only (one [`Checker::fold`] left
+/// unfolded because it fails) fails; `None` for anything else. For the
+/// messages of places that need a constant.
+pub(crate) fn constant_failure(e: &ir::Expr) -> Option<EvalError> {
+    fn constants_only(e: &ir::Expr) -> bool {
+        match e {
+            ir::Expr::Const(_) => true,
+            ir::Expr::Field(_)
+            | ir::Expr::Other(_)
+            | ir::Expr::Local(_)
+            | ir::Expr::Today
+            | ir::Expr::FieldInTexts { .. }
+            | ir::Expr::FieldContainsText { .. }
+            | ir::Expr::FieldCmpConst(_)
+            | ir::Expr::BoolField(_) => false,
+            _ => children(e).into_iter().all(constants_only),
+        }
+    }
+    if !constants_only(e) {
+        return None;
+    }
+    let env = Env {
+        fields: &[],
+        other: &[],
+        locals: &[],
+        today: NaiveDate::default(),
+    };
+    e.eval(&env).err()
 }
 
 /// Constants the field-comparison fast path handles.

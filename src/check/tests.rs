@@ -1474,9 +1474,12 @@ impl Checker<'_> {
     fn const_value(&mut self, e: &ast::Expr) -> Option<(Value, Type)> {
         match self.expr(e, &Scope::constants())? {
             (ir::Expr::Const(v), ty) => Some((v, ty)),
-            _ => {
-                self.sink
-                    .error(Code::E0108, e.span, "a test value must be a constant");
+            (node, _) => {
+                let message = match super::expr::constant_failure(&node) {
+                    Some(err) => format!("this test value always fails: {err}"),
+                    None => "a test value must be a constant".to_string(),
+                };
+                self.sink.error(Code::E0108, e.span, message);
                 None
             }
         }
