@@ -206,8 +206,14 @@ impl Reader {
                 header: None,
             }),
             Format::Json => {
-                let v: Json = serde_json::from_reader(BufReader::new(input))
-                    .map_err(|e| format!("not a JSON array: {e}"))?;
+                let mut bytes = Vec::new();
+                BufReader::new(input)
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| format!("cannot read input: {e}"))?;
+                // A byte order mark before the array is not part of it.
+                let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+                let v: Json =
+                    serde_json::from_slice(text).map_err(|e| format!("not a JSON array: {e}"))?;
                 match v {
                     Json::Array(items) => Ok(Reader {
                         inner: ReaderKind::Array(items.into_iter(), 0),
@@ -322,6 +328,12 @@ impl Reader {
 /// UTF-8 (`utf8` false, from [`read_line_lossy`]) is an error item: its
 /// text is not what the file holds, so it is not evaluated.
 pub fn jsonl_item(line: usize, text: &str, utf8: bool) -> Option<Item> {
+    // A byte order mark opening the file is not part of the first record.
+    let text = if line == 1 {
+        text.strip_prefix('\u{feff}').unwrap_or(text)
+    } else {
+        text
+    };
     let text = text.trim();
     if text.is_empty() && utf8 {
         return None;

@@ -363,13 +363,26 @@ fn read_source(path: &Path) -> Result<(String, String), LoadError> {
         )
     };
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read `{name}`: {e}")))?;
-    let source = String::from_utf8(bytes).map_err(|e| {
-        fail(format!(
-            "`{name}` is not valid UTF-8 (byte {})",
-            e.utf8_error().valid_up_to()
-        ))
+    // A byte order mark, as some Windows editors write, is not text.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let source = std::str::from_utf8(bytes).map_err(|e| {
+        // Pointed at where it is: the text before the bad byte is intact.
+        let at = e.valid_up_to();
+        let shown = String::from_utf8_lossy(bytes);
+        let file = Arc::from(name.as_str());
+        LoadError::single(
+            &name,
+            &shown,
+            vec![Diagnostic::error(
+                Code::E0004,
+                &file,
+                &shown,
+                Span::new(at, at + 1),
+                format!("`{name}` is not valid UTF-8 here"),
+            )],
+        )
     })?;
-    Ok((name, source))
+    Ok((name.clone(), source.to_string()))
 }
 
 /// The versions of one policy (a policy directory, or a single file).

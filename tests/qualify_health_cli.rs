@@ -565,3 +565,50 @@ fn explain_with_csv_output_is_warned_about_not_dropped_silently() {
     );
     assert!(err.is_empty(), "{err}");
 }
+
+#[test]
+fn a_byte_order_mark_opening_a_file_is_not_content() {
+    // Windows editors and exports write one; CSV readers skip it, and so
+    // does baton for policies, JSON lines and JSON arrays.
+    let d = tempdir::Dir::new();
+    let bom = "\u{feff}";
+    std::fs::write(d.path().join("policy.baton"), format!("{bom}{POLICY}")).unwrap();
+    std::fs::write(
+        d.path().join("in.jsonl"),
+        format!("{bom}{{\"id\":\"a\",\"seats\":80}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("in.json"),
+        format!("{bom}[{{\"id\":\"b\",\"seats\":80}}]"),
+    )
+    .unwrap();
+    for (input, key) in [("in.jsonl", "a"), ("in.json", "b")] {
+        let (out, err, code) = baton_in(
+            d.path(),
+            &[
+                "qualify",
+                "--policy",
+                "policy.baton",
+                "--as-of",
+                "2026-03-01",
+                input,
+            ],
+            None,
+        );
+        assert_eq!(code, 0, "{input}: {err}");
+        assert_eq!(jsonl(&out)[0]["key"], key, "{out}");
+    }
+}
+
+#[test]
+fn invalid_utf8_in_a_policy_is_pointed_at() {
+    let d = tempdir::Dir::new();
+    let mut bytes = b"policy \"p\" version 1 effective 2026-01-01\n# caf".to_vec();
+    bytes.extend_from_slice(b"\xe9 ok\n");
+    std::fs::write(d.path().join("bad.baton"), bytes).unwrap();
+    let (_, err, code) = baton_in(d.path(), &["check", "bad.baton"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("error[E0004]"), "{err}");
+    assert!(err.contains("bad.baton:2:6"), "{err}");
+}
