@@ -95,6 +95,75 @@ struct Breaks {
     read: u64,
     /// The last byte read was a `\r` (a `\n` next completes its break).
     after_cr: bool,
+    /// Where the bytes read leave the quoting of cells.
+    quotes: Quotes,
+}
+
+/// Whether the bytes read so far end inside a quoted cell, followed as
+/// csv reads them: a `"` opens a quoted cell only at the start of a cell
+/// (after `,`, a line end or the file's start; elsewhere it is a plain
+/// character), `""` inside one is a quote, and any other `"` closes it.
+/// Only the quotes are visited, so the cost is a `memchr` per quote.
+#[derive(Default)]
+struct Quotes {
+    inside: bool,
+    /// A `"` inside a quoted cell ended the last read: the next byte says
+    /// whether it closed the cell or was the first of `""`.
+    pending: bool,
+    /// The last byte read, for a `"` opening the next read.
+    last: Option<u8>,
+    /// The input has ended (a read gave nothing).
+    ended: bool,
+}
+
+impl Quotes {
+    fn read(&mut self, got: &[u8], offset: u64) {
+        if got.is_empty() {
+            self.ended = true;
+            return;
+        }
+        let mut i = 0;
+        if self.pending {
+            self.pending = false;
+            if got.first() == Some(&b'"') {
+                i = 1;
+            } else {
+                self.inside = false;
+            }
+        }
+        while let Some(k) = got.get(i..).and_then(|rest| memchr::memchr(b'"', rest)) {
+            let at = i + k;
+            if self.inside {
+                match got.get(at + 1) {
+                    Some(b'"') => i = at + 2,
+                    Some(_) => {
+                        self.inside = false;
+                        i = at + 1;
+                    }
+                    None => {
+                        self.pending = true;
+                        i = at + 1;
+                    }
+                }
+            } else {
+                let before = match at.checked_sub(1) {
+                    Some(b) => got.get(b).copied(),
+                    None => self.last,
+                };
+                // csv skips a byte order mark opening the file: a `"`
+                // right after it starts the first cell.
+                let after_bom = offset + at as u64 == 3 && before == Some(0xBF);
+                self.inside = after_bom || matches!(before, None | Some(b',' | b'\n' | b'\r'));
+                i = at + 1;
+            }
+        }
+        self.last = got.last().copied();
+    }
+
+    /// The input ended inside a quoted cell.
+    fn unclosed(&self) -> bool {
+        self.ended && self.inside && !self.pending
+    }
 }
 
 /// A reader that notes where its line ends are, for a [`LineIndex`].
@@ -124,6 +193,7 @@ impl<R: Read> Read for Counted<R> {
                 _ => breaks.ahead.push_back((at, at + 1, counts)),
             }
         }
+        breaks.quotes.read(got, start);
         breaks.read += n as u64;
         breaks.after_cr = n > 0 && got.last() == Some(&b'\r');
         Ok(n)
@@ -162,6 +232,12 @@ impl LineIndex {
             breaks.passed += count;
         }
         breaks.passed + 1
+    }
+
+    /// The input has ended inside a quoted cell: the record read last
+    /// holds the rest of the file (csv reports no error for it).
+    pub fn unclosed_quote(&self) -> bool {
+        self.lock().quotes.unclosed()
     }
 
     /// The line of a CSV record or error position (0 when csv gives none).
@@ -258,6 +334,15 @@ impl Reader {
             Ok(false) => None,
             Ok(true) => {
                 item.line = lines.line_of(rec.position());
+                if lines.unclosed_quote() {
+                    // Nothing is dropped unnoticed: the records swallowed
+                    // into this one are named by this error.
+                    item.row = Err(
+                        "a quoted cell in this record is never closed: the rest of the file \
+                         was read into it"
+                            .to_string(),
+                    );
+                }
                 Some(Ok(()))
             }
             Err(e) => match e.kind() {
@@ -589,7 +674,11 @@ mod tests {
         let read = |input: Box<dyn std::io::Read + Send>| -> Vec<usize> {
             let mut r = Reader::new(input, Format::Csv).expect("header");
             std::iter::from_fn(|| r.next_item())
-                .map(|i| i.expect("readable").line)
+                .map(|i| i.expect("readable"))
+                .map(|i| {
+                    assert!(i.row.is_ok(), "line {}: {:?}", i.line, i.row.err());
+                    i.line
+                })
                 .collect()
         };
         let bytes = input.as_bytes().to_vec();
@@ -613,6 +702,42 @@ mod tests {
             items[1].row.as_ref().err().map(String::as_str),
             Some("unreadable CSV row: field 1 is not valid UTF-8")
         );
+    }
+
+    /// Each record's line, or its error, read whole and one byte at a time.
+    fn outcomes(input: &[u8]) -> Vec<(usize, Option<String>)> {
+        let read = |input: Box<dyn std::io::Read + Send>| -> Vec<(usize, Option<String>)> {
+            let mut r = Reader::new(input, Format::Csv).expect("header");
+            std::iter::from_fn(|| r.next_item())
+                .map(|i| i.expect("readable"))
+                .map(|i| (i.line, i.row.err()))
+                .collect()
+        };
+        let whole = read(Box::new(std::io::Cursor::new(input.to_vec())));
+        let trickled = read(Box::new(OneByte(std::io::Cursor::new(input.to_vec()))));
+        assert_eq!(whole, trickled, "{:?}", String::from_utf8_lossy(input));
+        whole
+    }
+
+    #[test]
+    fn a_quoted_cell_never_closed_is_an_error_not_a_silent_merge() {
+        let unclosed = |input: &[u8]| -> Vec<bool> {
+            outcomes(input)
+                .into_iter()
+                .map(|(_, e)| e.is_some_and(|e| e.contains("never closed")))
+                .collect()
+        };
+        // The third record swallows the fourth: it is named, at line 3.
+        assert_eq!(outcomes(b"id,x\n1,1\n\"2,1\n3,1\n")[1].0, 3);
+        assert_eq!(unclosed(b"id,x\n1,1\n\"2,1\n3,1\n"), [false, true]);
+        // Closed cells, escaped quotes, a quote inside a plain cell, a
+        // closing quote as the file's last byte, a byte order mark.
+        assert_eq!(
+            unclosed(b"id,x\n\"1\n\",\"a\"\"b\"\n2,a\"b\n\"3\",\"\""),
+            [false; 3]
+        );
+        assert_eq!(unclosed(b"\xEF\xBB\xBF\"id\",x\n\"1\",2\n"), [false]);
+        assert_eq!(unclosed(b"id,x\r\n1,\"\"\"\r\n2,2\r\n"), [true]);
     }
 
     #[test]

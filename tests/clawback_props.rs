@@ -1899,6 +1899,17 @@ fn a_malformed_posted_ledger_names_its_physical_line_once() {
 }
 
 #[test]
+fn a_posted_ledger_with_a_quote_never_closed_is_refused() {
+    // Without the check, the second line would swallow the third unseen.
+    let text = "deal,rep,event,kind,status,policy,version,days_retained,rate,base,amount,currency,explanation\n\
+                A,ana,E1,clawback,applied,unit,1,1,1,100.00,-100.00,USD,\"booked\n\
+                A,ana,E2,clawback,applied,unit,1,1,1,100.00,-100.00,USD,booked\n";
+    let err = clawback::read_posted(text.as_bytes()).expect_err("an unclosed quote");
+    assert_eq!(err.line, 2, "{err}");
+    assert!(err.to_string().contains("never closed"), "{err}");
+}
+
+#[test]
 fn a_booked_event_that_is_now_an_error_is_not_reversed() {
     // E1 was booked; its input now has a lost value beyond what remains,
     // so it is an error line. Reversing the booking would pay money back

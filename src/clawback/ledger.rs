@@ -256,6 +256,14 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
             message: crate::io::csv_error_text(&e),
         })?;
         let line = lines.line_of(rec.position());
+        if lines.unclosed_quote() {
+            return Err(PostedError {
+                line,
+                message: "a quoted cell is never closed: the rest of the file was read into \
+                          this line"
+                    .to_string(),
+            });
+        }
         let cells: HashMap<String, String> = header
             .iter()
             .zip(rec.iter())
