@@ -93,10 +93,19 @@ struct Breaks {
     ahead: VecDeque<(u64, u64, usize)>,
     /// Bytes read so far.
     read: u64,
-    /// The last byte read was a `\r` (a `\n` next completes its break).
-    after_cr: bool,
+    /// The last byte read (a `\n` after a `\r` completes its break; a `"`
+    /// after a `,` or a line end opens a quoted cell).
+    last: Option<u8>,
     /// Where the bytes read leave the quoting of cells.
     quotes: Quotes,
+}
+
+/// The byte before `got[i]`, the previous read's last one for `i` = 0.
+fn byte_before(got: &[u8], i: usize, last: Option<u8>) -> Option<u8> {
+    match i.checked_sub(1) {
+        Some(j) => got.get(j).copied(),
+        None => last,
+    }
 }
 
 /// Whether the bytes read so far end inside a quoted cell, followed as
@@ -110,14 +119,13 @@ struct Quotes {
     /// A `"` inside a quoted cell ended the last read: the next byte says
     /// whether it closed the cell or was the first of `""`.
     pending: bool,
-    /// The last byte read, for a `"` opening the next read.
-    last: Option<u8>,
     /// The input has ended (a read gave nothing).
     ended: bool,
 }
 
 impl Quotes {
-    fn read(&mut self, got: &[u8], offset: u64) {
+    /// Follows the quotes of `got`, read at `offset` after `last`.
+    fn read(&mut self, got: &[u8], offset: u64, last: Option<u8>) {
         if got.is_empty() {
             self.ended = true;
             return;
@@ -146,10 +154,7 @@ impl Quotes {
                     }
                 }
             } else {
-                let before = match at.checked_sub(1) {
-                    Some(b) => got.get(b).copied(),
-                    None => self.last,
-                };
+                let before = byte_before(got, at, last);
                 // csv skips a byte order mark opening the file: a `"`
                 // right after it starts the first cell.
                 let after_bom = offset + at as u64 == 3 && before == Some(0xBF);
@@ -157,7 +162,6 @@ impl Quotes {
                 i = at + 1;
             }
         }
-        self.last = got.last().copied();
     }
 
     /// The input ended inside a quoted cell.
@@ -177,14 +181,12 @@ impl<R: Read> Read for Counted<R> {
         let n = self.inner.read(buf)?;
         let got = buf.get(..n).unwrap_or_default();
         let mut breaks = self.index.lock();
-        let start = breaks.read;
-        let mut prev = start.checked_sub(1).filter(|_| breaks.after_cr);
+        let (start, last) = (breaks.read, breaks.last);
         for i in memchr::memchr2_iter(b'\n', b'\r', got) {
             let at = start + i as u64;
             let byte = got.get(i).copied().unwrap_or(b'\n');
             // `\r\n` is one break, counted at its `\r`.
-            let counts = usize::from(!(byte == b'\n' && prev == Some(at.wrapping_sub(1))));
-            prev = (byte == b'\r').then_some(at);
+            let counts = usize::from(!(byte == b'\n' && byte_before(got, i, last) == Some(b'\r')));
             match breaks.ahead.back_mut() {
                 Some(run) if run.1 == at => {
                     run.1 = at + 1;
@@ -193,9 +195,11 @@ impl<R: Read> Read for Counted<R> {
                 _ => breaks.ahead.push_back((at, at + 1, counts)),
             }
         }
-        breaks.quotes.read(got, start);
+        breaks.quotes.read(got, start, last);
         breaks.read += n as u64;
-        breaks.after_cr = n > 0 && got.last() == Some(&b'\r');
+        if let Some(&b) = got.last() {
+            breaks.last = Some(b);
+        }
         Ok(n)
     }
 }
