@@ -82,6 +82,22 @@ qualify lead {
 }
 "#;
 
+/// `baton qualify` of the scratch policy on the date the tests use.
+const QUALIFY: [&str; 5] = [
+    "qualify",
+    "--policy",
+    "policy.baton",
+    "--as-of",
+    "2026-03-01",
+];
+
+/// `baton qualify --policy policy.baton --as-of 2026-03-01 -` in `d`, with
+/// `input` on standard input: the results, standard error and exit code.
+fn qualify_stdin(d: &tempdir::Dir, input: &str) -> (Vec<serde_json::Value>, String, i32) {
+    let (out, err, code) = baton_in(d.path(), &[&QUALIFY[..], &["-"]].concat(), Some(input));
+    (jsonl(&out), err, code)
+}
+
 fn tmp_policy(text: &str) -> tempdir::Dir {
     let d = tempdir::Dir::new();
     std::fs::write(d.path().join("policy.baton"), text).unwrap();
@@ -119,20 +135,8 @@ mod tempdir {
 fn stdin_input_and_exit_zero_when_all_records_evaluate() {
     let d = tmp_policy(POLICY);
     let input = "{\"id\":\"a\",\"seats\":80,\"budget\":\"12000\"}\n\n{\"id\":\"b\",\"seats\":3}\n";
-    let (out, err, code) = baton_in(
-        d.path(),
-        &[
-            "qualify",
-            "--policy",
-            "policy.baton",
-            "--as-of",
-            "2026-03-01",
-            "-",
-        ],
-        Some(input),
-    );
+    let (r, err, code) = qualify_stdin(&d, input);
     assert_eq!(code, 0, "{err}");
-    let r = jsonl(&out);
     assert_eq!(r.len(), 2);
     assert_eq!(r[0]["stage"], "MQL");
     assert_eq!(r[0]["scores"]["fit"], "30");
@@ -144,20 +148,8 @@ fn malformed_lines_are_error_lines_and_the_rest_is_evaluated() {
     let d = tmp_policy(POLICY);
     let input =
         "{\"id\":\"a\",\"seats\":80}\nnot json\n{\"id\":\"c\"}\n{\"id\":\"d\",\"seats\":1}\n";
-    let (out, _, code) = baton_in(
-        d.path(),
-        &[
-            "qualify",
-            "--policy",
-            "policy.baton",
-            "--as-of",
-            "2026-03-01",
-            "-",
-        ],
-        Some(input),
-    );
+    let (r, _, code) = qualify_stdin(&d, input);
     assert_eq!(code, 1);
-    let r = jsonl(&out);
     assert_eq!(r.len(), 4);
     assert_eq!(r[1]["line"], 2);
     assert!(r[1]["error"].as_str().unwrap().contains("JSON"));
@@ -217,20 +209,8 @@ fn a_constant_that_always_fails_is_a_record_error_only_where_evaluated() {
     let (_, err, code) = baton_in(d.path(), &["check", "policy.baton"], None);
     assert_eq!(code, 0, "{err}");
     let input = "{\"id\":\"small\",\"seats\":3}\n{\"id\":\"big\",\"seats\":30}\n";
-    let (out, _, code) = baton_in(
-        d.path(),
-        &[
-            "qualify",
-            "--policy",
-            "policy.baton",
-            "--as-of",
-            "2026-03-01",
-            "-",
-        ],
-        Some(input),
-    );
+    let (r, _, code) = qualify_stdin(&d, input);
     assert_eq!(code, 1);
-    let r = jsonl(&out);
     assert_eq!(r[0]["key"], "small");
     assert_eq!(r[0]["stages"]["NEVER"], false);
     assert_eq!(r[0]["stages"]["GUARDED"], false);
@@ -457,20 +437,8 @@ fn a_quotient_that_does_not_terminate_keeps_28_significant_digits() {
            stage BIG when x * 20 / 3 == 66.66666666666666666666666667\n\
          }\n",
     );
-    let (out, err, code) = baton_in(
-        d.path(),
-        &[
-            "qualify",
-            "--policy",
-            "policy.baton",
-            "--as-of",
-            "2026-03-01",
-            "-",
-        ],
-        Some("{\"id\":\"a\",\"x\":10}\n"),
-    );
+    let (r, err, code) = qualify_stdin(&d, "{\"id\":\"a\",\"x\":10}\n");
     assert_eq!(code, 0, "{err}");
-    let r = jsonl(&out);
     assert_eq!(r[0]["stages"]["S28"], true, "{}", r[0]);
     assert_eq!(r[0]["stages"]["THIRDS"], true, "{}", r[0]);
     assert_eq!(r[0]["stages"]["BIG"], true, "{}", r[0]);
@@ -489,20 +457,8 @@ fn score_points_may_be_percents() {
          }\n\
          qualify lead { stage A when fit > 0.5 }\n",
     );
-    let (out, err, code) = baton_in(
-        d.path(),
-        &[
-            "qualify",
-            "--policy",
-            "policy.baton",
-            "--as-of",
-            "2026-03-01",
-            "-",
-        ],
-        Some("{\"id\":\"a\",\"x\":1}\n{\"id\":\"b\",\"x\":3}\n"),
-    );
+    let (r, err, code) = qualify_stdin(&d, "{\"id\":\"a\",\"x\":1}\n{\"id\":\"b\",\"x\":3}\n");
     assert_eq!(code, 0, "{err}");
-    let r = jsonl(&out);
     assert_eq!(r[0]["scores"]["fit"], "0.5");
     assert_eq!(r[0]["stages"]["A"], false);
     assert_eq!(r[1]["scores"]["fit"], "2.875");
@@ -518,20 +474,8 @@ fn a_field_may_be_named_through_its_record() {
          score fit for lead { add 1 when lead.x > 0 }\n\
          qualify lead { stage A when lead.x > 1 and fit > 0 }\n",
     );
-    let (out, err, code) = baton_in(
-        d.path(),
-        &[
-            "qualify",
-            "--policy",
-            "policy.baton",
-            "--as-of",
-            "2026-03-01",
-            "-",
-        ],
-        Some("{\"id\":\"a\",\"x\":1}\n{\"id\":\"b\",\"x\":3}\n"),
-    );
+    let (r, err, code) = qualify_stdin(&d, "{\"id\":\"a\",\"x\":1}\n{\"id\":\"b\",\"x\":3}\n");
     assert_eq!(code, 0, "{err}");
-    let r = jsonl(&out);
     assert_eq!(r[0]["stages"]["A"], false);
     assert_eq!(r[1]["stage"], "A");
     assert_eq!(r[1]["scores"]["fit"], "1");
@@ -540,17 +484,7 @@ fn a_field_may_be_named_through_its_record() {
 #[test]
 fn explain_with_csv_output_is_warned_about_not_dropped_silently() {
     let d = tmp_policy(POLICY);
-    let args = [
-        "qualify",
-        "--policy",
-        "policy.baton",
-        "--as-of",
-        "2026-03-01",
-        "--explain",
-        "--format",
-        "csv",
-        "-",
-    ];
+    let args = [&QUALIFY[..], &["--explain", "--format", "csv", "-"]].concat();
     let (out, err, code) = baton_in(d.path(), &args, Some("{\"id\":\"a\",\"seats\":80}\n"));
     assert_eq!(code, 0, "{err}");
     assert!(
