@@ -362,13 +362,15 @@ fn read_source(path: &Path) -> Result<(String, String), LoadError> {
             )],
         )
     };
-    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read `{name}`: {e}")))?;
+    let mut bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read `{name}`: {e}")))?;
     // A byte order mark, as some Windows editors write, is not text.
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let source = std::str::from_utf8(bytes).map_err(|e| {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    let source = String::from_utf8(bytes).map_err(|e| {
         // Pointed at where it is: the text before the bad byte is intact.
-        let at = e.valid_up_to();
-        let shown = String::from_utf8_lossy(bytes);
+        let at = e.utf8_error().valid_up_to();
+        let shown = String::from_utf8_lossy(e.as_bytes());
         let file = Arc::from(name.as_str());
         LoadError::single(
             &name,
@@ -382,7 +384,7 @@ fn read_source(path: &Path) -> Result<(String, String), LoadError> {
             )],
         )
     })?;
-    Ok((name.clone(), source.to_string()))
+    Ok((name, source))
 }
 
 /// The versions of one policy (a policy directory, or a single file).
