@@ -598,7 +598,7 @@ impl FieldCmp {
             (Value::Int(a), Value::Int(b))
             | (Value::Duration(a), Value::Duration(b))
             | (Value::Timestamp(a), Value::Timestamp(b)) => a.cmp(b),
-            (Value::Decimal(a), Value::Decimal(b)) => dec_cmp(a, b),
+            (Value::Decimal(a), Value::Decimal(b)) => a.cmp(b),
             (Value::Int(a), Value::Decimal(b)) => Decimal::from(*a).cmp(b),
             (Value::Decimal(a), Value::Int(b)) => a.cmp(&Decimal::from(*b)),
             (Value::Date(a), Value::Date(b)) => a.cmp(b),
@@ -607,44 +607,11 @@ impl FieldCmp {
                     *err = Some(self.currency_mismatch(v));
                     return Truth::Error;
                 }
-                dec_cmp(&a.amount, &b.amount)
+                a.amount.cmp(&b.amount)
             }
             _ => return fail(err, "field comparison operands"),
         };
         Truth::of(self.op.test(o))
-    }
-}
-
-/// Decimal order on the mantissas. The one with fewer places is scaled up
-/// to the other's scale when the difference is at most 9 places: a
-/// mantissa is below 2^96 and 10^9 below 2^30, so the product fits an
-/// `i128` exactly (so the multiplication cannot wrap). Larger differences take `rust_decimal`'s comparison.
-#[inline(always)]
-fn dec_cmp(a: &Decimal, b: &Decimal) -> Ordering {
-    const POW10: [i128; 10] = [
-        1,
-        10,
-        100,
-        1_000,
-        10_000,
-        100_000,
-        1_000_000,
-        10_000_000,
-        100_000_000,
-        1_000_000_000,
-    ];
-    let (sa, sb) = (a.scale(), b.scale());
-    let (ma, mb) = (a.mantissa(), b.mantissa());
-    match sa.cmp(&sb) {
-        Ordering::Equal => ma.cmp(&mb),
-        Ordering::Less => match POW10.get((sb - sa) as usize) {
-            Some(p) => ma.wrapping_mul(*p).cmp(&mb),
-            None => a.cmp(b),
-        },
-        Ordering::Greater => match POW10.get((sa - sb) as usize) {
-            Some(p) => ma.cmp(&mb.wrapping_mul(*p)),
-            None => a.cmp(b),
-        },
     }
 }
 
@@ -847,8 +814,8 @@ fn call<'a>(f: Func, args: &'a [Expr], env: &Env<'a>) -> R<Val<'a>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{dec_cmp, Env, EvalError, Expr};
-    use crate::ir::{CmpOp, FieldCmp, Origin};
+    use super::{Env, EvalError, Expr};
+    use crate::ir::{CmpOp, FieldCmp, Origin, Scaled};
     use crate::value::{ConstTexts, Currency, Money, TextSet, Value};
 
     /// A slot past the end of a caller's `Env::fields` is reported as such
@@ -890,7 +857,7 @@ mod tests {
 
     fn decimal() -> impl Strategy<Value = Decimal> {
         // Mantissas up to the full 96 bits and every scale, so that both
-        // the direct path (scales at most 9 apart) and the fallback run.
+        // the prepared mantissas and the fallback past i128 run.
         (any::<i128>(), 0u32..=28).prop_map(|(m, s)| {
             let m = m % (1i128 << 96);
             Decimal::from_i128_with_scale(m, s)
@@ -899,13 +866,14 @@ mod tests {
 
     proptest! {
         #[test]
-        fn dec_cmp_agrees_with_rust_decimal(a in decimal(), b in decimal(), shift in 0u32..=9) {
-            prop_assert_eq!(dec_cmp(&a, &b), a.cmp(&b));
+        fn scaled_constants_order_as_rust_decimal(a in decimal(), b in decimal(), shift in 0u32..=9) {
+            let cmp = |x: &Decimal, y: &Decimal| Scaled::new(*y).cmp_with(x);
+            prop_assert_eq!(cmp(&a, &b), a.cmp(&b));
             // The same value at another scale compares equal.
             if let Some(m) = a.mantissa().checked_mul(10i128.pow(shift)) {
                 if let Ok(c) = Decimal::try_from_i128_with_scale(m, a.scale() + shift) {
-                    prop_assert_eq!(dec_cmp(&a, &c), std::cmp::Ordering::Equal);
-                    prop_assert_eq!(dec_cmp(&c, &a), std::cmp::Ordering::Equal);
+                    prop_assert_eq!(cmp(&a, &c), std::cmp::Ordering::Equal);
+                    prop_assert_eq!(cmp(&c, &a), std::cmp::Ordering::Equal);
                 }
             }
         }
