@@ -111,8 +111,35 @@ fn baton_rule(bencher: divan::Bencher, n: u64) {
     bencher
         .counter(divan::counter::ItemsCount::new(n))
         .bench(|| {
-            // One context, pointed at each record in turn, as a service
-            // evaluating a stream of records would hold it.
+            // The records as a stream: the evaluator's loop runs inside
+            // this one (`eval_bool_each`), pointing one context at each
+            // record in turn.
+            let env = Env {
+                fields: &[],
+                other: &[],
+                locals: &[],
+                today,
+            };
+            cond.eval_bool_each(env, divan::black_box(&records).iter())
+                .filter(|t| *t == Ok(Some(true)))
+                .count()
+        });
+}
+
+/// The rule called once per record through [`Expr::eval_bool`], as a
+/// service evaluating one record at a time calls it: the evaluator's frame
+/// is set up per record.
+///
+/// [`Expr::eval_bool`]: baton::ir::Expr::eval_bool
+#[divan::bench(args = SIZES)]
+fn baton_rule_per_call(bencher: divan::Bencher, n: u64) {
+    let p = policy();
+    let records = batch(&p, n);
+    let cond = &p.compiled().qualify.as_ref().unwrap().stages[0].cond.cond;
+    let today = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    bencher
+        .counter(divan::counter::ItemsCount::new(n))
+        .bench(|| {
             let mut env = Env {
                 fields: &[],
                 other: &[],
@@ -164,6 +191,14 @@ fn same_answers(bencher: divan::Bencher) {
     let cond = &p.compiled().qualify.as_ref().unwrap().stages[0].cond.cond;
     let today = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
     let usd = Currency::parse("USD").unwrap();
+    let env = Env {
+        fields: &[],
+        other: &[],
+        locals: &[],
+        today,
+    };
+    let records = batch(&p, N);
+    let mut each = cond.eval_bool_each(env, records.iter());
     let mut agree = 0;
     for v in &inputs {
         let r = schema.from_json(v).unwrap();
@@ -181,9 +216,11 @@ fn same_answers(bencher: divan::Bencher) {
             && (l.decision_maker == Some(true) || l.employees >= 500)
             && l.features.iter().any(|f| f == "sso");
         assert_eq!(a, b, "{v}");
+        assert_eq!(each.next().unwrap() == Ok(Some(true)), a, "{v}");
         agree += usize::from(a);
         let _ = Value::Bool(a);
     }
+    assert!(each.next().is_none(), "one result per record");
     assert!(
         agree > 100,
         "the rule must fire on a real share of the leads ({agree})"

@@ -87,11 +87,45 @@ impl Expr {
     #[inline]
     pub fn eval_bool(&self, env: &Env<'_>) -> Result<Tri, EvalError> {
         let mut err = None;
-        match self.test(env, &mut err) {
-            Truth::False => Ok(Some(false)),
-            Truth::True => Ok(Some(true)),
-            Truth::Unknown => Ok(None),
-            Truth::Error => Err(*err.unwrap_or_else(|| internal("error without a message"))),
+        self.test(env, &mut err).into_result(err)
+    }
+
+    /// Evaluates a boolean expression over each record in turn: the `n`th
+    /// result is what [`Expr::eval_bool`] gives with `env.fields` set to the
+    /// `n`th record, and `env`'s other parts as they are.
+    ///
+    /// For a stream of records this is the fast form: the evaluator's loop
+    /// runs inside the caller's loop, so registers are saved and restored
+    /// once for the whole run rather than once per record.
+    ///
+    /// ```
+    /// # use baton::{eval::Env, record::RecordBatch, Policy};
+    /// let policy: Policy = "policy \"p\" version 1 effective 2026-01-01\n\
+    ///     record lead key id { id: text  employees: int? }\n\
+    ///     qualify lead { stage big when employees >= 500 }\n".parse().unwrap();
+    /// let schema = policy.qualify_schema().unwrap();
+    /// let mut batch = RecordBatch::new(schema);
+    /// for line in [r#"{"id":"a","employees":900}"#, r#"{"id":"b","employees":20}"#, r#"{"id":"c"}"#] {
+    ///     batch.push(schema.from_json(&serde_json::from_str(line).unwrap()).unwrap());
+    /// }
+    /// let cond = &policy.compiled().qualify.as_ref().unwrap().stages[0].cond.cond;
+    /// let env = Env { fields: &[], other: &[], locals: &[], today: chrono::NaiveDate::MIN };
+    /// let truths: Vec<_> = cond.eval_bool_each(env, batch.iter()).collect();
+    /// assert_eq!(truths, [Ok(Some(true)), Ok(Some(false)), Ok(None)]);
+    /// ```
+    #[inline]
+    pub fn eval_bool_each<'e, I>(&'e self, env: Env<'e>, records: I) -> EvalBoolEach<'e, I>
+    where
+        I: Iterator<Item = &'e [Option<Value>]>,
+    {
+        EvalBoolEach {
+            expr: self,
+            items: match self {
+                Expr::All(items) => Some(items),
+                _ => None,
+            },
+            env,
+            records,
         }
     }
 
@@ -284,6 +318,38 @@ fn field(fields: &[Option<Value>], slot: u16) -> R<Option<&Value>> {
         .ok_or_else(|| internal("field slot out of range"))
 }
 
+/// The results of [`Expr::eval_bool_each`], one per record, in order.
+#[derive(Debug, Clone)]
+pub struct EvalBoolEach<'e, I> {
+    expr: &'e Expr,
+    /// The items when the expression is an `and`, found once for the run.
+    items: Option<&'e [Expr]>,
+    env: Env<'e>,
+    records: I,
+}
+
+impl<'e, I> Iterator for EvalBoolEach<'e, I>
+where
+    I: Iterator<Item = &'e [Option<Value>]>,
+{
+    type Item = Result<Tri, EvalError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        self.env.fields = self.records.next()?;
+        let mut err = None;
+        let truth = match self.items {
+            Some(items) => all_body(items, &self.env, &mut err),
+            None => self.expr.truth(&self.env, &mut err),
+        };
+        Some(truth.into_result(err))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.records.size_hint()
+    }
+}
+
 /// Three-valued truth plus "an error was recorded": one byte, so that the
 /// condition path returns in a register instead of through memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,6 +368,17 @@ impl Truth {
             Truth::True
         } else {
             Truth::False
+        }
+    }
+
+    /// The public form: the error, when there is one, is taken from `err`.
+    #[inline(always)]
+    fn into_result(self, err: Option<Box<EvalError>>) -> Result<Tri, EvalError> {
+        match self {
+            Truth::False => Ok(Some(false)),
+            Truth::True => Ok(Some(true)),
+            Truth::Unknown => Ok(None),
+            Truth::Error => Err(*err.unwrap_or_else(|| internal("error without a message"))),
         }
     }
 

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use baton::eval::Env;
-use baton::record::{parse_decimal, parse_money};
+use baton::record::{parse_decimal, parse_money, RecordBatch};
 use baton::value::{Currency, Money, Val, Value};
 use baton::{Policy, PolicySet};
 use chrono::NaiveDate;
@@ -431,6 +431,8 @@ proptest! {
              qualify r {{\n  stage SX when {xs}\n  stage XY when {xs} and {ys}\n  stage YX when {ys} and {xs}\n  stage XORY when {xs} or {ys}\n  stage NX when not {xs}\n}}\n"
         );
         let policy = compile(&src);
+        let mut batch = RecordBatch::new(policy.qualify_schema().unwrap());
+        let mut each_record = Vec::new();
         for env in assignments() {
             for z in [None, Some(0), Some(1), Some(-1)] {
                 let mut rec = kleene_record(&env, &nulls);
@@ -438,6 +440,8 @@ proptest! {
                     rec["z"] = json!(z);
                 }
                 let got = eval_conditions(&policy, &rec);
+                batch.push(policy.record_for_qualify(&rec).unwrap());
+                each_record.push(got.clone());
                 let and = |l: &E, r: &E| E::And(Box::new(l.clone()), Box::new(r.clone()));
                 let expected = [
                     x.eval(&env, z),
@@ -462,6 +466,16 @@ proptest! {
                     prop_assert_eq!(xy, yx);
                 }
             }
+        }
+        // The stream form gives, record by record, what the one-record form
+        // gives: nothing (an error, an unknown) carries over between records.
+        let q = policy.compiled().qualify.as_ref().unwrap();
+        let locals = vec![Val::Unknown; q.n_locals];
+        let env = Env { fields: &[], other: &[], locals: &locals, today: day() };
+        for (i, stage) in q.stages.iter().enumerate() {
+            let streamed: Vec<_> = stage.cond.cond.eval_bool_each(env, batch.iter()).collect();
+            let one_by_one: Vec<_> = each_record.iter().map(|got| got[i].clone()).collect();
+            prop_assert_eq!(streamed, one_by_one, "stage {}", i);
         }
     }
 }
