@@ -202,35 +202,51 @@ impl TextSet {
 
 /// A constant set of texts compiled into a policy (`industry in {…}`).
 ///
-/// A text of up to 16 bytes is kept as its length and a fingerprint of
-/// at most two machine words that covers every byte (see `short_key`), so
-/// a test is a length check, two loads and one compare per candidate, with
-/// no byte loop. Longer texts are compared as slices.
+/// A text of up to 16 bytes is kept as a fingerprint of at most two machine
+/// words that, with its length, covers every byte (see `short_key`); the
+/// fingerprints are grouped by length. A test looks up the group of the
+/// probe's length (for most probes an empty one, and the test ends there),
+/// then compares one fingerprint per candidate, with no byte loop. Longer
+/// texts are compared as slices.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct ConstTexts {
-    /// Bit `n` is set when some text has `n` bytes (`n` < 32); bit 31 also
-    /// stands for every longer length.
-    lens: u32,
-    short: Box<[(usize, u128)]>,
+    /// `short[group[n]..group[n + 1]]` are the fingerprints of the texts of
+    /// `n` bytes, `n` ≤ 16, sorted. Boxed, so that the set stays small in
+    /// the compiled expression.
+    group: Box<[u32; SHORT + 2]>,
+    short: Box<[u128]>,
+    /// The longer texts, sorted.
     long: Box<[Box<str>]>,
 }
+
+/// The longest text kept as a fingerprint.
+const SHORT: usize = 16;
+
+/// A group of fingerprints up to this size is scanned; a larger one is
+/// searched.
+const SCAN: usize = 8;
 
 impl ConstTexts {
     /// The set's texts.
     pub fn new(set: &TextSet) -> ConstTexts {
-        let mut lens = 0u32;
-        let mut short = Vec::new();
-        let mut long = Vec::new();
+        let mut short: Vec<(usize, u128)> = Vec::new();
+        let mut long: Vec<Box<str>> = Vec::new();
         for t in set.iter() {
-            lens |= len_bit(t.len());
             match short_key(t.as_bytes()) {
                 Some(k) => short.push((t.len(), k)),
                 None => long.push(Box::from(t)),
             }
         }
+        short.sort_unstable();
+        long.sort_unstable();
+        let mut group = Box::new([0u32; SHORT + 2]);
+        for (n, g) in group.iter_mut().enumerate() {
+            // Sets of over four billion texts do not fit a policy file.
+            *g = u32::try_from(short.partition_point(|&(len, _)| len < n)).unwrap_or(u32::MAX);
+        }
         ConstTexts {
-            lens,
-            short: short.into(),
+            group,
+            short: short.into_iter().map(|(_, k)| k).collect(),
             long: long.into(),
         }
     }
@@ -239,24 +255,30 @@ impl ConstTexts {
     #[inline]
     pub fn contains(&self, s: &str) -> bool {
         let b = s.as_bytes();
-        if self.lens & len_bit(b.len()) == 0 {
+        let n = b.len();
+        if n > SHORT {
+            return self.contains_long(b);
+        }
+        let (Some(&a), Some(&e)) = (self.group.get(n), self.group.get(n + 1)) else {
+            return false;
+        };
+        if a == e {
             return false;
         }
-        match short_key(b) {
-            Some(k) => self.short.iter().any(|&(n, key)| n == b.len() && key == k),
-            None => self.contains_long(b),
+        let (Some(keys), Some(k)) = (self.short.get(a as usize..e as usize), short_key(b)) else {
+            return false;
+        };
+        if keys.len() <= SCAN {
+            keys.iter().any(|&x| x == k)
+        } else {
+            keys.binary_search(&k).is_ok()
         }
     }
 
     #[inline(never)]
     fn contains_long(&self, b: &[u8]) -> bool {
-        self.long.iter().any(|x| x.as_bytes() == b)
+        self.long.binary_search_by(|x| x.as_bytes().cmp(b)).is_ok()
     }
-}
-
-#[inline]
-fn len_bit(n: usize) -> u32 {
-    1 << n.min(31)
 }
 
 /// For a text of at most 16 bytes, a number that, together with the
@@ -721,10 +743,31 @@ mod tests {
         .prop_map(|cs| cs.into_iter().collect())
     }
 
+    /// Texts of up to three of the same characters: many of one length, so
+    /// that a length's group is searched rather than scanned.
+    fn crowded_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![Just('a'), Just('b'), Just('é'), Just('\0')],
+            0..=3,
+        )
+        .prop_map(|cs| cs.into_iter().collect())
+    }
+
     proptest! {
         #[test]
+        fn crowded_const_texts_agree_with_a_plain_set(
+            members in proptest::collection::vec(crowded_text(), 0..60),
+            probes in proptest::collection::vec(crowded_text(), 1..30),
+        ) {
+            let set = ConstTexts::new(&TextSet::new(&members));
+            for p in probes.iter().chain(&members) {
+                prop_assert_eq!(set.contains(p), members.contains(p), "{:?} in {:?}", p, members);
+            }
+        }
+
+        #[test]
         fn const_texts_agree_with_a_plain_set(
-            members in proptest::collection::vec(near_text(), 0..6),
+            members in proptest::collection::vec(near_text(), 0..40),
             probes in proptest::collection::vec(near_text(), 1..12),
         ) {
             let set = ConstTexts::new(&TextSet::new(&members));
