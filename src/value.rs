@@ -269,7 +269,7 @@ impl ConstTexts {
             return false;
         };
         if keys.len() <= SCAN {
-            keys.iter().any(|&x| x == k)
+            keys.contains(&k)
         } else {
             keys.binary_search(&k).is_ok()
         }
