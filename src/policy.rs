@@ -222,7 +222,8 @@ pub fn render_all(diags: &[Diagnostic], sources: &[(Arc<str>, Arc<str>)]) -> Str
 
 impl Policy {
     /// Parses and checks a policy from source text. `file` names it in
-    /// diagnostics.
+    /// diagnostics. A byte order mark opening the text is skipped, as it is
+    /// in a file.
     ///
     /// Parsing and checking recurse over nested expressions (to the limits
     /// of [`syntax::MAX_NESTING`] and [`syntax::MAX_EXPR_DEPTH`]); they run
@@ -230,6 +231,8 @@ impl Policy {
     /// so the caller's stack (a 2 MiB worker thread, a debug build) never
     /// decides whether a policy loads.
     pub fn from_source(file: &str, source: &str) -> Result<Policy, LoadError> {
+        // A byte order mark is not text, from a file or from a string.
+        let source = source.strip_prefix('\u{feff}').unwrap_or(source);
         /// Enough for the nesting limits in a debug build (about 8 KiB a
         /// level there); only the pages touched are ever committed.
         const STACK: usize = 64 << 20;
@@ -575,6 +578,23 @@ mod tests {
             "{files:?}"
         );
         assert!(e.diagnostics.iter().all(|d| d.code == Code::E0501));
+    }
+
+    #[test]
+    fn a_byte_order_mark_opening_a_string_is_skipped() {
+        let src = "policy \"p\" version 1 effective 2026-01-01\nrecord r key id { id: text }\n";
+        let with_bom = format!("\u{feff}{src}");
+        let p =
+            Policy::from_source("p.baton", &with_bom).unwrap_or_else(|e| panic!("{}", e.render()));
+        assert_eq!(p.name(), "p");
+        // Positions are those of the text after the mark, as for a file.
+        let bad = format!("{src}let x = 1 +\n");
+        let plain = Policy::from_source("p.baton", &bad).unwrap_err().render();
+        let marked = Policy::from_source("p.baton", &format!("\u{feff}{bad}"))
+            .unwrap_err()
+            .render();
+        assert_eq!(marked, plain);
+        assert!(plain.contains("p.baton:4:1"), "{plain}");
     }
 
     #[test]
