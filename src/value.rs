@@ -496,33 +496,51 @@ impl Val<'_> {
     }
 }
 
-/// `a / b` as LANGUAGE §4 says: exact when it has at most 28 significant
-/// digits, otherwise rounded half-even to 28 significant digits (or to 28
-/// decimal places, the finest a `Decimal` holds, for a quotient below
-/// 10^-1 whose 28th digit lies past that). `None` when `b` is zero or the
-/// result is too large for a `Decimal`.
+/// `a / b` as LANGUAGE §4 says: exact when the quotient terminates (and
+/// fits a `Decimal`: at most 28 decimal places, a mantissa below 2^96),
+/// otherwise rounded half-even to 28 significant digits (or to 28 decimal
+/// places, the finest a `Decimal` holds, for a quotient below 10^-1 whose
+/// 28th digit lies past that). `None` when `b` is zero or the result is too
+/// large for a `Decimal`.
 ///
-/// rust_decimal's own division keeps up to 29 digits; its result is used
-/// when it has 28 digits or fewer, and otherwise rounded once more from its
-/// last digit, which decides the rounding unless it is a 5 (the true
-/// quotient may then lie on either side of the midpoint, so the digits are
-/// worked out exactly by [`quotient_exact`]).
+/// rust_decimal's own division is used when its result is the exact
+/// quotient (checked with one or two integer products); otherwise — a
+/// quotient that does not terminate, or one rust_decimal rounded although
+/// it fits (`MAX / 10`) or could not hold (`MAX / 1`) — the quotient is
+/// worked out by [`quotient_exact`].
 pub fn quotient(a: Decimal, b: Decimal) -> Option<Decimal> {
-    let q = a.checked_div(b)?;
-    let m = q.mantissa().unsigned_abs();
-    if digits(m) <= 28 {
-        return Some(q);
+    match a.checked_div(b) {
+        Some(q) if times_is(q, b, a) == Some(true) => Some(q),
+        _ => quotient_exact(a, b),
     }
-    let last = m % 10;
-    if last == 5 || q.scale() == 0 {
-        return quotient_exact(a, b);
+}
+
+/// Whether `q × b == a` exactly, on the mantissas; `None` when the product
+/// does not fit 128 bits (then the caller works it out the long way).
+fn times_is(q: Decimal, b: Decimal, a: Decimal) -> Option<bool> {
+    if q.is_sign_negative() != (a.is_sign_negative() != b.is_sign_negative()) && !q.is_zero() {
+        return Some(false);
     }
-    // 29 digits: the 29th, not a 5, says which way the true quotient lies
-    // from the midpoint between its two 28-digit neighbours.
-    let kept = m / 10 + u128::from(last > 5);
-    let kept = i128::try_from(kept).ok()?;
-    let signed = if q.is_sign_negative() { -kept } else { kept };
-    Decimal::try_from_i128_with_scale(signed, q.scale() - 1).ok()
+    let (mq, mb, ma) = (
+        q.mantissa().unsigned_abs(),
+        b.mantissa().unsigned_abs(),
+        a.mantissa().unsigned_abs(),
+    );
+    let product = mq.checked_mul(mb)?;
+    // q × b = product × 10^-(sq + sb) against a = ma × 10^-sa.
+    let shift = i64::from(q.scale()) + i64::from(b.scale()) - i64::from(a.scale());
+    let scaled = |x: u128, by: i64| {
+        u32::try_from(by)
+            .ok()
+            .and_then(|k| 10u128.checked_pow(k))
+            .and_then(|p| x.checked_mul(p))
+    };
+    Some(if shift >= 0 {
+        // product == ma × 10^shift; a side past 128 bits is not `product`.
+        scaled(ma, shift) == Some(product)
+    } else {
+        scaled(product, -shift) == Some(ma)
+    })
 }
 
 /// Decimal digits of `x` (0 for 0).
@@ -530,9 +548,13 @@ fn digits(x: u128) -> u32 {
     x.checked_ilog10().map_or(0, |d| d + 1)
 }
 
+/// The largest mantissa a `Decimal` holds, 2^96 − 1.
+const MANTISSA_MAX: u128 = (1 << 96) - 1;
+
 /// [`quotient`] by long division on the mantissas: the digits of the
-/// quotient one at a time, then one rounding, half-even, from the exact
-/// remainder.
+/// quotient one at a time while a `Decimal` can hold them; the quotient is
+/// exact when nothing is left over, and otherwise rounded once, half-even,
+/// to 28 significant digits from the exact remainder.
 pub fn quotient_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
     if b.is_zero() {
         return None;
@@ -545,29 +567,34 @@ pub fn quotient_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
     // What is left over, and what it is a fraction of: the rounding compares
     // `rest / of` with one half.
     let (mut rest, mut of) = (ma % mb, mb);
-    if digits(n) > 28 {
-        // Only the integer part of a quotient by a divisor below 10 can
-        // have 29 digits: one is dropped into the remainder.
-        let low = n % 10;
-        n /= 10;
-        scale -= 1;
-        rest += low * mb;
-        of = mb * 10;
-    } else {
-        // mb < 2^96, so `rest * 10` and `n * 10 + 9` (n < 10^28) fit.
-        while rest != 0 && digits(n) < 28 && scale < 28 {
-            rest *= 10;
-            n = n * 10 + rest / mb;
-            rest %= mb;
-            scale += 1;
+    // mb and n stay below 2^96, so `rest * 10` and `n * 10 + digit` fit.
+    while rest != 0 && scale < 28 {
+        let rest10 = rest * 10;
+        let next = n * 10 + rest10 / mb;
+        if next > MANTISSA_MAX {
+            break;
         }
+        n = next;
+        rest = rest10 % mb;
+        scale += 1;
     }
-    let up = match (rest * 2).cmp(&of) {
-        std::cmp::Ordering::Greater => true,
-        std::cmp::Ordering::Less => false,
-        std::cmp::Ordering::Equal => n % 2 == 1,
-    };
-    n += u128::from(up);
+    if rest != 0 {
+        // It does not terminate where a Decimal can follow it: 28
+        // significant digits, the 29th dropped into the remainder.
+        if digits(n) > 28 {
+            let low = n % 10;
+            n /= 10;
+            scale -= 1;
+            rest += low * mb;
+            of = mb * 10;
+        }
+        let up = match (rest * 2).cmp(&of) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => n % 2 == 1,
+        };
+        n += u128::from(up);
+    }
     let (n, scale) = match u32::try_from(scale) {
         Ok(s) => (n, s),
         // A quotient of more than 28 integer digits has trailing zeros.
@@ -808,22 +835,49 @@ mod tests {
             ("1", "4", "0.25"),
             ("1", "0.001", "1000"),
             ("1", "0.003", "333.3333333333333333333333333"),
-            // A 29-digit dividend: the 29th digit, a 5 with nothing after
-            // it, rounds to the even neighbour.
+            // A quotient that terminates is exact, 29 digits included.
             (
                 "1.0000000000000000000000000005",
                 "1",
-                "1.000000000000000000000000000",
+                "1.0000000000000000000000000005",
             ),
             (
-                "1.0000000000000000000000000015",
+                "12345678901234567890.123456789",
                 "1",
-                "1.000000000000000000000000002",
+                "12345678901234567890.123456789",
             ),
             (
                 "79228162514264337593543950335",
                 "10",
-                "7922816251426433759354395034",
+                "7922816251426433759354395033.5",
+            ),
+            (
+                "79228162514264337593543950335",
+                "1",
+                "79228162514264337593543950335",
+            ),
+            (
+                "79228162514264337593543950335",
+                "-1",
+                "-79228162514264337593543950335",
+            ),
+            (
+                "79228162514264337593543950335",
+                "3",
+                "26409387504754779197847983445",
+            ),
+            // One that does not: 28 significant digits, here of a 29-digit
+            // integer part (…83444.67, the 29th digit a 4, rounds down).
+            (
+                "79228162514264337593543950334",
+                "3",
+                "26409387504754779197847983440",
+            ),
+            // The 29th digit a 5 with more after it rounds up.
+            (
+                "1.0000000000000000000000000015",
+                "3",
+                "0.3333333333333333333333333338",
             ),
         ];
         for (a, b, want) in cases {

@@ -445,6 +445,33 @@ fn a_quotient_that_does_not_terminate_keeps_28_significant_digits() {
 }
 
 #[test]
+fn a_quotient_that_terminates_is_exact_even_at_29_digits() {
+    // LANGUAGE §4 rounds only a quotient that does not terminate: one that
+    // terminates and fits a decimal is exact, and `d / 1` is never an
+    // overflow.
+    let d = tmp_policy(
+        "policy \"p\" version 1 effective 2026-01-01\n\
+         record lead key id { id: text  d: decimal }\n\
+         qualify lead {\n\
+           stage SAME when d / 1 == d\n\
+           stage TENTH when d / 10 * 10 == d\n\
+           stage NEG when d / -1 == -d\n\
+         }\n",
+    );
+    let (r, err, code) = qualify_stdin(
+        &d,
+        "{\"id\":\"a\",\"d\":12345678901234567890.123456789}\n\
+         {\"id\":\"b\",\"d\":79228162514264337593543950335}\n",
+    );
+    assert_eq!(code, 0, "{err}\n{r:?}");
+    for rec in &r {
+        for stage in ["SAME", "TENTH", "NEG"] {
+            assert_eq!(rec["stages"][stage], true, "{stage}: {rec}");
+        }
+    }
+}
+
+#[test]
 fn score_points_may_be_percents() {
     // LANGUAGE §5: n is an int or a decimal, and `50%` is the decimal 0.5.
     let d = tmp_policy(
