@@ -553,9 +553,10 @@ pub fn convert_json(ty: Type, v: &Json, currency: Option<Currency>) -> Result<Va
                 _ => None,
             }
             .ok_or_else(fail)?;
+            // The object form names its currency (LANGUAGE §3): the
+            // header's default is for a bare amount only.
             let currency = match o.get("currency") {
                 Some(Json::String(c)) => Currency::parse(c),
-                None => currency,
                 _ => None,
             }
             .ok_or_else(fail)?;
@@ -678,6 +679,11 @@ mod tests {
                 }))
             );
         }
+        // The object form names its currency, even under a default one.
+        let e = s
+            .from_json(&json!({"id": "a", "budget": {"amount": "5"}, "wants": []}))
+            .unwrap_err();
+        assert!(e.to_string().contains("budget"), "{e}");
     }
 
     #[test]
