@@ -267,15 +267,24 @@ impl Expr {
                 let v = b.value.val(env)?;
                 let lo = b.lo.val(env)?;
                 let hi = b.hi.val(env)?;
-                if matches!(v, Val::Unknown)
-                    || matches!(lo, Val::Unknown)
-                    || matches!(hi, Val::Unknown)
-                {
-                    return Ok(None);
+                // Each known pair is compared, so that money of two
+                // currencies meeting is an error even where the third
+                // operand is unknown (§4); any unknown operand then makes
+                // the result unknown.
+                let known = |x: &Val<'_>| !matches!(x, Val::Unknown);
+                let order = |bound: &Val<'_>| -> R<Option<Ordering>> {
+                    if known(&v) && known(bound) {
+                        compare(b.kind, &v, bound, &b.origin, "comparison").map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                };
+                match (order(&lo)?, order(&hi)?) {
+                    (Some(above), Some(below)) => {
+                        Ok(Some(above != Ordering::Less && below != Ordering::Greater))
+                    }
+                    _ => Ok(None),
                 }
-                let above = compare(b.kind, &v, &lo, &b.origin, "comparison")? != Ordering::Less;
-                let below = compare(b.kind, &v, &hi, &b.origin, "comparison")? != Ordering::Greater;
-                Ok(Some(above && below))
             }
             Expr::IsSet(e, negate) => {
                 let known = !matches!(e.val(env)?, Val::Unknown);

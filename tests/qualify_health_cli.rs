@@ -472,6 +472,32 @@ fn a_quotient_that_terminates_is_exact_even_at_29_digits() {
 }
 
 #[test]
+fn between_with_two_currencies_is_an_error_even_with_an_unknown_bound() {
+    // LANGUAGE §4: money of two currencies meeting in one comparison is an
+    // error; `m` meets the lower bound whether or not `j` is known.
+    let d = tmp_policy(
+        "policy \"p\" version 1 effective 2026-01-01\n\
+         record lead key id { id: text  m: money?  j: money? }\n\
+         qualify lead { stage A when m between 1 USD and j }\n",
+    );
+    let (r, err, code) = qualify_stdin(
+        &d,
+        "{\"id\":\"a\",\"m\":\"5 EUR\"}\n{\"id\":\"b\",\"m\":\"5 USD\"}\n",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        r[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("two currencies")),
+        "{}",
+        r[0]
+    );
+    assert_eq!(r[0]["line"], 1);
+    // Same currency, one bound unknown: unknown.
+    assert_eq!(r[1]["stages"]["A"], serde_json::Value::Null, "{}", r[1]);
+}
+
+#[test]
 fn score_points_may_be_percents() {
     // LANGUAGE §5: n is an int or a decimal, and `50%` is the decimal 0.5.
     let d = tmp_policy(
