@@ -16,7 +16,7 @@ use crate::value::{format_decimal, format_fixed, Val, Value};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scorecard {
     /// The record's key.
-    pub key: Option<String>,
+    pub key: Option<crate::record::Key>,
     /// Policy name.
     pub policy: String,
     /// Policy version.

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::record::{Record, RecordError, Schema};
+use crate::record::{Key, Record, RecordError, Schema};
 
 /// An input or output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -480,14 +480,12 @@ impl Row {
     }
 
     /// The key, read leniently, for error lines.
-    pub fn raw_key(&self, schema: &Schema, pos: &[Option<usize>]) -> Option<String> {
+    pub fn raw_key(&self, schema: &Schema, pos: &[Option<usize>]) -> Option<Key> {
         match self {
             Row::Json(v) => schema.raw_key_json(v),
             Row::Csv(rec) => {
                 let col = pos.get(usize::from(schema.key?)).copied().flatten()?;
-                rec.get(col)
-                    .filter(|s| !s.trim().is_empty())
-                    .map(str::to_string)
+                schema.raw_key_text(rec.get(col)?)
             }
         }
     }
@@ -518,7 +516,7 @@ pub struct ErrorLine {
     /// Where.
     pub line: usize,
     /// The record's key, when known.
-    pub key: Option<String>,
+    pub key: Option<Key>,
 }
 
 /// Writes results in one of the output formats.

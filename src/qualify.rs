@@ -15,7 +15,7 @@ use crate::value::{format_decimal, Val};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     /// The record's key.
-    pub key: Option<String>,
+    pub key: Option<crate::record::Key>,
     /// Policy name.
     pub policy: String,
     /// Policy version.

@@ -322,27 +322,91 @@ impl Schema {
         }
     }
 
-    /// The key of a record as text.
-    pub fn key_of(&self, r: &Record) -> Option<String> {
+    /// The key of a record.
+    pub fn key_of(&self, r: &Record) -> Option<Key> {
         let v = r.values.get(usize::from(self.key?))?.as_ref()?;
-        Some(match v {
-            Value::Text(t) => t.to_string(),
-            other => match other.to_json() {
-                Json::String(s) => s,
-                j => j.to_string(),
-            },
-        })
+        Some(Key::of(v))
     }
 
     /// The key of an input that failed to convert, read as leniently as
-    /// possible so the error line can still name it.
-    pub fn raw_key_json(&self, v: &Json) -> Option<String> {
+    /// possible so the error line can still name it: the key field's value
+    /// when it converts, else the input as given.
+    pub fn raw_key_json(&self, v: &Json) -> Option<Key> {
         let f = self.field(self.key?)?;
-        match v.get(&f.name)? {
-            Json::String(s) => Some(s.clone()),
-            Json::Null => None,
-            other => Some(other.to_string()),
+        let raw = v.get(&f.name)?;
+        if let Ok(value) = convert_json(f.ty, raw, self.default_currency) {
+            return Some(Key::of(&value));
         }
+        match raw {
+            Json::String(s) => Some(Key::Text(s.clone())),
+            Json::Null => None,
+            other => Some(Key::Text(other.to_string())),
+        }
+    }
+
+    /// [`Schema::raw_key_json`] for a CSV cell.
+    pub fn raw_key_text(&self, cell: &str) -> Option<Key> {
+        let f = self.field(self.key?)?;
+        if cell.trim().is_empty() {
+            return None;
+        }
+        Some(match convert_text(f.ty, cell, self.default_currency) {
+            Ok(value) => Key::of(&value),
+            Err(_) => Key::Text(cell.to_string()),
+        })
+    }
+}
+
+/// A record's key as results name it: the key field's value in the output
+/// encoding of CLI.md — a JSON number for an `int` (or `duration`) key, a
+/// boolean for a `bool` one, a string for every other type.
+///
+/// ```
+/// use baton::record::Key;
+/// use baton::value::Value;
+/// assert_eq!(serde_json::to_string(&Key::of(&Value::Int(7))).unwrap(), "7");
+/// assert_eq!(serde_json::to_string(&Key::from("L-7")).unwrap(), r#""L-7""#);
+/// assert_eq!(Key::of(&Value::Int(7)).to_string(), "7");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(untagged)]
+pub enum Key {
+    /// An `int` key, or a `duration` one in seconds.
+    Number(i64),
+    /// A `bool` key.
+    Bool(bool),
+    /// Any other key, as its text.
+    Text(String),
+}
+
+impl Key {
+    /// The key a value makes.
+    pub fn of(v: &Value) -> Key {
+        match v {
+            Value::Text(t) => Key::Text(t.to_string()),
+            Value::Int(n) | Value::Duration(n) => Key::Number(*n),
+            Value::Bool(b) => Key::Bool(*b),
+            other => match other.to_json() {
+                Json::String(s) => Key::Text(s),
+                j => Key::Text(j.to_string()),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::Number(n) => write!(f, "{n}"),
+            Key::Bool(b) => write!(f, "{b}"),
+            Key::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl From<&str> for Key {
+    fn from(s: &str) -> Key {
+        Key::Text(s.to_string())
     }
 }
 

@@ -498,6 +498,32 @@ fn between_with_two_currencies_is_an_error_even_with_an_unknown_bound() {
 }
 
 #[test]
+fn an_int_key_is_output_as_a_number() {
+    // CLI.md's value encoding: an int is a JSON number, the key included,
+    // in results and in error lines, from JSON lines and from CSV.
+    let d = tmp_policy(
+        "policy \"p\" version 1 effective 2026-01-01\n\
+         record lead key id { id: int  x: int }\n\
+         qualify lead { stage A when x > 1 }\n",
+    );
+    let (r, err, code) = qualify_stdin(
+        &d,
+        "{\"id\":7,\"x\":3}\n{\"id\":\"8\",\"x\":\"bad\"}\n{\"id\":\"nine\",\"x\":1}\n",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(r[0]["key"], 7, "{}", r[0]);
+    assert_eq!(r[1]["key"], 8, "{}", r[1]);
+    // A key that is not an int is named as it was given.
+    assert_eq!(r[2]["key"], "nine", "{}", r[2]);
+    std::fs::write(d.path().join("leads.csv"), "id,x\n7,3\n8,bad\n").unwrap();
+    let (out, err, code) = baton_in(d.path(), &[&QUALIFY[..], &["leads.csv"]].concat(), None);
+    assert_eq!(code, 1, "{err}");
+    let r = jsonl(&out);
+    assert_eq!(r[0]["key"], 7, "{}", r[0]);
+    assert_eq!(r[1]["key"], 8, "{}", r[1]);
+}
+
+#[test]
 fn score_points_may_be_percents() {
     // LANGUAGE §5: n is an int or a decimal, and `50%` is the decimal 0.5.
     let d = tmp_policy(

@@ -487,7 +487,7 @@ impl Checker<'_> {
         }
         let instance = schema
             .key_of(&note)
-            .unwrap_or_else(|| parts.name.node.clone());
+            .map_or_else(|| parts.name.node.clone(), |k| k.to_string());
         let today = chrono::DateTime::from_timestamp(at, 0)
             .map(|d| d.with_timezone(&x.timezone).date_naive())
             .unwrap_or_default();
