@@ -33,6 +33,26 @@ fn policy() -> Policy {
         .unwrap_or_else(|e: baton::LoadError| panic!("{}", e.render()))
 }
 
+/// The rule as the policy compiled it.
+fn rule(p: &Policy) -> &baton::ir::Expr {
+    &p.compiled().qualify.as_ref().unwrap().stages[0].cond.cond
+}
+
+/// The evaluation date.
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()
+}
+
+/// A context with no record yet: each bench points `fields` at a record.
+fn empty_env() -> Env<'static> {
+    Env {
+        fields: &[],
+        other: &[],
+        locals: &[],
+        today: today(),
+    }
+}
+
 /// Prepared records, stored contiguously like the closure's `Vec<Lead>`.
 fn batch(p: &Policy, n: u64) -> RecordBatch {
     let schema = p.qualify_schema().unwrap();
@@ -106,21 +126,14 @@ fn closure(bencher: divan::Bencher, n: u64) {
 fn baton_rule(bencher: divan::Bencher, n: u64) {
     let p = policy();
     let records = batch(&p, n);
-    let cond = &p.compiled().qualify.as_ref().unwrap().stages[0].cond.cond;
-    let today = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let cond = rule(&p);
     bencher
         .counter(divan::counter::ItemsCount::new(n))
         .bench(|| {
             // The records as a stream: the evaluator's loop runs inside
             // this one (`eval_bool_each`), pointing one context at each
             // record in turn.
-            let env = Env {
-                fields: &[],
-                other: &[],
-                locals: &[],
-                today,
-            };
-            cond.eval_bool_each(env, divan::black_box(&records).iter())
+            cond.eval_bool_each(empty_env(), divan::black_box(&records).iter())
                 .filter(|t| *t == Ok(Some(true)))
                 .count()
         });
@@ -135,17 +148,11 @@ fn baton_rule(bencher: divan::Bencher, n: u64) {
 fn baton_rule_per_call(bencher: divan::Bencher, n: u64) {
     let p = policy();
     let records = batch(&p, n);
-    let cond = &p.compiled().qualify.as_ref().unwrap().stages[0].cond.cond;
-    let today = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let cond = rule(&p);
     bencher
         .counter(divan::counter::ItemsCount::new(n))
         .bench(|| {
-            let mut env = Env {
-                fields: &[],
-                other: &[],
-                locals: &[],
-                today,
-            };
+            let mut env = empty_env();
             records
                 .iter()
                 .filter(|r| {
@@ -168,14 +175,13 @@ fn baton_qualify_decision(bencher: divan::Bencher) {
         .iter()
         .map(|v| schema.from_json(v).unwrap())
         .collect();
-    let today = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
     bencher
         .counter(divan::counter::ItemsCount::new(N))
         .bench(|| {
             records
                 .iter()
                 .filter(|r| {
-                    p.qualify(divan::black_box(r), today, false)
+                    p.qualify(divan::black_box(r), today(), false)
                         .is_ok_and(|d| d.stage.is_some())
                 })
                 .count()
@@ -188,15 +194,9 @@ fn same_answers(bencher: divan::Bencher) {
     let p = policy();
     let schema = p.qualify_schema().unwrap().clone();
     let inputs = inputs(N);
-    let cond = &p.compiled().qualify.as_ref().unwrap().stages[0].cond.cond;
-    let today = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let cond = rule(&p);
     let usd = Currency::parse("USD").unwrap();
-    let env = Env {
-        fields: &[],
-        other: &[],
-        locals: &[],
-        today,
-    };
+    let env = empty_env();
     let records = batch(&p, N);
     let mut each = cond.eval_bool_each(env, records.iter());
     let mut agree = 0;
@@ -205,9 +205,7 @@ fn same_answers(bencher: divan::Bencher) {
         let l = plain(v);
         let a = cond.eval_bool(&Env {
             fields: &r.values,
-            other: &[],
-            locals: &[],
-            today,
+            ..empty_env()
         }) == Ok(Some(true));
         let b = ["saas", "fintech", "health"].contains(&l.industry.as_str())
             && l.budget

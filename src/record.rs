@@ -338,9 +338,8 @@ impl Schema {
             return Some(Key::of(&value));
         }
         match raw {
-            Json::String(s) => Some(Key::Text(s.clone())),
             Json::Null => None,
-            other => Some(Key::Text(other.to_string())),
+            other => Some(Key::as_given(other)),
         }
     }
 
@@ -386,10 +385,15 @@ impl Key {
             Value::Text(t) => Key::Text(t.to_string()),
             Value::Int(n) | Value::Duration(n) => Key::Number(*n),
             Value::Bool(b) => Key::Bool(*b),
-            other => match other.to_json() {
-                Json::String(s) => Key::Text(s),
-                j => Key::Text(j.to_string()),
-            },
+            other => Key::as_given(&other.to_json()),
+        }
+    }
+
+    /// A JSON value as key text: a string as it is, anything else as JSON.
+    fn as_given(j: &Json) -> Key {
+        match j {
+            Json::String(s) => Key::Text(s.clone()),
+            j => Key::Text(j.to_string()),
         }
     }
 }

@@ -98,6 +98,13 @@ fn qualify_stdin(d: &tempdir::Dir, input: &str) -> (Vec<serde_json::Value>, Stri
     (jsonl(&out), err, code)
 }
 
+/// A policy `p` over `record lead key id { FIELDS }`, then `body`.
+fn lead_policy(fields: &str, body: &str) -> tempdir::Dir {
+    tmp_policy(&format!(
+        "policy \"p\" version 1 effective 2026-01-01\nrecord lead key id {{ {fields} }}\n{body}"
+    ))
+}
+
 fn tmp_policy(text: &str) -> tempdir::Dir {
     let d = tempdir::Dir::new();
     std::fs::write(d.path().join("policy.baton"), text).unwrap();
@@ -197,10 +204,9 @@ fn invalid_utf8_input_line_is_an_error_line() {
 fn a_constant_that_always_fails_is_a_record_error_only_where_evaluated() {
     // LANGUAGE §4: division by zero is an error of the record that
     // evaluates it; `and` stops at a false left side.
-    let d = tmp_policy(
-        "policy \"p\" version 1 effective 2026-01-01\n\
-         record lead key id { id: text  seats: int }\n\
-         let broken = 1 / 0\n\
+    let d = lead_policy(
+        "id: text  seats: int",
+        "let broken = 1 / 0\n\
          qualify lead {\n\
            stage NEVER when false and 1 / 0 > 1\n\
            stage GUARDED when seats > 10 and broken > 1\n\
@@ -428,10 +434,9 @@ fn unreadable_input_and_bad_usage_exit_2() {
 
 #[test]
 fn a_quotient_that_does_not_terminate_keeps_28_significant_digits() {
-    let d = tmp_policy(
-        "policy \"p\" version 1 effective 2026-01-01\n\
-         record lead key id { id: text  x: int }\n\
-         qualify lead {\n\
+    let d = lead_policy(
+        "id: text  x: int",
+        "qualify lead {\n\
            stage S28 when x / 3 == 3.333333333333333333333333333\n\
            stage THIRDS when x / 3 * 3 == 9.999999999999999999999999999\n\
            stage BIG when x * 20 / 3 == 66.66666666666666666666666667\n\
@@ -449,10 +454,9 @@ fn a_quotient_that_terminates_is_exact_even_at_29_digits() {
     // LANGUAGE §4 rounds only a quotient that does not terminate: one that
     // terminates and fits a decimal is exact, and `d / 1` is never an
     // overflow.
-    let d = tmp_policy(
-        "policy \"p\" version 1 effective 2026-01-01\n\
-         record lead key id { id: text  d: decimal }\n\
-         qualify lead {\n\
+    let d = lead_policy(
+        "id: text  d: decimal",
+        "qualify lead {\n\
            stage SAME when d / 1 == d\n\
            stage TENTH when d / 10 * 10 == d\n\
            stage NEG when d / -1 == -d\n\
@@ -475,10 +479,9 @@ fn a_quotient_that_terminates_is_exact_even_at_29_digits() {
 fn between_with_two_currencies_is_an_error_even_with_an_unknown_bound() {
     // LANGUAGE §4: money of two currencies meeting in one comparison is an
     // error; `m` meets the lower bound whether or not `j` is known.
-    let d = tmp_policy(
-        "policy \"p\" version 1 effective 2026-01-01\n\
-         record lead key id { id: text  m: money?  j: money? }\n\
-         qualify lead { stage A when m between 1 USD and j }\n",
+    let d = lead_policy(
+        "id: text  m: money?  j: money?",
+        "qualify lead { stage A when m between 1 USD and j }\n",
     );
     let (r, err, code) = qualify_stdin(
         &d,
@@ -501,11 +504,7 @@ fn between_with_two_currencies_is_an_error_even_with_an_unknown_bound() {
 fn an_int_key_is_output_as_a_number() {
     // CLI.md's value encoding: an int is a JSON number, the key included,
     // in results and in error lines, from JSON lines and from CSV.
-    let d = tmp_policy(
-        "policy \"p\" version 1 effective 2026-01-01\n\
-         record lead key id { id: int  x: int }\n\
-         qualify lead { stage A when x > 1 }\n",
-    );
+    let d = lead_policy("id: int  x: int", "qualify lead { stage A when x > 1 }\n");
     let (r, err, code) = qualify_stdin(
         &d,
         "{\"id\":7,\"x\":3}\n{\"id\":\"8\",\"x\":\"bad\"}\n{\"id\":\"nine\",\"x\":1}\n",
@@ -526,10 +525,9 @@ fn an_int_key_is_output_as_a_number() {
 #[test]
 fn score_points_may_be_percents() {
     // LANGUAGE §5: n is an int or a decimal, and `50%` is the decimal 0.5.
-    let d = tmp_policy(
-        "policy \"p\" version 1 effective 2026-01-01\n\
-         record lead key id { id: text  x: int }\n\
-         score fit for lead {\n\
+    let d = lead_policy(
+        "id: text  x: int",
+        "score fit for lead {\n\
            add 50% when x > 0\n\
            add 2.5 when x > 1\n\
            subtract 12.5% when x > 2\n\
@@ -547,10 +545,9 @@ fn score_points_may_be_percents() {
 #[test]
 fn a_field_may_be_named_through_its_record() {
     // LANGUAGE §4 lists `name.field` among the atoms: `lead.x` is `x`.
-    let d = tmp_policy(
-        "policy \"p\" version 1 effective 2026-01-01\n\
-         record lead key id { id: text  x: int }\n\
-         score fit for lead { add 1 when lead.x > 0 }\n\
+    let d = lead_policy(
+        "id: text  x: int",
+        "score fit for lead { add 1 when lead.x > 0 }\n\
          qualify lead { stage A when lead.x > 1 and fit > 0 }\n",
     );
     let (r, err, code) = qualify_stdin(&d, "{\"id\":\"a\",\"x\":1}\n{\"id\":\"b\",\"x\":3}\n");
