@@ -176,18 +176,7 @@ fn invalid_utf8_input_line_is_an_error_line() {
     let mut bytes = b"{\"id\":\"a\",\"seats\":80}\n{\"id\":\"\xff\xfe\",\"seats\":1}\n".to_vec();
     bytes.extend_from_slice(b"{\"id\":\"z\",\"seats\":1}\n");
     std::fs::write(d.path().join("in.jsonl"), bytes).unwrap();
-    let (out, _, code) = baton_in(
-        d.path(),
-        &[
-            "qualify",
-            "--policy",
-            "policy.baton",
-            "--as-of",
-            "2026-03-01",
-            "in.jsonl",
-        ],
-        None,
-    );
+    let (out, _, code) = baton_in(d.path(), &[&QUALIFY[..], &["in.jsonl"]].concat(), None);
     // The bad line is an error object naming its line, not a record read
     // with its bytes replaced; the lines around it are evaluated.
     assert_eq!(code, 1);
@@ -237,18 +226,7 @@ fn csv_error_lines_name_physical_lines_with_crlf_and_blank_lines() {
         "id,seats\r\na,x\r\n\r\nb,y\r\n\"c\r\nd\",z\r\n",
     )
     .unwrap();
-    let (out, _, code) = baton_in(
-        d.path(),
-        &[
-            "qualify",
-            "--policy",
-            "policy.baton",
-            "--as-of",
-            "2026-03-01",
-            "in.csv",
-        ],
-        None,
-    );
+    let (out, _, code) = baton_in(d.path(), &[&QUALIFY[..], &["in.csv"]].concat(), None);
     assert_eq!(code, 1);
     let lines: Vec<_> = jsonl(&out).iter().map(|r| r["line"].clone()).collect();
     assert_eq!(lines, [2, 4, 5]);
@@ -260,16 +238,7 @@ fn csv_and_json_output_formats() {
     let input = "{\"id\":\"a\",\"seats\":80,\"budget\":\"12000\"}\n{\"id\":\"b\"}\n";
     let (out, _, code) = baton_in(
         d.path(),
-        &[
-            "qualify",
-            "--policy",
-            "policy.baton",
-            "--as-of",
-            "2026-03-01",
-            "--format",
-            "csv",
-            "-",
-        ],
+        &[&QUALIFY[..], &["--format", "csv", "-"]].concat(),
         Some(input),
     );
     assert_eq!(code, 1);
@@ -283,16 +252,7 @@ fn csv_and_json_output_formats() {
     assert!(lines[2].ends_with(",2"));
     let (out, _, _) = baton_in(
         d.path(),
-        &[
-            "qualify",
-            "--policy",
-            "policy.baton",
-            "--as-of",
-            "2026-03-01",
-            "--format",
-            "json",
-            "-",
-        ],
+        &[&QUALIFY[..], &["--format", "json", "-"]].concat(),
         Some(input),
     );
     let v: serde_json::Value = serde_json::from_str(&out).expect("a JSON array");
@@ -305,17 +265,7 @@ fn output_file_and_explain() {
     let input = "{\"id\":\"a\",\"seats\":80}\n";
     let (out, _, code) = baton_in(
         d.path(),
-        &[
-            "qualify",
-            "--policy",
-            "policy.baton",
-            "--as-of",
-            "2026-03-01",
-            "--explain",
-            "--output",
-            "out.jsonl",
-            "-",
-        ],
+        &[&QUALIFY[..], &["--explain", "--output", "out.jsonl", "-"]].concat(),
         Some(input),
     );
     assert_eq!(code, 0);
@@ -594,18 +544,7 @@ fn a_byte_order_mark_opening_a_file_is_not_content() {
     )
     .unwrap();
     for (input, key) in [("in.jsonl", "a"), ("in.json", "b")] {
-        let (out, err, code) = baton_in(
-            d.path(),
-            &[
-                "qualify",
-                "--policy",
-                "policy.baton",
-                "--as-of",
-                "2026-03-01",
-                input,
-            ],
-            None,
-        );
+        let (out, err, code) = baton_in(d.path(), &[&QUALIFY[..], &[input]].concat(), None);
         assert_eq!(code, 0, "{input}: {err}");
         assert_eq!(jsonl(&out)[0]["key"], key, "{out}");
     }
