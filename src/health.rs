@@ -5,10 +5,11 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-use crate::eval::{Env, EvalError};
+use crate::program::eval::{Env, EvalError};
 use crate::explain::{step, Step};
-use crate::policy::Compiled;
-use crate::qualify::{local_name, run_scores, Ordered};
+use crate::program::Program;
+use crate::score::run_scores;
+use crate::value::Ordered;
 use crate::record::Record;
 use crate::value::{format_decimal, format_fixed, Val, Value};
 
@@ -53,6 +54,16 @@ impl Serialize for Scorecard {
     }
 }
 
+/// Score and band of one record, without building a scorecard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthScore<'p> {
+    /// Weighted score over the known measures, rounded half-even to 2
+    /// places; `None` when no measure is known.
+    pub score: Option<Decimal>,
+    /// The first band whose condition is true.
+    pub band: Option<&'p str>,
+}
+
 /// The numbers of a scorecard, without names: what services scoring many
 /// records need, computed without building strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,16 +74,28 @@ pub struct Scores {
     pub band: Option<usize>,
 }
 
+/// The CSV columns of a scorecard, before `error` and `line`: `key`,
+/// `policy`, `version`, `score`, `band`, then `measures.NAME`.
+pub fn columns(p: &Program) -> Vec<String> {
+    let mut cols: Vec<String> = ["key", "policy", "version", "score", "band"]
+        .map(String::from)
+        .into();
+    if let Some(h) = &p.health {
+        cols.extend(h.measures.iter().map(|m| format!("measures.{}", m.name)));
+    }
+    cols
+}
+
 /// Scores one record given by its slots (see [`crate::record::RecordBatch`]).
 pub fn health_slots(
-    p: &Compiled,
+    p: &Program,
     fields: &[Option<Value>],
     today: NaiveDate,
 ) -> Result<Scores, EvalError> {
     let h = p
         .health
         .as_ref()
-        .ok_or_else(|| EvalError::Invalid("the policy has no `health` block".into()))?;
+        .ok_or_else(|| EvalError::NoBlock("health".into()))?;
     // Small blocks keep their locals on the stack: no allocation per record.
     if h.n_locals <= 16 {
         let mut buf: [Val<'static>; 16] = std::array::from_fn(|_| Val::Unknown);
@@ -104,7 +127,7 @@ fn whole(d: Decimal) -> Option<i64> {
 
 /// Computes measures (into `locals`), score and band.
 fn core(
-    p: &Compiled,
+    p: &Program,
     fields: &[Option<Value>],
     today: NaiveDate,
     locals: &mut [Val<'static>],
@@ -113,7 +136,7 @@ fn core(
     let h = p
         .health
         .as_ref()
-        .ok_or_else(|| EvalError::Invalid("the policy has no `health` block".into()))?;
+        .ok_or_else(|| EvalError::NoBlock("health".into()))?;
     let schema = p
         .records
         .get(h.record)
@@ -145,7 +168,7 @@ fn core(
                     arm.text
                 );
                 t.push(step(text, r, arm, schema, &env, &|l| {
-                    local_name(p, h.record, l)
+                    p.local_name(l)
                 }));
             }
             match r {
@@ -258,7 +281,7 @@ fn core(
 
 /// Scores one record with a compiled policy's health block.
 pub fn health(
-    p: &Compiled,
+    p: &Program,
     record: &Record,
     today: NaiveDate,
     explain: bool,
@@ -266,11 +289,14 @@ pub fn health(
     let h = p
         .health
         .as_ref()
-        .ok_or_else(|| EvalError::Invalid("the policy has no `health` block".into()))?;
+        .ok_or_else(|| EvalError::NoBlock("health".into()))?;
     let schema = p
         .records
         .get(h.record)
         .ok_or_else(|| EvalError::Invalid("internal error: record".into()))?;
+    if !record.is_of(schema) {
+        return Err(EvalError::wrong_record(schema));
+    }
     let mut locals: Vec<Val<'static>> = vec![Val::Unknown; h.n_locals];
     let mut trace = if explain { Some(Vec::new()) } else { None };
     let scores = core(p, &record.values, today, &mut locals, trace.as_mut())?;

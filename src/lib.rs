@@ -3,14 +3,17 @@
 //! evaluates: lead qualification, customer health, handoff SLA clocks, and
 //! commission clawbacks.
 //!
-//! The pipeline is the layout: [`syntax`] (source → AST with spans) →
-//! [`check`] (names, types, slots) → [`policy`] (the compiled, immutable
-//! policy) → [`eval`] over [`record`]s → the domains [`qualify`] and
-//! [`health`].
+//! The public API is the façade: [`Policy`] (one checked file) and
+//! [`PolicySet`] (the versions of one policy), one entry point per domain
+//! with an options struct, typed results and typed errors with stable
+//! codes. Inside, the pipeline is the layout, each layer importing only
+//! those before it: values and records → syntax (source → AST with spans)
+//! → program (the compiled, immutable form) → check (names, types, slots;
+//! builds the program) → the domain engines (qualify, health, SLA,
+//! clawback, tests) → the façade.
 //!
 //! ```
-//! use baton::Policy;
-//! use chrono::NaiveDate;
+//! use baton::{EvalOptions, NaiveDate, Policy};
 //!
 //! let policy: Policy = r#"
 //! policy "qualification" version 3 effective 2026-07-01
@@ -24,7 +27,8 @@
 //!
 //! let lead = policy.record_for_qualify(&serde_json::json!(
 //!     {"id": "L-1", "budget": "25000", "decision_maker": true})).unwrap();
-//! let decision = policy.qualify(&lead, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), false).unwrap();
+//! let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+//! let decision = policy.qualify(&lead, &EvalOptions::on(today)).unwrap();
 //! assert_eq!(decision.stage.as_deref(), Some("SQL"));
 //! ```
 #![forbid(unsafe_code)]
@@ -39,26 +43,52 @@
     )
 )]
 
-pub mod check;
-pub mod clawback;
-pub mod diag;
-pub mod eval;
-pub mod explain;
-pub mod format;
-pub mod health;
+mod batch;
+mod check;
+mod clawback;
+mod diag;
+mod explain;
+mod format;
+mod health;
 pub mod io;
-pub mod ir;
-pub mod policy;
-pub mod qualify;
-pub mod record;
-pub mod samples;
-pub mod sla;
-pub mod span;
-pub mod syntax;
-pub mod testing;
-pub mod value;
+mod policy;
+mod program;
+mod qualify;
+mod record;
+mod score;
+mod sla;
+mod span;
+mod syntax;
+mod testing;
+mod value;
 
-pub use diag::{Code, Diagnostic};
-pub use eval::EvalError;
-pub use policy::{LoadError, Policy, PolicySet};
-pub use record::{Record, RecordError, Schema};
+pub use chrono::{DateTime, NaiveDate, Utc};
+pub use chrono_tz::Tz;
+pub use rust_decimal::Decimal;
+
+pub use clawback::{Ledger, LedgerLine, Rounding, Status, StreamOutcome, Table};
+pub use diag::{Code, Diagnostic, Related, Severity};
+pub use explain::Step;
+pub use health::{HealthScore, Scorecard};
+pub use policy::{
+    format_policy, policy_files, At, Block, ClawbackOptions, Condition, EvalOptions, FormatError, LoadError,
+    Policy, PolicySet, ResolveError, Resolved, RunError, RunStats,
+};
+pub use program::eval::{EvalError, Tri};
+pub use program::handoff::{Event, EventKind};
+pub use qualify::Decision;
+pub use record::{Field, FieldDef, Key, Record, RecordBatch, RecordBuilder, RecordError, Schema};
+pub use sla::{AlertOut, GoalOut, HandoffStatus, InstanceError, NoteOut};
+pub use syntax::{MAX_EXPR_DEPTH, MAX_NESTING};
+pub use testing::TestOutcome;
+pub use value::{Currency, IntSet, Money, TextSet, Type, Value};
+
+/// Reading and writing ledgers: the CSV ledger, a booked ledger for
+/// `--posted`, and the per-rep summary (CLI.md "Clawback inputs and
+/// ledger").
+pub mod ledger {
+    pub use crate::clawback::{
+        diff_posted, read_posted, write_ledger, write_summary, PostedError, PostedLine,
+        SummaryRow, COLUMNS,
+    };
+}

@@ -5,11 +5,12 @@ use rust_decimal::Decimal;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-use crate::eval::{Env, EvalError, Tri};
+use crate::program::eval::{Env, EvalError, Tri};
 use crate::explain::{step, Step};
-use crate::policy::{Compiled, ScoreDef};
+use crate::score::run_scores;
+use crate::program::Program;
 use crate::record::Record;
-use crate::value::{format_decimal, Val};
+use crate::value::{format_decimal, Ordered, Val};
 
 /// The decision for one lead (CLI.md "qualify").
 #[derive(Debug, Clone, PartialEq)]
@@ -51,104 +52,20 @@ impl Serialize for Decision {
     }
 }
 
-/// A list of pairs serialized as a JSON object in list order.
-pub(crate) struct Ordered<'a, V>(pub &'a [(String, V)]);
-
-impl<V: Serialize> Serialize for Ordered<'_, V> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
-    }
-}
-
-/// Computes the scores of a record into `locals`, in declaration order.
-pub(crate) fn run_scores(
-    p: &Compiled,
-    which: &[usize],
-    env_fields: &[Option<crate::value::Value>],
-    locals: &mut [Val<'static>],
-    today: NaiveDate,
-    mut trace: Option<&mut Vec<Step>>,
-) -> Result<(), EvalError> {
-    for &i in which {
-        let Some(s) = p.scores.get(i) else { continue };
-        let total = score(p, s, env_fields, locals, today, trace.as_deref_mut())?;
-        if let Some(slot) = locals.get_mut(usize::from(s.local)) {
-            *slot = Val::Dec(total);
-        }
-    }
-    Ok(())
-}
-
-fn score(
-    p: &Compiled,
-    s: &ScoreDef,
-    fields: &[Option<crate::value::Value>],
-    locals: &[Val<'static>],
-    today: NaiveDate,
-    mut trace: Option<&mut Vec<Step>>,
-) -> Result<Decimal, EvalError> {
-    let env = Env {
-        fields,
-        other: &[],
-        locals,
-        today,
-    };
-    let mut total = Decimal::ZERO;
-    for rule in &s.rules {
-        let r = rule.cond.eval_bool(&env)?;
-        if r == Some(true) {
-            total = total
-                .checked_add(rule.value)
-                .ok_or_else(|| EvalError::Overflow(format!("score `{}`", s.name)))?;
-        }
-        if let Some(t) = trace.as_deref_mut() {
-            let (verb, pts) = if rule.value.is_sign_negative() {
-                ("subtract", -rule.value)
-            } else {
-                ("add", rule.value)
-            };
-            let text = format!(
-                "score {}: {verb} {} when {}",
-                s.name,
-                format_decimal(pts),
-                rule.text
-            );
-            if let Some(schema) = p.records.get(s.record) {
-                t.push(step(text, r, rule, schema, &env, &|l| {
-                    local_name(p, s.record, l)
-                }));
-            }
-        }
-    }
-    if let Some((lo, hi)) = s.clamp {
-        total = total.max(lo).min(hi);
-    }
-    Ok(total)
-}
-
-/// The name of a local slot of a record, for traces.
-pub(crate) fn local_name(p: &Compiled, _record: usize, slot: u16) -> Option<String> {
-    if let Some(s) = p.scores.iter().find(|s| s.local == slot) {
-        return Some(s.name.clone());
-    }
+/// The CSV columns of a decision, before `error` and `line`: `key`,
+/// `policy`, `version`, `stage`, then `stages.NAME` and `scores.NAME`.
+pub fn columns(p: &Program) -> Vec<String> {
+    let mut cols: Vec<String> = ["key", "policy", "version", "stage"].map(String::from).into();
     if let Some(q) = &p.qualify {
-        if let Some(st) = q.stages.iter().find(|s| s.local == slot) {
-            return Some(st.name.clone());
-        }
+        cols.extend(q.stages.iter().map(|s| format!("stages.{}", s.name)));
+        cols.extend(
+            q.scores
+                .iter()
+                .filter_map(|i| p.scores.get(*i))
+                .map(|s| format!("scores.{}", s.name)),
+        );
     }
-    if let Some(h) = &p.health {
-        if let Some(m) = h.measures.iter().find(|m| m.local == slot) {
-            return Some(m.name.clone());
-        }
-        if h.score_local == slot {
-            return Some("score".into());
-        }
-    }
-    None
+    cols
 }
 
 /// Qualifies one record with a compiled policy.
@@ -165,7 +82,7 @@ pub(crate) fn local_name(p: &Compiled, _record: usize, slot: u16) -> Option<Stri
 /// assert_eq!(d.stages, vec![("MQL".to_string(), None)]); // budget unknown
 /// ```
 pub fn qualify(
-    p: &Compiled,
+    p: &Program,
     record: &Record,
     today: NaiveDate,
     explain: bool,
@@ -173,11 +90,14 @@ pub fn qualify(
     let q = p
         .qualify
         .as_ref()
-        .ok_or_else(|| EvalError::Invalid("the policy has no `qualify` block".into()))?;
+        .ok_or_else(|| EvalError::NoBlock("qualify".into()))?;
     let schema = p
         .records
         .get(q.record)
         .ok_or_else(|| EvalError::Invalid("internal error: record".into()))?;
+    if !record.is_of(schema) {
+        return Err(EvalError::wrong_record(schema));
+    }
     let mut locals: Vec<Val<'static>> = vec![Val::Unknown; q.n_locals];
     let mut trace = if explain { Some(Vec::new()) } else { None };
     run_scores(
@@ -206,7 +126,7 @@ pub fn qualify(
                     &st.cond,
                     schema,
                     &env,
-                    &|l| local_name(p, q.record, l),
+                    &|l| p.local_name(l),
                 ));
             }
             r

@@ -44,162 +44,24 @@
 //! governing the deal), so a test sees exactly what `baton sla` and
 //! `baton clawback` would print.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::clawback::{LedgerLine, Status, Table};
-use crate::eval::{Env, EvalError};
-use crate::ir;
-use crate::policy::{Compiled, Policy, PolicySet};
+use crate::program::eval::{Env, EvalError};
+use crate::program::expr as ir;
+use crate::program::tests::{CommissionCase, Expect, ExpectDef, HandoffCase, LineExpect, Subject, TestDef, GOAL_VALUES};
+use crate::program::versions::Versions;
+use crate::program::Program;
 use crate::record::{parse_decimal, Record};
 use crate::sla::instance::{GoalOut, HandoffStatus};
-use crate::sla::{evaluate_instance, Event, InstanceError};
+use crate::sla::{evaluate_instance, InstanceError};
 use crate::value::{
-    format_decimal, format_duration, format_money, format_timestamp, Currency, Type, Val, Value,
+    format_decimal, format_duration, format_money, format_timestamp, Currency, Val, Value,
 };
-
-/// A compiled test block.
-#[derive(Debug, Clone)]
-pub struct TestDef {
-    /// Its name.
-    pub name: String,
-    /// Where it is.
-    pub line: usize,
-    /// Column of its name.
-    pub column: usize,
-    /// What the test runs.
-    pub subject: Subject,
-    /// The evaluation date: `at DATE` for record and commission tests (the
-    /// commission's as-of date); for a handoff test, the date of its `at`
-    /// instant in the policy's time zone.
-    pub today: NaiveDate,
-    /// Whether `at` was written.
-    pub today_given: bool,
-    /// Expectations in order.
-    pub expects: Vec<ExpectDef>,
-}
-
-/// What a test runs.
-#[derive(Debug, Clone)]
-pub enum Subject {
-    /// A record decided by `qualify` and/or scored by `health`.
-    Record {
-        /// The given record's type (index into the policy's records).
-        record_type: usize,
-        /// The given record.
-        record: Record,
-    },
-    /// A handoff instance evaluated at an instant.
-    Handoff(Box<HandoffCase>),
-    /// A deal and its events run through the `commission` block.
-    Commission(Box<CommissionCase>),
-}
-
-/// A handoff instance to evaluate.
-#[derive(Debug, Clone)]
-pub struct HandoffCase {
-    /// The handoff block.
-    pub block: String,
-    /// The instance id used in messages (the note's key, or the test name).
-    pub instance: String,
-    /// The events in the order written; `opened` carries the given note.
-    /// Each event's `line` is the line of its `event` statement.
-    pub events: Vec<Event>,
-    /// The evaluation instant, Unix seconds.
-    pub at: i64,
-    /// The block's goals, in declaration order: conditions read
-    /// [`GOAL_VALUES`] of goal `i` from slots `i * GOAL_VALUES.len() …`.
-    pub goals: Vec<String>,
-}
-
-/// The values a condition in a handoff test reads as `GOAL.name`, in slot
-/// order, with their types.
-pub const GOAL_VALUES: [(&str, Type); 7] = [
-    ("state", Type::Text),
-    ("due", Type::Timestamp),
-    ("elapsed", Type::Duration),
-    ("met_at", Type::Timestamp),
-    ("target", Type::Duration),
-    ("warnings", Type::Int),
-    ("escalations", Type::Int),
-];
-
-/// A deal and its events to run through the commission block.
-#[derive(Debug, Clone)]
-pub struct CommissionCase {
-    /// The deal row, as a JSON object (CLI.md columns).
-    pub deal: serde_json::Value,
-    /// The event rows in the order written.
-    pub events: Vec<serde_json::Value>,
-    /// The line of each event's `event` statement.
-    pub event_lines: Vec<usize>,
-}
-
-/// One expectation and where it is.
-#[derive(Debug, Clone)]
-pub struct ExpectDef {
-    /// What is expected.
-    pub kind: Expect,
-    /// Line.
-    pub line: usize,
-    /// Column.
-    pub column: usize,
-}
-
-/// What a test expects.
-#[derive(Debug, Clone)]
-pub enum Expect {
-    /// The decided stage (`None`: no stage).
-    Stage(Option<String>),
-    /// The health band (`None`: no band).
-    Band(Option<String>),
-    /// The record, handoff instance or deal is an error, optionally
-    /// mentioning a text.
-    Error(Option<String>),
-    /// A condition that must be true; its source text.
-    Holds(ir::Expr, String),
-    /// A goal's state at the instant.
-    Goal {
-        /// Goal name.
-        goal: String,
-        /// `met`, `met_late`, `breached`, `paused`, `stopped`, `running`.
-        state: String,
-    },
-    /// An alert that has fired by the instant.
-    Alert {
-        /// `warn` or `escalate`.
-        kind: String,
-        /// Its goal; `None` for the note alert.
-        goal: Option<String>,
-        /// Recipient.
-        to: String,
-    },
-    /// A flag raised (or not) on the current note.
-    Flag {
-        /// Flag name.
-        name: String,
-        /// `expect flag` (true) or `expect no flag` (false).
-        raised: bool,
-    },
-    /// Exactly these required note fields are missing (empty: complete).
-    Missing(Vec<String>),
-    /// A ledger line.
-    Line(Box<LineExpect>),
-}
-
-/// `expect line "EVENT" { … }`.
-#[derive(Debug, Clone)]
-pub struct LineExpect {
-    /// The event id (`""`: the deal's own lines, e.g. its retention bonus).
-    pub event: String,
-    /// `kind`, which also picks among lines of one event id.
-    pub kind: Option<String>,
-    /// `count`: how many lines the event id (and kind) has.
-    pub count: Option<usize>,
-    /// The other columns expected, by ledger column name.
-    pub checks: Vec<(String, Value)>,
-}
 
 /// The outcome of one test.
 #[derive(Debug, Clone, Serialize)]
@@ -220,31 +82,25 @@ impl TestOutcome {
 }
 
 /// Runs every test block of a compiled policy.
-pub fn run_tests(policy: &Policy) -> Vec<TestOutcome> {
-    let p = policy.compiled();
-    let mut plan = None;
-    p.tests
-        .iter()
-        .map(|t| run_one(policy, t, &mut plan))
-        .collect()
+pub fn run_tests(p: &Arc<Program>) -> Vec<TestOutcome> {
+    // A test block tests the version it is written in, whatever the deal's
+    // anchor date, so the ledger engine runs pinned to it.
+    let plan = Versions::new(vec![Arc::clone(p)]);
+    p.tests.iter().map(|t| run_one(p, t, &plan)).collect()
 }
 
 fn run_one(
-    policy: &Policy,
+    p: &Program,
     t: &TestDef,
-    plan: &mut Option<Result<PolicySet, String>>,
+    plan: &Versions,
 ) -> TestOutcome {
-    let p = policy.compiled();
     let failures = match &t.subject {
         Subject::Record {
             record_type,
             record,
         } => record_failures(p, t, *record_type, record),
         Subject::Handoff(case) => handoff_failures(p, t, case),
-        Subject::Commission(case) => {
-            let set = plan.get_or_insert_with(|| commission_plan(policy));
-            commission_failures(p, t, case, set)
-        }
+        Subject::Commission(case) => commission_failures(p, t, case, plan),
     };
     TestOutcome {
         name: t.name.clone(),
@@ -253,13 +109,13 @@ fn run_one(
     }
 }
 
-fn located(p: &Compiled, e: &ExpectDef, failure: Option<String>) -> Option<String> {
+fn located(p: &Program, e: &ExpectDef, failure: Option<String>) -> Option<String> {
     failure.map(|f| format!("{}:{}:{}: {f}", p.file, e.line, e.column))
 }
 
 // ---------------------------------------------------------------- records
 
-fn record_failures(p: &Compiled, t: &TestDef, record_type: usize, record: &Record) -> Vec<String> {
+fn record_failures(p: &Program, t: &TestDef, record_type: usize, record: &Record) -> Vec<String> {
     let outcome = evaluate(p, t, record_type, record);
     let mut failures = Vec::new();
     for e in &t.expects {
@@ -331,7 +187,7 @@ struct Outcome {
 }
 
 fn evaluate(
-    p: &Compiled,
+    p: &Program,
     t: &TestDef,
     record_type: usize,
     record: &Record,
@@ -357,7 +213,7 @@ fn evaluate(
         }
     }
     if let Some(h) = p.health.as_ref().filter(|h| h.record == record_type) {
-        crate::qualify::run_scores(p, &h.scores, &record.values, &mut locals, t.today, None)?;
+        crate::score::run_scores(p, &h.scores, &record.values, &mut locals, t.today, None)?;
         let s = crate::health::health(p, record, t.today, false)?;
         band = s.band.clone();
         for (name, v) in &s.measures {
@@ -385,7 +241,7 @@ fn evaluate(
 }
 
 fn set_local(
-    p: &Compiled,
+    p: &Program,
     record: usize,
     name: &str,
     v: Val<'static>,
@@ -402,7 +258,7 @@ fn set_local(
 
 // ---------------------------------------------------------------- handoffs
 
-fn handoff_failures(p: &Compiled, t: &TestDef, case: &HandoffCase) -> Vec<String> {
+fn handoff_failures(p: &Program, t: &TestDef, case: &HandoffCase) -> Vec<String> {
     let status = evaluate_instance(p, &case.instance, &case.events, case.at);
     let mut failures = Vec::new();
     for e in &t.expects {
@@ -428,7 +284,7 @@ fn handoff_failures(p: &Compiled, t: &TestDef, case: &HandoffCase) -> Vec<String
     failures
 }
 
-fn instance_error(p: &Compiled, err: &InstanceError) -> String {
+fn instance_error(p: &Program, err: &InstanceError) -> String {
     format!("{} (event at {}:{})", err.message, p.file, err.line)
 }
 
@@ -582,32 +438,15 @@ fn goal_values(s: &HandoffStatus, goals: &[String]) -> Vec<Option<Value>> {
 
 // ---------------------------------------------------------------- commissions
 
-/// The policy as a set of one version, for the ledger engine. A test block
-/// tests the version it is written in, whatever the deal's anchor date, so
-/// the engine runs pinned to it.
-fn commission_plan(p: &Policy) -> Result<PolicySet, String> {
-    Ok(PolicySet::single(p.clone()))
-}
-
 fn commission_failures(
-    p: &Compiled,
+    p: &Program,
     t: &TestDef,
     case: &CommissionCase,
-    set: &Result<PolicySet, String>,
+    set: &Versions,
 ) -> Vec<String> {
-    let set = match set {
-        Ok(s) => s,
-        Err(msg) => {
-            return t
-                .expects
-                .iter()
-                .filter_map(|e| located(p, e, Some(msg.clone())))
-                .collect()
-        }
-    };
     let deals = Table::from_json([case.deal.clone()]);
     let events = Table::from_json(case.events.clone());
-    let ledger = crate::clawback::run_pinned(set, &deals, &events, t.today);
+    let ledger = crate::clawback::run(set, &deals, &events, t.today, true);
     let mut failures = Vec::new();
     for e in &t.expects {
         let failure = match &e.kind {
@@ -646,7 +485,7 @@ fn line_name(event: &str) -> String {
 }
 
 fn line_failure(
-    p: &Compiled,
+    p: &Program,
     case: &CommissionCase,
     lines: &[LedgerLine],
     want: &LineExpect,
@@ -809,11 +648,10 @@ fn column_mismatch(line: &LedgerLine, column: &str, want: &Value) -> Option<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::Policy;
 
     fn outcomes(src: &str) -> Vec<TestOutcome> {
-        let p = Policy::from_source("t.baton", src).unwrap_or_else(|e| panic!("{}", e.render()));
-        run_tests(&p)
+        let (p, _) = crate::check::compile("t.baton", src).unwrap_or_else(|e| panic!("{e:?}"));
+        run_tests(&Arc::new(p))
     }
 
     const HANDOFF: &str = r#"policy "h" version 1 effective 2026-01-01

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use baton::eval::Env;
+use baton::program::eval::Env;
 use baton::record::{parse_decimal, parse_money, RecordBatch};
 use baton::value::{Currency, Money, Val, Value};
 use baton::{Policy, PolicySet};
@@ -1048,7 +1048,7 @@ fn load_and_poke(text: &str) {
         no_internal_error(e);
     }
     if let Ok(p) = loaded {
-        let _ = baton::testing::run_tests(&p);
+        let _ = p.run_tests();
         if let Ok(r) = p.record_for_qualify(&json!({"id": "x", "s": []})) {
             let _ = p.qualify(&r, day(), true);
         }

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::{Checker, Scope};
-use crate::clawback::{
-    ClawbackDef, CommissionDef, RetentionBonus, Rounding, Schedule, UpgradeBonus,
+use crate::program::exact::Rounding;
+use crate::program::commission::{
+    deal_slot, ClawbackDef, CommissionDef, RetentionBonus, Schedule, UpgradeBonus,
 };
 use crate::diag::{suggest, Code};
 use crate::record::{FieldDef, Schema};
@@ -206,7 +207,7 @@ impl Checker<'_> {
             position: usize::MAX,
             in_let: false,
         };
-        let mut anchor = crate::clawback::deal_slot::CLOSED_ON;
+        let mut anchor = deal_slot::CLOSED_ON;
         if let Some(extra) = c.clawbacks.get(1) {
             self.sink.error(
                 Code::E0102,
@@ -373,7 +374,7 @@ impl Checker<'_> {
         })
     }
 
-    fn money_or_number(&mut self, e: &ast::Expr, scope: &Scope<'_>) -> Option<crate::ir::Expr> {
+    fn money_or_number(&mut self, e: &ast::Expr, scope: &Scope<'_>) -> Option<crate::program::expr::Expr> {
         let (c, ty) = self.expr(e, scope)?;
         if matches!(ty, Type::Money | Type::Int | Type::Decimal) {
             Some(c)

@@ -1,38 +1,21 @@
 //! Checking and compiling expressions: names → slots, types inferred and
 //! checked, operators specialised, constants folded.
 
-use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
 use super::Checker;
 use crate::diag::{suggest, Code};
-use crate::eval::{Env, EvalError};
-use crate::ir::{
-    self, Arith, ArithKind, ArithOp, Between, Cmp, CmpKind, CmpOp, Func, Origin, SetRel,
+use crate::program::eval::{Env, EvalError};
+use crate::program::blocks::LocalDef;
+use crate::program::expr as ir;
+use crate::program::expr::{
+    Arith, ArithKind, ArithOp, Between, Cmp, CmpKind, CmpOp, Func, Origin, SetRel,
 };
 use crate::record::Schema;
 use crate::span::Span;
 use crate::syntax::ast::{self, BinOp, ExprKind, Literal, UnOp};
 use crate::value::{IntSet, Money, TextSet, Type, Val, Value};
-
-/// A value computed earlier for a record (score, stage, measure) that later
-/// expressions may name.
-#[derive(Debug, Clone)]
-pub struct LocalDef {
-    /// Its name.
-    pub name: String,
-    /// Its type.
-    pub ty: Type,
-    /// Its slot among the record's locals.
-    pub slot: u16,
-    /// Where it is defined; uses before this byte are errors.
-    pub defined_at: usize,
-    /// "score", "stage", "measure".
-    pub what: &'static str,
-    /// Where its name is written (for "first defined here").
-    pub span: Span,
-}
 
 /// What names an expression can see.
 #[derive(Clone, Copy)]
@@ -1071,5 +1054,3 @@ pub fn article(t: Type) -> String {
     }
 }
 
-/// Names visible to suggestions.
-pub type LetMap<'a> = HashMap<String, &'a ast::LetDecl>;

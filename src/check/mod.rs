@@ -1,5 +1,5 @@
 //! The checker: resolves names, checks types and block rules, maps fields
-//! to slots, and compiles the AST into an immutable [`Compiled`] policy.
+//! to slots, and compiles the AST into an immutable [`Program`] policy.
 //! Every problem is collected; a policy with any error compiles to nothing.
 
 mod commission;
@@ -14,13 +14,61 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::diag::{suggest, Code, Diagnostic, Sink};
-use crate::ir;
-use crate::policy::*;
+use crate::program::expr as ir;
+use crate::program::blocks::*;
+use crate::program::Program;
 use crate::record::{FieldDef, Schema};
 use crate::span::Span;
 use crate::syntax::ast::{self, Item};
 use crate::value::{Currency, Type};
-pub use expr::{LocalDef, Scope};
+pub use expr::Scope;
+
+/// The front of the pipeline: parses `source` (named `file` in
+/// diagnostics) and checks it. Returns the program and its warnings, or
+/// every error found.
+pub fn compile(file: &str, source: &str) -> Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let ast = crate::syntax::parse(file, source)?;
+    check(&Arc::from(file), source, ast)
+}
+
+/// Compiles a condition on its own over the fields of one of `program`'s
+/// record types (`record`, an index) and the program's `let` constants;
+/// `file` names the text in diagnostics.
+pub(crate) fn condition(
+    program: &Program,
+    record: usize,
+    file: &str,
+    text: &str,
+) -> Result<ir::Expr, Vec<Diagnostic>> {
+    let expr = crate::syntax::parse_condition(file, text)?;
+    let mut c = Checker {
+        sink: Sink::new(Arc::from(file), text),
+        lets: HashMap::new(),
+        let_cache: HashMap::new(),
+        let_stack: Vec::new(),
+        record_spans: Vec::new(),
+        field_spans: Vec::new(),
+        bad_keys: Vec::new(),
+    };
+    for item in &program.ast.items {
+        if let Item::Let(l) = item {
+            c.lets.entry(l.name.node.clone()).or_insert(l);
+        }
+    }
+    let schema = program.records.get(record).map(|s| &**s);
+    let scope = Scope {
+        record: schema,
+        qualified: &[],
+        locals: &[],
+        position: usize::MAX,
+        in_let: false,
+    };
+    let compiled = c.bool_expr(&expr, &scope);
+    match compiled {
+        Some(e) if !c.sink.has_errors() => Ok(e),
+        _ => Err(c.sink.diags),
+    }
+}
 
 /// Checks a parsed file. Returns the compiled policy and any warnings, or
 /// every error found.
@@ -28,7 +76,7 @@ pub fn check(
     file: &Arc<str>,
     source: &str,
     ast: ast::File,
-) -> Result<(Compiled, Vec<Diagnostic>), Vec<Diagnostic>> {
+) -> Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>> {
     let lets: HashMap<String, &ast::LetDecl> = HashMap::new();
     let mut c = Checker {
         sink: Sink::new(Arc::clone(file), source),
@@ -81,7 +129,7 @@ const TYPE_NAMES: [&str; 8] = [
 ];
 
 impl<'a> Checker<'a> {
-    fn policy(&mut self, f: &'a ast::File) -> Option<Compiled> {
+    fn policy(&mut self, f: &'a ast::File) -> Option<Program> {
         let h = &f.header;
         let timezone = self.timezone(&h.timezone);
         if let Some(extra) = h.currency.get(1) {
@@ -160,7 +208,7 @@ impl<'a> Checker<'a> {
         let mut layouts: Vec<(usize, Vec<LocalDef>)> = layouts.into_iter().collect();
         layouts.sort_by_key(|(r, _)| *r);
 
-        Some(Compiled {
+        Some(Program {
             name: h.name.node.clone(),
             version: h.version.node,
             effective: h.effective.node,
@@ -178,7 +226,6 @@ impl<'a> Checker<'a> {
             }),
             layouts,
             tests,
-            calendars,
             handoffs,
             commission,
         })

@@ -15,16 +15,16 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde_json::{Map, Value as Json};
 
-use super::{Checker, LocalDef, Scope};
-use crate::clawback::CommissionDef;
+use super::{Checker, Scope};
+use crate::program::commission::CommissionDef;
 use crate::diag::{suggest, Code};
-use crate::ir;
-use crate::policy::{HealthDef, QualifyDef};
+use crate::program::expr as ir;
+use crate::program::blocks::{HealthDef, LocalDef, QualifyDef};
 use crate::record::{FieldDef, Record, Schema};
-use crate::sla::{Event, EventKind, HandoffDef};
+use crate::program::handoff::{Event, EventKind, HandoffDef};
 use crate::span::{line_col, Span, Spanned};
 use crate::syntax::ast::{self, Expectation, ExprKind, Item, ObjValue, TestStmt};
-use crate::testing::{
+use crate::program::tests::{
     CommissionCase, Expect, ExpectDef, HandoffCase, LineExpect, Subject, TestDef, GOAL_VALUES,
 };
 use crate::value::{format_timestamp, Currency, IntSet, TextSet, Type, Value};
@@ -103,10 +103,9 @@ pub(super) struct Blocks<'a> {
 }
 
 /// What a test compiles to, before its name and place are added.
-struct Compiled {
+struct CheckedTest {
     subject: Subject,
     today: NaiveDate,
-    today_given: bool,
     expects: Vec<ExpectDef>,
 }
 
@@ -142,7 +141,6 @@ impl Checker<'_> {
                     column,
                     subject: c.subject,
                     today: c.today,
-                    today_given: c.today_given,
                     expects: c.expects,
                 });
             }
@@ -150,7 +148,7 @@ impl Checker<'_> {
         out
     }
 
-    fn test(&mut self, t: &ast::TestDecl, x: &Targets<'_>) -> Option<Compiled> {
+    fn test(&mut self, t: &ast::TestDecl, x: &Targets<'_>) -> Option<CheckedTest> {
         let mut given: Option<(&ast::Ident, &ast::Object)> = None;
         let mut parts = Parts {
             name: &t.name,
@@ -247,7 +245,7 @@ impl Checker<'_> {
         fields: &ast::Object,
         parts: &Parts<'_>,
         x: &Targets<'_>,
-    ) -> Option<Compiled> {
+    ) -> Option<CheckedTest> {
         let record = self.given_record(schema, fields);
         let today = match &parts.at {
             Some((Value::Date(d), _)) => Some(*d),
@@ -337,13 +335,12 @@ impl Checker<'_> {
             expects.push(self.expect_def(e.span, kind));
         }
         let record = record?;
-        Some(Compiled {
+        Some(CheckedTest {
             subject: Subject::Record {
                 record_type: r,
                 record,
             },
             today: today.unwrap_or_else(|| NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()),
-            today_given: today.is_some(),
             expects,
         })
     }
@@ -372,7 +369,7 @@ impl Checker<'_> {
         fields: &ast::Object,
         parts: &Parts<'_>,
         x: &Targets<'_>,
-    ) -> Option<Compiled> {
+    ) -> Option<CheckedTest> {
         let note = self.given_record(schema, fields);
         let at = match &parts.at {
             Some((Value::Timestamp(t), _)) => Some(*t),
@@ -491,16 +488,14 @@ impl Checker<'_> {
         let today = chrono::DateTime::from_timestamp(at, 0)
             .map(|d| d.with_timezone(&x.timezone).date_naive())
             .unwrap_or_default();
-        Some(Compiled {
+        Some(CheckedTest {
             subject: Subject::Handoff(Box::new(HandoffCase {
-                block: def.name.clone(),
                 instance,
                 events,
                 at,
                 goals,
             })),
             today,
-            today_given: true,
             expects,
         })
     }
@@ -1002,7 +997,7 @@ impl Checker<'_> {
         fields: &ast::Object,
         parts: &Parts<'_>,
         x: &Targets<'_>,
-    ) -> Option<Compiled> {
+    ) -> Option<CheckedTest> {
         let as_of = match &parts.at {
             Some((Value::Date(d), _)) => Some(*d),
             Some((_, span)) => {
@@ -1081,14 +1076,13 @@ impl Checker<'_> {
         if !ok {
             return None;
         }
-        Some(Compiled {
+        Some(CheckedTest {
             subject: Subject::Commission(Box::new(CommissionCase {
                 deal: Json::Object(deal),
                 events,
                 event_lines,
             })),
             today: as_of,
-            today_given: true,
             expects,
         })
     }
@@ -1577,7 +1571,7 @@ impl Checker<'_> {
                 ok = false;
             }
         }
-        ok.then_some(Record { values })
+        ok.then_some(schema.record(values))
     }
 }
 

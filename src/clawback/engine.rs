@@ -6,11 +6,14 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::exact::Frac;
-use super::{deal_slot as D, event_slot as E, CommissionDef, Schedule};
-use crate::eval::Env;
+use crate::program::commission::{
+    deal_slot as D, event_slot as E, percent, rate_text, CommissionDef, Schedule,
+};
+use crate::program::exact::Frac;
+use crate::program::eval::Env;
 use crate::io::{Item, Row};
-use crate::policy::{Policy, PolicySet};
+use crate::program::versions::Versions;
+use crate::program::Program;
 use crate::record::{convert_json, convert_text, parse_date, parse_timestamp, Record, Schema};
 use crate::value::{format_decimal, format_money, Currency, Text, Val, Value};
 
@@ -27,11 +30,7 @@ impl Table {
     /// Reads a whole input in `format` (CSV, JSON lines or a JSON array).
     /// Fails only when the input cannot be read at all; a malformed row
     /// becomes an error line of the ledger.
-    pub fn read(
-        input: Box<dyn std::io::Read + Send>,
-        format: crate::io::Format,
-    ) -> Result<Table, String> {
-        let mut reader = crate::io::Reader::new(input, format)?;
+    pub fn read(mut reader: crate::io::Reader) -> Result<Table, String> {
         let mut items = Vec::new();
         while let Some(item) = reader.next_item() {
             items.push(item?);
@@ -158,7 +157,7 @@ struct Deal<'p> {
     amount: Decimal,
     value: Decimal,
     anchor: NaiveDate,
-    policy: &'p Policy,
+    policy: &'p Program,
     def: &'p CommissionDef,
     record: Record,
 }
@@ -318,7 +317,7 @@ fn convert(
         }
     }
     if errors.is_empty() {
-        Ok(Record { values })
+        Ok(schema.record(values))
     } else {
         Err(errors.join("; "))
     }
@@ -346,9 +345,6 @@ fn text(r: &Record, slot: u16) -> Option<String> {
 }
 
 /// A rate as a percentage: 0.6 → `60%`, 0.125 → `12.5%`.
-pub(crate) fn percent(rate: Decimal) -> String {
-    format!("{}%", format_decimal(rate * Decimal::ONE_HUNDRED))
-}
 
 /// The computed ledger.
 #[derive(Debug, Clone, Default)]
@@ -368,48 +364,11 @@ impl Ledger {
 }
 
 /// Computes the ledger of `deals` and `events` under the plan versions of
-/// `set`; `as_of` decides which retention bonuses are due.
-///
-/// A service hands its own rows (here through `serde_json`) and gets typed
-/// lines and the per-rep summary back:
-///
-/// ```
-/// use baton::clawback::{run, Status, Table};
-/// use baton::PolicySet;
-/// use chrono::NaiveDate;
-/// use serde_json::json;
-///
-/// let plan = PolicySet::from_sources(&[("plan.baton", r#"
-/// policy "ae_plan" version 1 effective 2026-01-01
-///   timezone "UTC"
-/// commission ae {
-///   clawback within 90 days of closed_on {
-///     days 0 to 30: 100%
-///     days 31 to 90: 50%
-///   }
-///   rounding half_even
-/// }"#)]).unwrap();
-/// let deals = Table::from_json([json!({"deal": "D-1", "rep": "ana", "amount": "2500.00",
-///     "currency": "USD", "deal_value": "50000", "closed_on": "2026-03-01"})]);
-/// let events = Table::from_json([json!({"event": "E-1", "deal": "D-1",
-///     "type": "cancellation", "on": "2026-04-10"})]);
-/// let ledger = run(&plan, &deals, &events, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
-///
-/// let line = &ledger.lines[0];
-/// assert_eq!((line.kind.as_str(), line.status), ("clawback", Status::Applied));
-/// assert_eq!(line.amount.unwrap().to_string(), "-1250.00"); // day 40: 50% of 2500.00
-/// let summary = ledger.summary();
-/// assert_eq!(summary[0].rep, "ana");
-/// assert_eq!(summary[0].clawed_back.to_string(), "-1250.00");
-/// ```
-pub fn run(set: &PolicySet, deals: &Deals, events: &Events, as_of: NaiveDate) -> Ledger {
-    collect(set, deals, events, as_of, false)
-}
-
-/// Like [`run`], but the latest version of `set` governs every deal,
-/// whatever its anchor date (`--version N`).
-pub fn run_pinned(set: &PolicySet, deals: &Deals, events: &Events, as_of: NaiveDate) -> Ledger {
-    collect(set, deals, events, as_of, true)
+/// `set`; `as_of` decides which retention bonuses are due. `pinned`: the
+/// latest version of `set` governs every deal, whatever its anchor date
+/// (`--version N`).
+pub fn run(set: &Versions, deals: &Deals, events: &Events, as_of: NaiveDate, pinned: bool) -> Ledger {
+    collect(set, deals, events, as_of, pinned)
 }
 
 /// Where the engine puts what it computes. Event lines arrive in any order
@@ -448,7 +407,7 @@ impl Sink for Collect {
 }
 
 fn collect(
-    set: &PolicySet,
+    set: &Versions,
     deals: &Deals,
     events: &Events,
     as_of: NaiveDate,
@@ -603,7 +562,7 @@ pub struct StreamOptions {
 /// the events and the lines still to print, not the deals. `Err` when an
 /// input or the output fails.
 pub fn stream<W: std::io::Write>(
-    set: &PolicySet,
+    set: &Versions,
     deals: &mut crate::io::Reader,
     events: &Events,
     options: StreamOptions,
@@ -839,7 +798,7 @@ impl<'a> Admission<'a> {
 /// What handling a deal needs that no deal changes: shared by the threads
 /// of [`stream`].
 struct Plan<'a> {
-    set: &'a PolicySet,
+    set: &'a Versions,
     as_of: NaiveDate,
     pinned: bool,
     anchor_name: String,
@@ -857,7 +816,7 @@ impl<'a> Engine<'a> {
     /// Reads `events`; lines for rows that cannot belong to any deal go to
     /// `sink` at once. `pinned`: the latest version governs every deal.
     pub fn new(
-        set: &'a PolicySet,
+        set: &'a Versions,
         events: &'a Events,
         as_of: NaiveDate,
         pinned: bool,
@@ -866,7 +825,7 @@ impl<'a> Engine<'a> {
         let anchor_name = set
             .latest()
             .and_then(|p| {
-                p.compiled()
+                p
                     .commission
                     .as_ref()
                     .and_then(|c| c.deal.field(c.anchor).map(|f| f.name.clone()))
@@ -874,9 +833,9 @@ impl<'a> Engine<'a> {
             .unwrap_or_else(|| "closed_on".to_string());
         let eh = events.header.as_ref();
         let commissions = || {
-            set.versions()
+            set.all()
                 .iter()
-                .filter_map(|p| p.compiled().commission.as_ref())
+                .filter_map(|p| p.commission.as_ref())
         };
         let ec = Lookup::new(
             eh,
@@ -1020,8 +979,8 @@ impl<'a> Plan<'a> {
                                 msg,
                                 Some(deal.currency),
                             );
-                            l.policy = deal.policy.name().into();
-                            l.version = Some(deal.policy.version());
+                            l.policy = deal.policy.name.as_str().into();
+                            l.version = Some(deal.policy.version);
                             sink.event_line(p.index, l);
                         }
                     }
@@ -1064,9 +1023,9 @@ impl<'a> Plan<'a> {
         let fixed = ["deal", "rep", "currency", self.anchor_name.as_str()];
         let schemas = self
             .set
-            .versions()
+            .all()
             .iter()
-            .filter_map(|p| p.compiled().commission.as_ref());
+            .filter_map(|p| p.commission.as_ref());
         Lookup::new(header, &fixed, schemas.map(|c| &*c.deal))
     }
 
@@ -1079,7 +1038,7 @@ impl<'a> Plan<'a> {
         rep: &str,
         cur_text: &str,
     ) -> Result<Deal<'a>, String> {
-        let set: &'a PolicySet = self.set;
+        let set: &'a Versions = self.set;
         let anchor_name = &self.anchor_name;
         let currency = Currency::parse(cur_text)
             .ok_or_else(|| format!("field `currency`: {cur_text:?} is not a currency code"))?;
@@ -1097,11 +1056,11 @@ impl<'a> Plan<'a> {
                 "no version of the commission policy is in force on {anchor_date} ({anchor_name})"
             )
         })?;
-        let def = policy.compiled().commission.as_ref().ok_or_else(|| {
+        let def = policy.commission.as_ref().ok_or_else(|| {
             format!(
                 "version {} of policy `{}` has no `commission` block",
-                policy.version(),
-                policy.name()
+                policy.version,
+                policy.name
             )
         })?;
         let record = convert(&def.deal, row, dc.schema(&def.deal), currency, &[])?;
@@ -1154,7 +1113,7 @@ impl<'a> Plan<'a> {
         }
         earlier.push((p.id.as_ref(), p.line));
         let on_text = cell(p.row, self.event_cols.fixed(3), "on").unwrap_or_default();
-        let tz = deal.policy.compiled().timezone;
+        let tz = deal.policy.timezone;
         let on = parse_date(&on_text).or_else(|| {
             parse_timestamp(&on_text)
                 .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
@@ -1345,8 +1304,8 @@ fn simulate(deal: &Deal<'_>, evs: &[Event], sink: &mut dyn Sink) -> Option<AtDay
                 msg,
                 Some(deal.currency),
             );
-            line.policy = deal.policy.name().into();
-            line.version = Some(deal.policy.version());
+            line.policy = deal.policy.name.as_str().into();
+            line.version = Some(deal.policy.version);
             line.days_retained = Some(days);
         }
         sink.event_line(e.index, line);
@@ -1383,8 +1342,8 @@ fn base_line(deal: &Deal<'_>, e: &Event, days: i64) -> LedgerLine {
         event: e.id.clone(),
         kind: kind_label(e.kind).into(),
         status: Status::Applied,
-        policy: deal.policy.name().into(),
-        version: Some(deal.policy.version()),
+        policy: deal.policy.name.as_str().into(),
+        version: Some(deal.policy.version),
         days_retained: Some(days),
         rate: None,
         base: None,
@@ -1395,13 +1354,6 @@ fn base_line(deal: &Deal<'_>, e: &Event, days: i64) -> LedgerLine {
         explanation: String::new(),
         line: e.line,
     }
-}
-
-/// `rate` shown rounded to 6 places, without trailing zeros.
-pub(crate) fn rate_text(rate: Frac) -> String {
-    rate.round(6, super::exact::Rounding::HalfEven)
-        .map(format_decimal)
-        .unwrap_or_default()
 }
 
 /// Sets the exact rate and base of a line and how they are shown.
@@ -1666,8 +1618,8 @@ fn retention(deal: &Deal<'_>, at_m: Option<AtDayM>, as_of: NaiveDate) -> Option<
         event: Text::default(),
         kind: r.kind.as_str().into(),
         status: Status::Applied,
-        policy: deal.policy.name().into(),
-        version: Some(deal.policy.version()),
+        policy: deal.policy.name.as_str().into(),
+        version: Some(deal.policy.version),
         days_retained: None,
         rate: Some(rate),
         base: Some(base),

@@ -10,38 +10,8 @@
 //! one projected timeline with the goal's clock.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
-use super::calendar::Calendar;
-
-/// The clock a goal counts on.
-#[derive(Clone, Debug)]
-pub enum GoalClock {
-    /// Every real second counts.
-    Real,
-    /// Only open seconds of the calendar count.
-    Business(Arc<Calendar>),
-}
-
-impl GoalClock {
-    /// Clock seconds in the real interval `[from, to)`; 0 if `to <= from`.
-    pub fn open_seconds(&self, from: i64, to: i64) -> i64 {
-        match self {
-            GoalClock::Real => to.saturating_sub(from).max(0),
-            GoalClock::Business(calendar) => calendar.open_seconds(from, to),
-        }
-    }
-
-    /// Earliest instant `t >= from` with `open_seconds(from, t) == amount`;
-    /// `amount <= 0` gives `from`. `None` if never reached (a calendar with
-    /// no open time, or an instant past the representable range).
-    pub fn advance(&self, from: i64, amount: i64) -> Option<i64> {
-        match self {
-            GoalClock::Real => from.checked_add(amount.max(0)),
-            GoalClock::Business(calendar) => calendar.advance(from, amount),
-        }
-    }
-}
+use crate::program::handoff::{AlertRule, GoalClock, GoalSpec, GoalState};
 
 /// A lifecycle or met-by event of a handoff instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,56 +26,6 @@ pub enum Mark {
     Closed,
     /// A met-by event for the goal with this index; the first one counts.
     Met(usize),
-}
-
-/// One SLA goal: a target amount of clock time and the clock it counts on.
-#[derive(Clone, Debug)]
-pub struct GoalSpec {
-    /// Target clock time in seconds.
-    pub target: i64,
-    /// The clock the target is measured on.
-    pub clock: GoalClock,
-}
-
-/// An alert attached to a goal; offsets are seconds on the goal's clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AlertRule {
-    /// `warn X before G breach`: fires when elapsed reaches target − offset.
-    WarnBefore {
-        /// Goal index.
-        goal: usize,
-        /// X, in clock seconds.
-        offset: i64,
-    },
-    /// `escalate at G breach`: fires at the due instant.
-    AtBreach {
-        /// Goal index.
-        goal: usize,
-    },
-    /// `escalate X after G breach`: fires when elapsed reaches target + X.
-    AfterBreach {
-        /// Goal index.
-        goal: usize,
-        /// X, in clock seconds.
-        offset: i64,
-    },
-}
-
-/// A goal's state at the evaluation instant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GoalState {
-    /// Met at or before its due instant.
-    Met,
-    /// Met after its due instant.
-    MetLate,
-    /// Elapsed clock time strictly exceeds the target.
-    Breached,
-    /// The instance is paused (and the goal neither met nor breached).
-    Paused,
-    /// The instance was closed before the goal was met, not breached.
-    Stopped,
-    /// None of the above.
-    Running,
 }
 
 /// Status of one goal at the evaluation instant.

@@ -6,107 +6,13 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::clock::{evaluate, GoalState, Mark};
-use super::HandoffDef;
-use crate::eval::Env;
-use crate::policy::Compiled;
-use crate::qualify::Ordered;
-use crate::record::{convert_json, parse_timestamp, FieldDef, Record, Schema};
+use super::clock::{evaluate, Mark};
+use crate::program::handoff::{Event, EventKind, GoalState, HandoffDef};
+use crate::program::eval::Env;
+use crate::program::Program;
+use crate::value::Ordered;
+use crate::record::{convert_json, FieldDef, Record, Schema};
 use crate::value::{format_timestamp, Value};
-
-/// What happened to a handoff.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EventKind {
-    /// `opened`, with the note and the block.
-    Opened,
-    /// `note_updated`
-    NoteUpdated,
-    /// `paused`
-    Paused,
-    /// `resumed`
-    Resumed,
-    /// `closed`
-    Closed,
-    /// Any other name: meets the goals whose `met by` names it.
-    Other(String),
-}
-
-/// One event of a handoff instance.
-#[derive(Debug, Clone)]
-pub struct Event {
-    /// Input line (for error objects).
-    pub line: usize,
-    /// When, as Unix seconds.
-    pub at: i64,
-    /// What.
-    pub kind: EventKind,
-    /// The handoff block (needed on `opened`).
-    pub block: Option<String>,
-    /// The note, or the fields to merge into it.
-    pub note: Option<Json>,
-}
-
-impl Event {
-    /// Reads an event object of CLI.md ("Events for sla"). Returns the
-    /// handoff id (when readable) and the event or what is wrong with it.
-    pub fn from_json(line: usize, v: &Json) -> (Option<String>, Result<Event, String>) {
-        let handoff = match v.get("handoff") {
-            Some(Json::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-            Some(Json::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
-        let Some(obj) = v.as_object() else {
-            return (None, Err("expected a JSON object".into()));
-        };
-        if handoff.is_none() {
-            return (None, Err("the event has no `handoff` id".into()));
-        }
-        let kind = match obj.get("type") {
-            Some(Json::String(t)) => match t.as_str() {
-                "opened" => EventKind::Opened,
-                "note_updated" => EventKind::NoteUpdated,
-                "paused" => EventKind::Paused,
-                "resumed" => EventKind::Resumed,
-                "closed" => EventKind::Closed,
-                other => EventKind::Other(other.to_string()),
-            },
-            _ => return (handoff, Err("the event has no `type`".into())),
-        };
-        let at = match obj.get("at") {
-            Some(Json::String(t)) => match parse_timestamp(t) {
-                Some(at) => at,
-                None => {
-                    return (
-                        handoff,
-                        Err(format!("field `at`: {t:?} is not a timestamp (RFC 3339)")),
-                    )
-                }
-            },
-            Some(other) => {
-                return (
-                    handoff,
-                    Err(format!("field `at`: {other} is not a timestamp (RFC 3339)")),
-                )
-            }
-            None => return (handoff, Err("the event has no `at` timestamp".into())),
-        };
-        let block = match obj.get("block") {
-            Some(Json::String(b)) => Some(b.clone()),
-            _ => None,
-        };
-        let note = obj.get("note").filter(|n| !n.is_null()).cloned();
-        (
-            handoff,
-            Ok(Event {
-                line,
-                at,
-                kind,
-                block,
-                note,
-            }),
-        )
-    }
-}
 
 /// Why an instance could not be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
@@ -226,7 +132,7 @@ fn state_name(s: GoalState) -> &'static str {
 /// `opened`, an unknown handoff block, an unknown event name, a note that
 /// does not convert, or no `opened` by `at`.
 pub fn evaluate_instance(
-    p: &Compiled,
+    p: &Program,
     handoff: &str,
     events: &[Event],
     at: i64,
@@ -283,9 +189,7 @@ pub fn evaluate_instance(
             line: first.line,
             message: format!("note of handoff {handoff}: {e}"),
         })?,
-        None => Record {
-            values: vec![None; schema.fields.len()],
-        },
+        None => schema.record(vec![None; schema.fields.len()]),
     };
     let incomplete_at_open = !missing(def, schema, &note).is_empty();
     let mut marks: Vec<(i64, Mark)> = vec![(opened, Mark::Opened)];

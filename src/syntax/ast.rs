@@ -238,14 +238,7 @@ pub struct HoursDecl {
     pub intervals: Vec<Spanned<(u32, u32)>>,
 }
 
-/// A duration literal: seconds, and whether it used `d` or `w`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DurationLit {
-    /// Length in seconds.
-    pub seconds: i64,
-    /// Whether days or weeks were written (not allowed on a business clock).
-    pub uses_days: bool,
-}
+pub use crate::value::DurationLit;
 
 /// `handoff name note record { … }`.
 #[derive(Debug, Clone, PartialEq)]

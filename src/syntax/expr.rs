@@ -1,6 +1,6 @@
 //! Expressions and literals: pairs → [`ast::Expr`], literal values checked.
 
-use std::str::FromStr;
+use crate::value::parse_duration;
 
 use chrono::NaiveDate;
 use pest::iterators::Pair;
@@ -376,48 +376,6 @@ impl Builder<'_> {
     }
 }
 
-/// Parses a duration literal (`90d`, `1d12h`, `30m`, `1w`). `None` on
-/// overflow or a malformed text.
-///
-/// ```
-/// let d = baton::syntax::parse_duration("1d12h").unwrap();
-/// assert_eq!(d.seconds, 129_600);
-/// ```
-pub fn parse_duration(text: &str) -> Option<DurationLit> {
-    let mut total: i64 = 0;
-    let mut num: i64 = 0;
-    let mut have_digit = false;
-    let mut uses_days = false;
-    for c in text.chars() {
-        if let Some(d) = c.to_digit(10) {
-            num = num.checked_mul(10)?.checked_add(i64::from(d))?;
-            have_digit = true;
-            continue;
-        }
-        let unit: i64 = match c {
-            'w' => 7 * 86_400,
-            'd' => 86_400,
-            'h' => 3_600,
-            'm' => 60,
-            _ => return None,
-        };
-        if !have_digit {
-            return None;
-        }
-        uses_days |= matches!(c, 'w' | 'd');
-        total = total.checked_add(num.checked_mul(unit)?)?;
-        num = 0;
-        have_digit = false;
-    }
-    if have_digit || text.is_empty() {
-        return None;
-    }
-    Some(DurationLit {
-        seconds: total,
-        uses_days,
-    })
-}
-
 /// Resolves `\"`, `\\`, `\n`, `\t` in a quoted literal (quotes included).
 fn unescape(quoted: &str) -> String {
     let inner = quoted
@@ -441,29 +399,9 @@ fn unescape(quoted: &str) -> String {
     out
 }
 
-impl FromStr for DurationLit {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        parse_duration(s).ok_or(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90d").map(|d| d.seconds), Some(7_776_000));
-        assert_eq!(parse_duration("1w").map(|d| d.uses_days), Some(true));
-        assert_eq!(
-            parse_duration("4h30m").map(|d| (d.seconds, d.uses_days)),
-            Some((16_200, false))
-        );
-        assert_eq!(parse_duration("99999999999999999999d"), None);
-        assert_eq!(parse_duration("5"), None);
-        assert_eq!(parse_duration("d"), None);
-    }
 
     #[test]
     fn escapes() {

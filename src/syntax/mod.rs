@@ -7,8 +7,6 @@ mod errors;
 mod expr;
 mod items;
 
-pub use expr::parse_duration;
-
 use std::sync::Arc;
 
 use pest::iterators::{Pair, Pairs};
@@ -36,13 +34,27 @@ pub const MAX_EXPR_DEPTH: usize = 256;
 
 /// Parses one policy source. Returns the AST, or every syntax problem found
 /// (pest stops at the first syntax error; literal problems are all collected).
-///
-/// ```
-/// let src = "policy \"p\" version 1 effective 2026-01-01\nlet x = 1 + 2";
-/// let file = baton::syntax::parse("p.baton", src).unwrap();
-/// assert_eq!(file.header.version.node, 1);
-/// ```
-pub fn parse(file: &str, source: &str) -> Result<ast::File, Vec<Diagnostic>> {
+pub(crate) fn parse(file: &str, source: &str) -> Result<ast::File, Vec<Diagnostic>> {
+    parse_rule(file, source, Rule::file, |b, pairs| b.file(pairs))
+}
+
+/// Parses a condition on its own (an expression, and nothing after it).
+pub(crate) fn parse_condition(file: &str, source: &str) -> Result<ast::Expr, Vec<Diagnostic>> {
+    parse_rule(file, source, Rule::condition, |b, mut pairs| {
+        let whole = b.next(&mut pairs, Span::default(), "condition")?;
+        let span = Builder::span(&whole);
+        let expr = b.next(&mut whole.into_inner(), span, "expression")?;
+        b.expr(expr)
+    })
+}
+
+/// Parses `source` as `rule` and builds its AST with `build`.
+fn parse_rule<T>(
+    file: &str,
+    source: &str,
+    rule: Rule,
+    build: impl FnOnce(&mut Builder<'_>, Pairs<'_, Rule>) -> PResult<T>,
+) -> Result<T, Vec<Diagnostic>> {
     let name: Arc<str> = Arc::from(file);
     let mut sink = Sink::new(Arc::clone(&name), source);
     if let Some(at) = too_deep(source) {
@@ -57,7 +69,7 @@ pub fn parse(file: &str, source: &str) -> Result<ast::File, Vec<Diagnostic>> {
     }
     // Guards against pathological backtracking on hostile input.
     pest::set_call_limit(std::num::NonZeroUsize::new(20_000_000));
-    let pairs = match BatonParser::parse(Rule::file, source) {
+    let pairs = match BatonParser::parse(rule, source) {
         Ok(p) => p,
         Err(e) => {
             let limit = matches!(&e.variant,
@@ -90,7 +102,7 @@ pub fn parse(file: &str, source: &str) -> Result<ast::File, Vec<Diagnostic>> {
         }
     };
     let mut b = Builder { sink };
-    let result = b.file(pairs);
+    let result = build(&mut b, pairs);
     match result {
         Ok(f) if !b.sink.has_errors() => Ok(f),
         Ok(_) => Err(b.sink.diags),

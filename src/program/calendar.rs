@@ -65,7 +65,6 @@ struct ZoneTable {
 /// and closed local dates.
 #[derive(Clone, Debug)]
 pub struct Calendar {
-    tz: Tz,
     /// Normalised open intervals, seconds after local midnight, Monday first.
     hours: [Vec<(i64, i64)>; 7],
     /// `week_prefix[k]` = open seconds of weekdays `0..k`; `[7]` is the week.
@@ -101,7 +100,6 @@ impl Calendar {
         closed.sort_unstable();
         closed.dedup();
         let mut calendar = Calendar {
-            tz,
             hours,
             week_prefix,
             closed,
@@ -117,11 +115,6 @@ impl Calendar {
         }
         calendar.closed_prefix = prefix;
         calendar
-    }
-
-    /// The calendar's time zone.
-    pub fn tz(&self) -> Tz {
-        self.tz
     }
 
     /// Open (business) seconds in the real interval `[from, to)`; 0 if

@@ -2,16 +2,23 @@
 //! text) into typed slots. Decimals and money are read exactly from their
 //! text; no binary floating point is involved anywhere.
 
-use std::collections::HashMap;
-use std::str::FromStr;
+mod builder;
+mod convert;
+mod key;
 
-use chrono::NaiveDate;
-use rust_decimal::Decimal;
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::syntax::parse_duration;
-use crate::value::{Currency, IntSet, Money, TextSet, Type, Value};
+pub use builder::{Field, RecordBuilder};
+pub use convert::{
+    convert_json, convert_text, expected_name, parse_date, parse_decimal,
+    parse_timestamp, trim_text,
+};
+pub use key::Key;
+
+use crate::value::{Currency, IntSet, TextSet, Type, Value};
 
 /// One declared field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,17 +32,20 @@ pub struct FieldDef {
 }
 
 /// A record type: its fields in slot order and its key.
+///
+/// A schema has a fingerprint of its name, fields (names, types, order,
+/// optionality), key and default currency: a [`Record`] carries the
+/// fingerprint of the schema that built it, and evaluation refuses a record
+/// built for another shape ([`crate::EvalError::WrongRecord`]) instead of
+/// reading its slots with the wrong meaning.
 #[derive(Debug, Clone)]
 pub struct Schema {
-    /// Record type name.
-    pub name: String,
-    /// Slot of the key field.
-    pub key: Option<u16>,
-    /// Fields by slot.
-    pub fields: Vec<FieldDef>,
-    /// Currency of bare amounts (the policy's `currency` option).
-    pub default_currency: Option<Currency>,
+    pub(crate) name: String,
+    pub(crate) key: Option<u16>,
+    pub(crate) fields: Vec<FieldDef>,
+    pub(crate) default_currency: Option<Currency>,
     index: HashMap<String, u16>,
+    fingerprint: u64,
 }
 
 /// Why an input value could not become a record.
@@ -63,16 +73,44 @@ pub enum RecordError {
     /// The input is not an object / row at all.
     #[error("{0}")]
     Malformed(String),
+    /// A record built by a schema of another shape (other fields, types
+    /// or order) than the one it is used with.
+    #[error("the record was built for another record type")]
+    WrongRecordType,
     /// Several problems in one record.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Several(Vec<RecordError>),
 }
 
-/// A record converted by its schema: one optional value per slot.
+/// A record converted by its schema: one optional value per slot, and the
+/// fingerprint of that schema.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     /// Values by slot; `None` is absent (unknown).
-    pub values: Vec<Option<Value>>,
+    pub(crate) values: Vec<Option<Value>>,
+    pub(crate) schema: u64,
+}
+
+impl Record {
+    /// The values by slot (`None`: absent); a slot is
+    /// [`Schema::slot`] of a field name.
+    pub fn values(&self) -> &[Option<Value>] {
+        &self.values
+    }
+
+    /// The value of one field, by name, under the schema that built the
+    /// record (`None` when absent, or when `schema` did not build it).
+    pub fn get(&self, schema: &Schema, name: &str) -> Option<&Value> {
+        if self.schema != schema.fingerprint {
+            return None;
+        }
+        self.values.get(usize::from(schema.slot(name)?))?.as_ref()
+    }
+
+    /// Whether `schema` (or one of the same shape) built this record.
+    pub fn is_of(&self, schema: &Schema) -> bool {
+        self.schema == schema.fingerprint
+    }
 }
 
 /// Many records of one schema stored contiguously, slot after slot: the
@@ -92,6 +130,7 @@ pub struct Record {
 pub struct RecordBatch {
     width: usize,
     slots: Vec<Option<Value>>,
+    schema: u64,
 }
 
 impl RecordBatch {
@@ -100,14 +139,25 @@ impl RecordBatch {
         RecordBatch {
             width: schema.fields.len(),
             slots: Vec::new(),
+            schema: schema.fingerprint,
         }
     }
 
-    /// Appends a record (its slots are moved in).
-    pub fn push(&mut self, r: Record) {
+    /// Whether `schema` (or one of the same shape) built these records.
+    pub fn is_of(&self, schema: &Schema) -> bool {
+        self.schema == schema.fingerprint
+    }
+
+    /// Appends a record (its slots are moved in). A record built by a
+    /// schema of another shape is refused.
+    pub fn push(&mut self, r: Record) -> Result<(), RecordError> {
+        if r.schema != self.schema {
+            return Err(RecordError::WrongRecordType);
+        }
         let mut values = r.values;
         values.resize(self.width, None);
         self.slots.extend(values);
+        Ok(())
     }
 
     /// Number of records.
@@ -120,8 +170,8 @@ impl RecordBatch {
         self.slots.is_empty()
     }
 
-    /// Each record's slots, in order: pass them as `Env::fields`.
-    pub fn iter(&self) -> impl Iterator<Item = &[Option<Value>]> {
+    /// Each record's values by slot, in order.
+    pub fn iter(&self) -> std::slice::ChunksExact<'_, Option<Value>> {
         self.slots.chunks_exact(self.width.max(1))
     }
 }
@@ -141,13 +191,44 @@ impl Schema {
             .filter_map(|(i, f)| u16::try_from(i).ok().map(|i| (f.name.clone(), i)))
             .collect();
         let key = key.and_then(|k| index.get(k).copied());
+        let fingerprint = fingerprint(name, &fields, key, default_currency);
         Schema {
             name: name.to_string(),
             key,
             fields,
             default_currency,
             index,
+            fingerprint,
         }
+    }
+
+    /// A record of this schema from values by slot (the caller vouches
+    /// for their types: the checker or a converter made them).
+    pub(crate) fn record(&self, values: Vec<Option<Value>>) -> Record {
+        Record {
+            values,
+            schema: self.fingerprint,
+        }
+    }
+
+    /// The record type's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The fields, by slot.
+    pub fn fields(&self) -> &[FieldDef] {
+        &self.fields
+    }
+
+    /// The key field's slot.
+    pub fn key(&self) -> Option<u16> {
+        self.key
+    }
+
+    /// The currency of bare amounts (the policy's `currency` option).
+    pub fn default_currency(&self) -> Option<Currency> {
+        self.default_currency
     }
 
     /// The slot of a field.
@@ -316,7 +397,10 @@ impl Schema {
             }
         }
         match errors.len() {
-            0 => Ok(Record { values }),
+            0 => Ok(Record {
+                values,
+                schema: self.fingerprint,
+            }),
             1 => Err(errors.remove(0)),
             _ => Err(RecordError::Several(errors)),
         }
@@ -353,64 +437,6 @@ impl Schema {
             Ok(value) => Key::of(&value),
             Err(_) => Key::Text(cell.to_string()),
         })
-    }
-}
-
-/// A record's key as results name it: the key field's value in the output
-/// encoding of CLI.md — a JSON number for an `int` (or `duration`) key, a
-/// boolean for a `bool` one, a string for every other type.
-///
-/// ```
-/// use baton::record::Key;
-/// use baton::value::Value;
-/// assert_eq!(serde_json::to_string(&Key::of(&Value::Int(7))).unwrap(), "7");
-/// assert_eq!(serde_json::to_string(&Key::from("L-7")).unwrap(), r#""L-7""#);
-/// assert_eq!(Key::of(&Value::Int(7)).to_string(), "7");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(untagged)]
-pub enum Key {
-    /// An `int` key, or a `duration` one in seconds.
-    Number(i64),
-    /// A `bool` key.
-    Bool(bool),
-    /// Any other key, as its text.
-    Text(String),
-}
-
-impl Key {
-    /// The key a value makes.
-    pub fn of(v: &Value) -> Key {
-        match v {
-            Value::Text(t) => Key::Text(t.to_string()),
-            Value::Int(n) | Value::Duration(n) => Key::Number(*n),
-            Value::Bool(b) => Key::Bool(*b),
-            other => Key::as_given(&other.to_json()),
-        }
-    }
-
-    /// A JSON value as key text: a string as it is, anything else as JSON.
-    fn as_given(j: &Json) -> Key {
-        match j {
-            Json::String(s) => Key::Text(s.clone()),
-            j => Key::Text(j.to_string()),
-        }
-    }
-}
-
-impl std::fmt::Display for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Key::Number(n) => write!(f, "{n}"),
-            Key::Bool(b) => write!(f, "{b}"),
-            Key::Text(t) => f.write_str(t),
-        }
-    }
-}
-
-impl From<&str> for Key {
-    fn from(s: &str) -> Key {
-        Key::Text(s.to_string())
     }
 }
 
@@ -459,236 +485,35 @@ fn json_kind(v: &Json) -> &'static str {
     }
 }
 
-/// What a type is called in "… is not an int".
-pub fn expected_name(ty: Type) -> &'static str {
-    match ty {
-        Type::Bool => "a bool",
-        Type::Int => "an int",
-        Type::Decimal => "a decimal",
-        Type::Money => "money (an amount and a currency)",
-        Type::Text => "a text",
-        Type::Date => "a date (YYYY-MM-DD)",
-        Type::Timestamp => "a timestamp (RFC 3339)",
-        Type::Duration => "a duration (`45d` or seconds)",
-        Type::SetText => "a set of text",
-        Type::SetInt => "a set of int",
-    }
-}
-
-/// `str::trim`, with a fast path for the usual cell: when both ends are
-/// printable ASCII there is nothing to trim, and the Unicode scan from both
-/// ends is skipped.
-#[inline]
-pub fn trim_text(text: &str) -> &str {
-    let b = text.as_bytes();
-    let plain = |c: Option<&u8>| c.is_some_and(|&c| c > b' ' && c < 0x80);
-    if plain(b.first()) && plain(b.last()) {
-        text
-    } else {
-        text.trim()
-    }
-}
-
-/// Parses an exact decimal from text (`12.5`, `-3`, `1e3`).
-pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    let t = trim_text(text);
-    if t.is_empty() || t.starts_with('+') {
-        return None;
-    }
-    Decimal::from_str_exact(t).ok().or_else(|| {
-        // `from_scientific` rounds a mantissa of more than 28 digits
-        // (`1.00000000000000000000000000001e0`); refuse it instead.
-        let (mantissa, _) = t.split_once(['e', 'E'])?;
-        Decimal::from_str_exact(mantissa).ok()?;
-        Decimal::from_scientific(t).ok()
-    })
-}
-
-/// Parses an int from text: digits only, optional sign.
-pub fn parse_int(text: &str) -> Option<i64> {
-    i64::from_str(trim_text(text)).ok()
-}
-
-/// Parses a money text: `1250.00 USD`, `USD 1250.00`, or a bare amount
-/// when `default` is given.
-pub fn parse_money(text: &str, default: Option<Currency>) -> Option<Money> {
-    let t = trim_text(text);
-    // A bare amount (the usual CSV cell, its currency in a column of its
-    // own) has no space in it: no need to split.
-    if t.bytes().all(|c| c > b' ' && c < 0x80) {
-        return Some(Money {
-            amount: parse_decimal(t)?,
-            currency: default?,
-        });
-    }
-    let mut parts = t.split_whitespace();
-    let (a, b) = (parts.next()?, parts.next());
-    if parts.next().is_some() {
-        return None;
-    }
-    match b {
-        Some(b) => {
-            if let (Some(amount), Some(currency)) = (parse_decimal(a), Currency::parse(b)) {
-                Some(Money { amount, currency })
-            } else {
-                let (amount, currency) = (parse_decimal(b)?, Currency::parse(a)?);
-                Some(Money { amount, currency })
-            }
+/// FNV-1a over everything that gives a slot its meaning.
+fn fingerprint(name: &str, fields: &[FieldDef], key: Option<u16>, cur: Option<Currency>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
         }
-        None => Some(Money {
-            amount: parse_decimal(a)?,
-            currency: default?,
-        }),
+        // A separator, so that ("ab", "c") and ("a", "bc") differ.
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    eat(name.as_bytes());
+    for f in fields {
+        eat(f.name.as_bytes());
+        eat(f.ty.name().as_bytes());
+        eat(&[u8::from(f.optional)]);
     }
-}
-
-/// Parses a date `YYYY-MM-DD`.
-pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    let text = trim_text(text);
-    // The canonical form, without chrono's format interpreter (a hot path
-    // for deals and events); anything else goes through chrono.
-    if let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *text.as_bytes() {
-        let digits = [y1, y2, y3, y4, m1, m2, d1, d2];
-        if digits.iter().all(u8::is_ascii_digit) {
-            let n = |ds: &[u8]| ds.iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
-            let year = i32::try_from(n(&[y1, y2, y3, y4])).ok()?;
-            return NaiveDate::from_ymd_opt(year, n(&[m1, m2]), n(&[d1, d2]));
-        }
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
-}
-
-/// Parses an RFC 3339 timestamp into Unix seconds.
-pub fn parse_timestamp(text: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(text.trim())
-        .ok()
-        .map(|t| t.timestamp())
-}
-
-fn parse_bool(text: &str) -> Option<bool> {
-    match trim_text(text) {
-        "true" | "TRUE" | "True" => Some(true),
-        "false" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
-}
-
-/// Converts a text (a CSV cell, a JSON string) to a value of `ty`; on
-/// failure returns what was expected.
-pub fn convert_text(ty: Type, t: &str, currency: Option<Currency>) -> Result<Value, &'static str> {
-    let fail = || expected_name(ty);
-    Ok(match ty {
-        Type::Bool => Value::Bool(parse_bool(t).ok_or_else(fail)?),
-        Type::Int => Value::Int(parse_int(t).ok_or_else(fail)?),
-        Type::Decimal => Value::Decimal(parse_decimal(t).ok_or_else(fail)?),
-        Type::Money => Value::Money(parse_money(t, currency).ok_or_else(fail)?),
-        Type::Text => Value::Text(t.into()),
-        Type::Date => Value::Date(parse_date(t).ok_or_else(fail)?),
-        Type::Timestamp => Value::Timestamp(parse_timestamp(t).ok_or_else(fail)?),
-        Type::Duration => Value::Duration(match parse_int(t) {
-            Some(s) => s,
-            None => parse_duration(t.trim()).ok_or_else(fail)?.seconds,
-        }),
-        Type::SetText => Value::SetText(TextSet::new(
-            t.split(';').map(str::trim).filter(|s| !s.is_empty()),
-        )),
-        Type::SetInt => {
-            let mut v = Vec::new();
-            for p in t.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                v.push(parse_int(p).ok_or_else(fail)?);
-            }
-            Value::SetInt(IntSet::new(v))
-        }
-    })
-}
-
-/// Converts a JSON value to a value of `ty`; on failure returns what was
-/// expected. JSON numbers are read from their exact text.
-pub fn convert_json(ty: Type, v: &Json, currency: Option<Currency>) -> Result<Value, &'static str> {
-    let fail = || expected_name(ty);
-    match (ty, v) {
-        (_, Json::String(s)) if ty.element().is_none() => convert_text(ty, s, currency),
-        // With serde_json's arbitrary_precision, a number keeps its text.
-        (
-            Type::Int | Type::Decimal | Type::Money | Type::Duration | Type::Text,
-            Json::Number(n),
-        ) => convert_text(ty, &n.to_string(), currency),
-        (Type::Bool, Json::Bool(b)) => Ok(Value::Bool(*b)),
-        (Type::Money, Json::Object(o)) => {
-            let amount = match o.get("amount") {
-                Some(Json::String(s)) => parse_decimal(s),
-                Some(Json::Number(n)) => parse_decimal(&n.to_string()),
-                _ => None,
-            }
-            .ok_or_else(fail)?;
-            // The object form names its currency (LANGUAGE §3): the
-            // header's default is for a bare amount only.
-            let currency = match o.get("currency") {
-                Some(Json::String(c)) => Currency::parse(c),
-                _ => None,
-            }
-            .ok_or_else(fail)?;
-            Ok(Value::Money(Money { amount, currency }))
-        }
-        (Type::SetText, Json::Array(items)) => {
-            let mut v = Vec::with_capacity(items.len());
-            for i in items {
-                match i {
-                    Json::String(s) => v.push(s.as_str()),
-                    _ => return Err(fail()),
-                }
-            }
-            Ok(Value::SetText(TextSet::new(v)))
-        }
-        (Type::SetInt, Json::Array(items)) => {
-            let mut v = Vec::with_capacity(items.len());
-            for i in items {
-                let n = match i {
-                    Json::Number(n) => parse_int(&n.to_string()),
-                    Json::String(s) => parse_int(s),
-                    _ => None,
-                };
-                v.push(n.ok_or_else(fail)?);
-            }
-            Ok(Value::SetInt(IntSet::new(v)))
-        }
-        (Type::SetText | Type::SetInt, Json::String(s)) => convert_text(ty, s, currency),
-        _ => Err(fail()),
-    }
+    eat(&key.unwrap_or(u16::MAX).to_le_bytes());
+    eat(cur.as_ref().map_or("", |c| c.as_str()).as_bytes());
+    h
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
+    use crate::value::Money;
+    use rust_decimal::Decimal;
     use serde_json::json;
-
-    proptest! {
-        #[test]
-        fn trim_text_is_trim(s in "[ \t\u{a0}\u{2003}\u{85}a-c0-9.é-]{0,8}") {
-            prop_assert_eq!(trim_text(&s), s.trim());
-        }
-    }
-
-    #[test]
-    fn money_cells_parse_with_and_without_a_currency() {
-        let usd = Currency::parse("USD");
-        let eur = Currency::parse("EUR").unwrap();
-        let m = |t: &str, d| parse_money(t, d).map(|m| (m.amount.to_string(), m.currency));
-        assert_eq!(m("5126.00", usd), Some(("5126.00".into(), usd.unwrap())));
-        assert_eq!(
-            m(" 5126.00\u{a0}", usd),
-            Some(("5126.00".into(), usd.unwrap()))
-        );
-        assert_eq!(m("5126.00", None), None);
-        assert_eq!(m("12.5 EUR", usd), Some(("12.5".into(), eur)));
-        assert_eq!(m("EUR 12.5", None), Some(("12.5".into(), eur)));
-        assert_eq!(m("12.5EUR", usd), None);
-        assert_eq!(m("EUR", usd), None);
-        assert_eq!(m("1 2 EUR", usd), None);
-        assert_eq!(m("", usd), None);
-        assert_eq!(m("+5", usd), None);
-    }
 
     fn schema() -> Schema {
         let f = |n: &str, ty, optional| FieldDef {

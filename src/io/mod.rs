@@ -360,6 +360,22 @@ impl Reader {
         }
     }
 
+    /// The required fields of `schema` that a CSV header has no column
+    /// for (every record will then be an error naming the field); empty
+    /// for JSON input.
+    pub fn missing_columns<'s>(&self, schema: &'s Schema) -> Vec<&'s str> {
+        let Some(header) = &self.header else {
+            return Vec::new();
+        };
+        schema
+            .fields
+            .iter()
+            .zip(positions(schema, Some(header)))
+            .filter(|(f, p)| p.is_none() && !f.optional)
+            .map(|(f, _)| f.name.as_str())
+            .collect()
+    }
+
     /// Whether the input is JSON lines.
     pub fn is_jsonl(&self) -> bool {
         matches!(self.inner, ReaderKind::Jsonl { .. })

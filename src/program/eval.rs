@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
-use crate::ir::*;
+use crate::program::expr::*;
 use crate::value::{Money, Val, Value};
 
 /// Three-valued truth: `None` is unknown.
@@ -44,6 +44,36 @@ pub enum EvalError {
     /// A value outside what an operation accepts (hours added to a date…).
     #[error("{0}")]
     Invalid(String),
+    /// A record built for another record type than the one the block
+    /// reads: evaluating it would read its slots with the wrong meaning.
+    #[error("{0}")]
+    WrongRecord(String),
+    /// The policy has no block of the kind asked for.
+    #[error("the policy has no `{0}` block")]
+    NoBlock(String),
+}
+
+impl EvalError {
+    /// A stable code for services that match on it (the `kind` of the
+    /// serialized error).
+    pub fn code(&self) -> &'static str {
+        match self {
+            EvalError::DivisionByZero(_) => "division_by_zero",
+            EvalError::Overflow(_) => "overflow",
+            EvalError::CurrencyMismatch(_) => "currency_mismatch",
+            EvalError::Invalid(_) => "invalid",
+            EvalError::WrongRecord(_) => "wrong_record",
+            EvalError::NoBlock(_) => "no_block",
+        }
+    }
+
+    /// The error of a record built by another schema than `expected`.
+    pub(crate) fn wrong_record(expected: &crate::record::Schema) -> EvalError {
+        EvalError::WrongRecord(format!(
+            "the record was built for another record type than `{}`",
+            expected.name()
+        ))
+    }
 }
 
 // Errors are boxed inside the evaluator so that a result is two words,
@@ -901,7 +931,7 @@ fn call<'a>(f: Func, args: &'a [Expr], env: &Env<'a>) -> R<Val<'a>> {
 #[cfg(test)]
 mod tests {
     use super::{Env, EvalError, Expr};
-    use crate::ir::{CmpOp, FieldCmp, Origin, Scaled};
+    use crate::program::expr::{CmpOp, FieldCmp, Origin, Scaled};
     use crate::value::{ConstTexts, Currency, Money, TextSet, Value};
 
     /// A slot past the end of a caller's `Env::fields` is reported as such

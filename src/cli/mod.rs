@@ -1,0 +1,168 @@
+//! The command line (CLI.md): argument parsing, the rendering of
+//! diagnostics and progress, exit codes. Every command is a call into the
+//! library's façade. Exit status: 0 all records evaluated, 1 some records
+//! were errors, 2 the policy failed its check, bad usage, or unreadable
+//! input.
+
+mod clawback;
+mod evaluate;
+mod policies;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use baton::io::Format;
+use baton::{NaiveDate, PolicySet};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "baton",
+    version,
+    about = "Rules for the moment a customer passes from one team to another"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check policy files or directories; print every problem.
+    Check {
+        /// Policy files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Silence warnings.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Run the `test` blocks of policy files or directories.
+    Test {
+        /// Policy files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Silence warnings.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Put policy files in the canonical layout (whitespace only).
+    Fmt {
+        /// Policy files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing; exit 1 when a file is not in the canonical layout.
+        #[arg(long)]
+        check: bool,
+    },
+    /// One qualification decision per lead.
+    Qualify(evaluate::EvalArgs),
+    /// One health scorecard per customer.
+    Health(evaluate::EvalArgs),
+    /// One SLA status per handoff instance.
+    Sla(evaluate::SlaArgs),
+    /// The commission adjustment ledger.
+    Clawback(clawback::ClawbackArgs),
+}
+
+/// A failure that stops the command with exit status 2.
+struct Fatal(String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Fatal {
+        Fatal(e.to_string())
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { paths, quiet } => policies::check(&paths, quiet),
+        Command::Test { paths, quiet } => policies::test(&paths, quiet),
+        Command::Fmt { paths, check } => policies::fmt(&paths, check),
+        Command::Qualify(a) => evaluate::records(&a, baton::Block::Qualify),
+        Command::Health(a) => evaluate::records(&a, baton::Block::Health),
+        Command::Sla(a) => evaluate::sla(&a),
+        Command::Clawback(a) => clawback::run(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fatal(msg)) => {
+            if !msg.is_empty() {
+                eprintln!("error: {msg}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Exit status 1 when some records were errors.
+fn exit_for(errors: u64) -> ExitCode {
+    if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Loads a policy file or directory, printing its warnings (unless
+/// `quiet`) or every error.
+fn load(path: &Path, quiet: bool) -> Result<PolicySet, Fatal> {
+    match PolicySet::load(path) {
+        Ok(set) => {
+            if !quiet {
+                for p in set.versions() {
+                    eprint!("{}", p.render_warnings());
+                }
+            }
+            Ok(set)
+        }
+        Err(e) => {
+            eprint!("{}", e.render());
+            let n = e.error_count();
+            Err(Fatal(format!(
+                "{} failed its check ({n} error{})",
+                path.display(),
+                if n == 1 { "" } else { "s" }
+            )))
+        }
+    }
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
+}
+
+/// Where results go: `--output FILE`, or standard output.
+fn output_for(path: &Option<PathBuf>) -> Result<Box<dyn Write>, Fatal> {
+    match path {
+        Some(p) => std::fs::File::create(p)
+            .map(|f| Box::new(f) as Box<dyn Write>)
+            .map_err(|e| Fatal(format!("cannot write `{}`: {e}", p.display()))),
+        None => Ok(Box::new(std::io::stdout().lock())),
+    }
+}
+
+/// Opens an input and its reader; `format` or the extension decides.
+fn reader_for(path: &str, format: Option<Format>) -> Result<baton::io::Reader, Fatal> {
+    let format = format.unwrap_or_else(|| Format::of_path(path));
+    let input = baton::io::open(path).map_err(|e| Fatal(format!("cannot read `{path}`: {e}")))?;
+    baton::io::Reader::new(input, format).map_err(|e| Fatal(format!("{path}: {e}")))
+}
+
+/// A spinner on standard error while records are evaluated, when it is a
+/// terminal.
+fn progress() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} {pos} records ({per_sec})")
+    {
+        pb.set_style(style);
+    }
+    Some(pb)
+}

@@ -1,0 +1,124 @@
+//! The commands on policy files: `check`, `test`, `fmt`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{load, Fatal};
+use baton::FormatError;
+
+pub(super) fn check(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
+    let mut failed = 0;
+    for path in paths {
+        match load(path, quiet) {
+            Ok(set) => {
+                let versions: Vec<String> = set
+                    .versions()
+                    .iter()
+                    .map(|p| p.version().to_string())
+                    .collect();
+                println!(
+                    "{}: ok (policy `{}`, version {})",
+                    path.display(),
+                    set.name(),
+                    versions.join(", ")
+                );
+            }
+            Err(Fatal(msg)) => {
+                eprintln!("error: {msg}");
+                failed += 1;
+            }
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+pub(super) fn test(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for path in paths {
+        let set = load(path, quiet)?;
+        for p in set.versions() {
+            for t in p.run_tests() {
+                if t.passed() {
+                    passed += 1;
+                    println!("ok   {} ({})", t.name, t.location);
+                } else {
+                    failed += 1;
+                    println!("FAIL {} ({})", t.name, t.location);
+                    for f in &t.failures {
+                        println!("       {f}");
+                    }
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `baton fmt`: files that do not parse are reported and left alone (exit
+/// 2); with `--check`, a file not in the canonical layout is named and
+/// the exit status is 1.
+pub(super) fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, Fatal> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let found = baton::policy_files(path).map_err(|e| Fatal(e.to_string()))?;
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let (mut broken, mut unformatted) = (0usize, 0usize);
+    for file in files {
+        let name = file.display().to_string();
+        let source = match std::fs::read(&file).map(String::from_utf8) {
+            Ok(Ok(s)) => s,
+            Ok(Err(_)) => {
+                eprintln!("error: {name} is not UTF-8 text");
+                broken += 1;
+                continue;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read `{name}`: {e}");
+                broken += 1;
+                continue;
+            }
+        };
+        let formatted = match baton::format_policy(&name, &source) {
+            Ok(f) => f,
+            Err(FormatError::Parse(e)) => {
+                eprint!("{}", e.render());
+                eprintln!("error: {name} does not parse; left as it is");
+                broken += 1;
+                continue;
+            }
+            Err(e @ FormatError::Changed(_)) => return Err(Fatal(e.to_string())),
+        };
+        if formatted == source {
+            continue;
+        }
+        unformatted += 1;
+        if check {
+            println!("{name}: not in the canonical layout");
+        } else {
+            std::fs::write(&file, formatted)
+                .map_err(|e| Fatal(format!("cannot write `{name}`: {e}")))?;
+            println!("{name}: formatted");
+        }
+    }
+    Ok(if broken > 0 {
+        ExitCode::from(2)
+    } else if check && unformatted > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,166 @@
+//! Reading policy sources from files and directories, and the error every
+//! failed load returns: all diagnostics with the sources to render them.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diag::{Code, Diagnostic};
+use crate::span::Span;
+
+/// Policy loading failed: every diagnostic, with the sources to render them.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", self.summary())]
+pub struct LoadError {
+    /// Every problem found.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The sources the diagnostics point into, by file name.
+    pub sources: Vec<(Arc<str>, Arc<str>)>,
+}
+
+impl LoadError {
+    fn summary(&self) -> String {
+        let n = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        let first = self
+            .diagnostics
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        if n > 1 {
+            format!("{first} (and {} more)", n - 1)
+        } else {
+            first
+        }
+    }
+
+    /// Renders every diagnostic rustc-style.
+    pub fn render(&self) -> String {
+        render_all(&self.diagnostics, &self.sources)
+    }
+
+    /// How many of the diagnostics are errors.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub(crate) fn single(file: &str, source: &str, d: Vec<Diagnostic>) -> LoadError {
+        LoadError {
+            diagnostics: d,
+            sources: vec![(Arc::from(file), Arc::from(source))],
+        }
+    }
+
+    /// A problem with a path as a whole (unreadable, empty directory): no
+    /// source to point into.
+    pub(crate) fn path(code: Code, path: &Path, message: String) -> LoadError {
+        let name = path.display().to_string();
+        LoadError::single(
+            &name,
+            "",
+            vec![Diagnostic::error(
+                code,
+                &Arc::from(name.as_str()),
+                "",
+                Span::default(),
+                message,
+            )],
+        )
+    }
+}
+
+/// Renders diagnostics against their sources.
+pub(crate) fn render_all(diags: &[Diagnostic], sources: &[(Arc<str>, Arc<str>)]) -> String {
+    diags
+        .iter()
+        .map(|d| match sources.iter().find(|(f, _)| *f == d.file) {
+            Some((_, src)) => d.render(src),
+            None => format!("{d}\n"),
+        })
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+/// The `.baton` files of a policy directory, sorted by name.
+pub fn policy_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, LoadError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        let name = dir.display();
+        LoadError::path(
+            Code::E0004,
+            dir,
+            format!("cannot read directory `{name}`: {e}"),
+        )
+    })?;
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "baton"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Reads a policy file: its name for diagnostics and its text (a byte
+/// order mark dropped, invalid UTF-8 pointed at where it is).
+pub(crate) fn read_source(path: &Path) -> Result<(String, String), LoadError> {
+    let name = path.display().to_string();
+    let mut bytes = std::fs::read(path).map_err(|e| {
+        LoadError::path(Code::E0004, path, format!("cannot read `{name}`: {e}"))
+    })?;
+    // A byte order mark, as some Windows editors write, is not text.
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes)
+        .map(|source| (name.clone(), source))
+        .map_err(|e| {
+            // Pointed at where it is: the text before the bad byte is intact.
+            let at = e.utf8_error().valid_up_to();
+            let shown = String::from_utf8_lossy(e.as_bytes());
+            let file = Arc::from(name.as_str());
+            LoadError::single(
+                &name,
+                &shown,
+                vec![Diagnostic::error(
+                    Code::E0004,
+                    &file,
+                    &shown,
+                    Span::new(at, at + 1),
+                    format!("`{name}` is not valid UTF-8 here"),
+                )],
+            )
+        })
+}
+
+/// Why a policy file was not formatted.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FormatError {
+    /// The text does not parse: it is left alone, and these are its errors.
+    #[error("{0}")]
+    Parse(LoadError),
+    /// The layout would have changed more than whitespace (a bug; the file
+    /// is left alone).
+    #[error("internal error: formatting {0} would change its content")]
+    Changed(String),
+}
+
+/// A policy file in the canonical layout (`baton fmt`).
+///
+/// ```
+/// let src = "policy \"p\" version 1 effective 2026-01-01\nlet   x = 1\n\n\n";
+/// assert_eq!(
+///     baton::format_policy("p.baton", src).unwrap(),
+///     "policy \"p\" version 1 effective 2026-01-01\nlet   x = 1\n"
+/// );
+/// assert!(baton::format_policy("p.baton", "policy").is_err());
+/// ```
+///
+/// A text that does not parse is left alone: its syntax errors are the
+/// error. Only whitespace between and around lines ever changes.
+pub fn format_policy(file: &str, source: &str) -> Result<String, FormatError> {
+    crate::syntax::parse(file, source)
+        .map_err(|d| FormatError::Parse(LoadError::single(file, source, d)))?;
+    let formatted = crate::format::format_source(source);
+    if !crate::format::same_content(source, &formatted) {
+        return Err(FormatError::Changed(file.to_string()));
+    }
+    Ok(formatted)
+}

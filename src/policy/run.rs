@@ -1,0 +1,419 @@
+//! Whole inputs through a policy: every record of a JSON-lines, JSON or
+//! CSV input evaluated and written, one output record per input record, in
+//! input order. The command line is these functions plus argument parsing;
+//! a service reading files uses them the same way.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::options::{EvalOptions, ResolveError};
+use super::{Block, Policy};
+use crate::batch::{run_ordered, Stopped};
+use crate::health::Scorecard;
+use crate::io::{jsonl_item, read_line_lossy, ErrorLine, Item, Output, Reader, Renderer, Row};
+use crate::program::eval::EvalError;
+use crate::program::handoff::Event;
+use crate::qualify::Decision;
+use crate::record::{Record, Schema};
+
+/// What a run over an input did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Output records written (one per input record, or per handoff
+    /// instance for `sla`).
+    pub records: u64,
+    /// How many of them are error objects.
+    pub errors: u64,
+}
+
+/// A run that could not go on: nothing more is written after it.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// No version evaluates, or it lacks the block.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// The input could not be read on (not a bad record: those are error
+    /// objects in the output).
+    #[error("{0}")]
+    Input(String),
+    /// The output could not be written.
+    #[error("cannot write output: {0}")]
+    Output(String),
+    /// The ledger could not be computed or written.
+    #[error("cannot compute the ledger: {0}")]
+    Ledger(String),
+    /// Some batches of records were never evaluated (a worker stopped).
+    #[error("internal error: {missing} of {sent} batches of records were not evaluated")]
+    Stopped {
+        /// Batches without a result.
+        missing: usize,
+        /// Batches sent to workers.
+        sent: usize,
+    },
+}
+
+impl From<Stopped> for RunError {
+    fn from(s: Stopped) -> RunError {
+        RunError::Stopped {
+            missing: s.sent.saturating_sub(s.done),
+            sent: s.sent,
+        }
+    }
+}
+
+fn output_error(e: std::io::Error) -> RunError {
+    RunError::Output(e.to_string())
+}
+
+/// One result of `qualify` or `health`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Outcome {
+    Decision(Decision),
+    Scorecard(Scorecard),
+}
+
+/// What one input record yields.
+enum Written {
+    Result(Outcome),
+    Error(ErrorLine),
+}
+
+/// Lines of JSON input per batch handed to a worker.
+const LINES_PER_BATCH: usize = 512;
+
+impl Policy {
+    /// Evaluates every record of `input` with the `qualify` or `health`
+    /// block (`block`) and writes one output record per input record to
+    /// `out`, in input order: the result, or an error object naming the
+    /// line. JSON lines are evaluated on every core; the bytes are those of
+    /// the sequential loop. `progress` is told the number of records read
+    /// so far, now and then.
+    pub fn evaluate_input(
+        &self,
+        block: Block,
+        input: Reader,
+        out: &mut Output,
+        options: &EvalOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<RunStats, RunError> {
+        let schema = match block {
+            Block::Qualify => self.qualify_schema(),
+            Block::Health => self.health_schema(),
+            _ => None,
+        }
+        .ok_or_else(|| ResolveError::NoBlock {
+            policy: self.name().to_string(),
+            block: block.keyword(),
+        })?;
+        let job = Job {
+            policy: self,
+            block,
+            schema,
+            positions: crate::io::positions(schema, input.header.as_ref()),
+            options: *options,
+        };
+        let workers = crate::batch::workers();
+        if input.is_jsonl() && workers > 1 {
+            let lines = input
+                .into_lines()
+                .ok_or_else(|| RunError::Input("internal error: not JSON lines".into()))?;
+            job.parallel(lines, out, workers, progress)
+        } else {
+            job.sequential(input, out, progress)
+        }
+    }
+
+    /// The status of every handoff instance in `events` at instant `at`
+    /// (CLI.md "sla"): one output record per instance id, in order of each
+    /// id's first appearance; a line naming no handoff is an error object
+    /// at its place.
+    pub fn sla_input(
+        &self,
+        mut events: Reader,
+        out: &mut Output,
+        at: DateTime<Utc>,
+    ) -> Result<RunStats, RunError> {
+        let mut stats = RunStats::default();
+        let mut count = |out: &mut Output, written: &dyn ErasedWrite, error: bool| {
+            stats.records += 1;
+            stats.errors += u64::from(error);
+            written.write_to(out).map_err(output_error)
+        };
+        for entry in group_events(&mut events)? {
+            match entry {
+                Entry::Orphan(e) => count(out, &e, true)?,
+                Entry::Instance(_, _, Some(bad)) => count(out, &bad, true)?,
+                Entry::Instance(id, events, None) => match self.sla(&id, &events, at) {
+                    Ok(status) => count(out, &status, false)?,
+                    Err(e) => count(
+                        out,
+                        &SlaError {
+                            error: e.message,
+                            line: e.line,
+                            handoff: Some(id),
+                        },
+                        true,
+                    )?,
+                },
+            }
+        }
+        Ok(stats)
+    }
+}
+
+/// A value an [`Output`] can write, behind a reference.
+trait ErasedWrite {
+    fn write_to(&self, out: &mut Output) -> std::io::Result<()>;
+}
+
+impl<T: Serialize> ErasedWrite for T {
+    fn write_to(&self, out: &mut Output) -> std::io::Result<()> {
+        out.write(self)
+    }
+}
+
+/// The error object of a handoff instance (CLI.md: `handoff` instead of
+/// `key`).
+#[derive(Serialize)]
+struct SlaError {
+    error: String,
+    line: usize,
+    handoff: Option<String>,
+}
+
+/// One output record of `sla`, in input order: an instance with its
+/// events (or the first error among them), or a line naming no handoff.
+enum Entry {
+    Instance(String, Vec<Event>, Option<SlaError>),
+    Orphan(SlaError),
+}
+
+/// Groups events by handoff id, in order of each id's first appearance.
+fn group_events(reader: &mut Reader) -> Result<Vec<Entry>, RunError> {
+    let mut order: Vec<Entry> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    while let Some(item) = reader.next_item() {
+        let item = item.map_err(RunError::Input)?;
+        let (id, event) = match &item.row {
+            Ok(Row::Json(v)) => Event::from_json(item.line, v),
+            Ok(Row::Csv(_)) => (None, Err("events are JSON".to_string())),
+            Err(msg) => (None, Err(msg.clone())),
+        };
+        let Some(id) = id else {
+            order.push(Entry::Orphan(SlaError {
+                error: event.err().unwrap_or_default(),
+                line: item.line,
+                handoff: None,
+            }));
+            continue;
+        };
+        let at = *index.entry(id.clone()).or_insert_with(|| {
+            order.push(Entry::Instance(id.clone(), Vec::new(), None));
+            order.len() - 1
+        });
+        if let Some(Entry::Instance(_, events, bad)) = order.get_mut(at) {
+            match event {
+                Ok(e) => events.push(e),
+                Err(error) => {
+                    if bad.is_none() {
+                        *bad = Some(SlaError {
+                            error,
+                            line: item.line,
+                            handoff: Some(id),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// Everything one `qualify`/`health` run shares between its threads.
+struct Job<'a> {
+    policy: &'a Policy,
+    block: Block,
+    schema: &'a Schema,
+    /// Columns of a CSV header matched to the schema's slots.
+    positions: Vec<Option<usize>>,
+    options: EvalOptions,
+}
+
+impl Job<'_> {
+    /// A converted record's outcome, whichever way it was converted.
+    fn decide(&self, rec: &Record, line: usize) -> Written {
+        let result = match self.block {
+            Block::Health => self
+                .policy
+                .health(rec, &self.options)
+                .map(Outcome::Scorecard),
+            _ => self
+                .policy
+                .qualify(rec, &self.options)
+                .map(Outcome::Decision),
+        };
+        match result {
+            Ok(r) => Written::Result(r),
+            Err(e) => Written::Error(self.error(rec, line, &e)),
+        }
+    }
+
+    fn error(&self, rec: &Record, line: usize, e: &EvalError) -> ErrorLine {
+        ErrorLine {
+            error: e.to_string(),
+            line,
+            key: self.schema.key_of(rec),
+        }
+    }
+
+    /// An input item's outcome: converted by the schema, then decided.
+    fn work(&self, item: Item) -> Written {
+        match item.row {
+            Err(msg) => Written::Error(ErrorLine {
+                error: msg,
+                line: item.line,
+                key: None,
+            }),
+            Ok(row) => match row.to_record(self.schema, &self.positions) {
+                Err(e) => Written::Error(ErrorLine {
+                    error: e.to_string(),
+                    line: item.line,
+                    key: row.raw_key(self.schema, &self.positions),
+                }),
+                Ok(rec) => self.decide(&rec, item.line),
+            },
+        }
+    }
+
+    fn sequential(
+        &self,
+        mut input: Reader,
+        out: &mut Output,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<RunStats, RunError> {
+        let mut stats = RunStats::default();
+        while let Some(item) = input.next_item() {
+            let item = item.map_err(RunError::Input)?;
+            stats.records += 1;
+            if stats.records % 4096 == 0 {
+                progress(stats.records);
+            }
+            match self.work(item) {
+                Written::Result(r) => out.write(&r),
+                Written::Error(e) => {
+                    stats.errors += 1;
+                    out.write(&e)
+                }
+            }
+            .map_err(output_error)?;
+        }
+        Ok(stats)
+    }
+
+    /// JSON lines on `workers` threads: this thread reads raw lines and
+    /// writes the rendered results in input order as they come back; the
+    /// workers parse, convert, evaluate and render.
+    fn parallel(
+        &self,
+        mut lines: Box<dyn BufRead + Send>,
+        out: &mut Output,
+        workers: usize,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<RunStats, RunError> {
+        let renderer = out.renderer();
+        struct State<'o> {
+            out: &'o mut Output,
+            line: usize,
+            stats: RunStats,
+        }
+        let mut state = State {
+            out,
+            line: 0,
+            stats: RunStats::default(),
+        };
+        let mut text = String::new();
+        run_ordered(
+            workers,
+            &mut state,
+            |s: &mut State<'_>| -> Result<Option<Vec<(usize, String, bool)>>, RunError> {
+                let mut batch = Vec::with_capacity(LINES_PER_BATCH);
+                while batch.len() < LINES_PER_BATCH {
+                    text.clear();
+                    match read_line_lossy(lines.as_mut(), &mut text) {
+                        Ok((0, _)) => break,
+                        Ok((_, utf8)) => {
+                            s.line += 1;
+                            // The next line gets a buffer of this one's size.
+                            let next = String::with_capacity(text.len() + 64);
+                            batch.push((s.line, std::mem::replace(&mut text, next), utf8));
+                        }
+                        Err(e) => return Err(RunError::Input(format!("cannot read input: {e}"))),
+                    }
+                }
+                if batch.len() == LINES_PER_BATCH {
+                    progress(s.line as u64);
+                }
+                Ok((!batch.is_empty()).then_some(batch))
+            },
+            |batch| self.render(&renderer, &batch),
+            |s, rendered| {
+                let (buf, ends, errors) = rendered.map_err(output_error)?;
+                let mut start = 0;
+                for end in ends {
+                    let bytes = buf.get(start..end).unwrap_or_default();
+                    s.out.write_rendered(bytes).map_err(output_error)?;
+                    s.stats.records += 1;
+                    start = end;
+                }
+                s.stats.errors += errors;
+                Ok(())
+            },
+        )?;
+        Ok(state.stats)
+    }
+
+    /// A worker's rendering of a batch: bytes, where each record ends, and
+    /// how many were error objects.
+    fn render(
+        &self,
+        renderer: &Renderer,
+        batch: &[(usize, String, bool)],
+    ) -> std::io::Result<(Vec<u8>, Vec<usize>, u64)> {
+        let mut buf = Vec::with_capacity(batch.len() * 256);
+        let mut ends = Vec::with_capacity(batch.len());
+        let mut errors = 0;
+        for (line, text, utf8) in batch {
+            // A clean record converts straight from its text; anything
+            // else takes the general path, which says what is wrong.
+            let clean = if *utf8 {
+                self.schema
+                    .from_json_text(text)
+                    .map(|rec| self.decide(&rec, *line))
+            } else {
+                None
+            };
+            let written = match clean {
+                Some(w) => w,
+                None => {
+                    let Some(item) = jsonl_item(*line, text, *utf8) else {
+                        continue;
+                    };
+                    self.work(item)
+                }
+            };
+            match written {
+                Written::Result(r) => renderer.render(&r, &mut buf)?,
+                Written::Error(e) => {
+                    errors += 1;
+                    renderer.render(&e, &mut buf)?;
+                }
+            }
+            ends.push(buf.len());
+        }
+        Ok((buf, ends, errors))
+    }
+}
