@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench clawback`
 
+#[path = "../tests/support/samples.rs"]
+mod samples;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -22,7 +25,7 @@ fn inputs() -> (PathBuf, PathBuf) {
     let deals = dir.join("bench-deals-1m.csv");
     let events = dir.join("bench-events-200k.csv");
     if std::fs::metadata(&events).map(|m| m.len()).unwrap_or(0) == 0 {
-        let (d, e) = baton::samples::commission(DEALS, 17);
+        let (d, e) = samples::commission(DEALS, 17);
         let mut lines = e.lines();
         let header = lines.next().unwrap();
         let mut rows: Vec<&str> = lines.collect();

@@ -3,6 +3,9 @@
 //!
 //! `cargo bench --bench cli`
 
+#[path = "../tests/support/samples.rs"]
+mod samples;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -16,7 +19,7 @@ const LINES: u64 = 1_000_000;
 fn input() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-leads-1m.jsonl");
     if std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) == 0 {
-        std::fs::write(&path, baton::samples::leads(LINES, 11)).unwrap();
+        std::fs::write(&path, samples::leads(LINES, 11)).unwrap();
     }
     path
 }

@@ -3,10 +3,10 @@
 //!
 //! `cargo bench --bench rules`
 
-use baton::eval::Env;
-use baton::record::RecordBatch;
-use baton::value::{Currency, Value};
-use baton::{Policy, Record};
+#[path = "../tests/support/samples.rs"]
+mod samples;
+
+use baton::{Condition, Currency, EvalOptions, Policy, Record, RecordBatch};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -33,24 +33,15 @@ fn policy() -> Policy {
         .unwrap_or_else(|e: baton::LoadError| panic!("{}", e.render()))
 }
 
-/// The rule as the policy compiled it.
-fn rule(p: &Policy) -> &baton::ir::Expr {
-    &p.compiled().qualify.as_ref().unwrap().stages[0].cond.cond
+/// The rule compiled on its own against the lead record.
+fn rule(p: &Policy) -> Condition {
+    p.condition("lead", RULE)
+        .unwrap_or_else(|e| panic!("{}", e.render()))
 }
 
 /// The evaluation date.
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()
-}
-
-/// A context with no record yet: each bench points `fields` at a record.
-fn empty_env() -> Env<'static> {
-    Env {
-        fields: &[],
-        other: &[],
-        locals: &[],
-        today: today(),
-    }
 }
 
 /// Prepared records, stored contiguously like the closure's `Vec<Lead>`.
@@ -61,14 +52,14 @@ fn batch(p: &Policy, n: u64) -> RecordBatch {
     // are, so both sides get the same heap layout.
     let inputs = inputs(n);
     for v in &inputs {
-        b.push(schema.from_json(v).unwrap());
+        b.push(schema.from_json(v).unwrap()).unwrap();
     }
     b
 }
 
 /// The leads as JSON, all budgets in USD so that no record is an error.
 fn inputs(n: u64) -> Vec<serde_json::Value> {
-    baton::samples::leads(n, 7)
+    samples::leads(n, 7)
         .lines()
         .map(|l| serde_json::from_str(&l.replace(" EUR", " USD")).unwrap())
         .collect()
@@ -131,38 +122,33 @@ fn baton_rule(bencher: divan::Bencher, n: u64) {
         .counter(divan::counter::ItemsCount::new(n))
         .bench(|| {
             // The records as a stream: the evaluator's loop runs inside
-            // this one (`eval_bool_each`), pointing one context at each
-            // record in turn.
-            cond.eval_bool_each(empty_env(), divan::black_box(&records).iter())
+            // this one (`Condition::eval_each`), pointing one context at
+            // each record in turn.
+            cond.eval_each(divan::black_box(&records), today())
+                .unwrap()
                 .filter(|t| *t == Ok(Some(true)))
                 .count()
         });
 }
 
-/// The rule called once per record through [`Expr::eval_bool`], as a
-/// service evaluating one record at a time calls it: the evaluator's frame
-/// is set up per record.
-///
-/// [`Expr::eval_bool`]: baton::ir::Expr::eval_bool
+/// The rule called once per record through [`Condition::eval`], as a
+/// service evaluating one record at a time calls it: each record is its
+/// own [`Record`], and the evaluator's frame is set up per record.
 #[divan::bench(args = SIZES)]
 fn baton_rule_per_call(bencher: divan::Bencher, n: u64) {
     let p = policy();
-    let records = batch(&p, n);
+    let schema = p.schema("lead").unwrap();
+    let records: Vec<Record> = inputs(n)
+        .iter()
+        .map(|v| schema.from_json(v).unwrap())
+        .collect();
     let cond = rule(&p);
     bencher
         .counter(divan::counter::ItemsCount::new(n))
         .bench(|| {
-            let mut env = empty_env();
             records
                 .iter()
-                .filter(|r| {
-                    env.fields = r;
-                    // A thin pointer through `black_box`, as the closure's
-                    // `&Lead`: passing the slice itself (a fat pointer) costs a
-                    // store-forwarding stall per record that measures the
-                    // harness, not the rule.
-                    cond.eval_bool(divan::black_box(&env)) == Ok(Some(true))
-                })
+                .filter(|r| cond.eval(divan::black_box(r), today()) == Ok(Some(true)))
                 .count()
         });
 }
@@ -181,7 +167,7 @@ fn baton_qualify_decision(bencher: divan::Bencher) {
             records
                 .iter()
                 .filter(|r| {
-                    p.qualify(divan::black_box(r), today(), false)
+                    p.qualify(divan::black_box(r), &EvalOptions::on(today()))
                         .is_ok_and(|d| d.stage.is_some())
                 })
                 .count()
@@ -196,17 +182,13 @@ fn same_answers(bencher: divan::Bencher) {
     let inputs = inputs(N);
     let cond = rule(&p);
     let usd = Currency::parse("USD").unwrap();
-    let env = empty_env();
     let records = batch(&p, N);
-    let mut each = cond.eval_bool_each(env, records.iter());
+    let mut each = cond.eval_each(&records, today()).unwrap();
     let mut agree = 0;
     for v in &inputs {
         let r = schema.from_json(v).unwrap();
         let l = plain(v);
-        let a = cond.eval_bool(&Env {
-            fields: &r.values,
-            ..empty_env()
-        }) == Ok(Some(true));
+        let a = cond.eval(&r, today()) == Ok(Some(true));
         let b = ["saas", "fintech", "health"].contains(&l.industry.as_str())
             && l.budget
                 .is_some_and(|(x, c)| c == usd && x >= Decimal::from(10_000))
@@ -216,7 +198,6 @@ fn same_answers(bencher: divan::Bencher) {
         assert_eq!(a, b, "{v}");
         assert_eq!(each.next().unwrap() == Ok(Some(true)), a, "{v}");
         agree += usize::from(a);
-        let _ = Value::Bool(a);
     }
     assert!(each.next().is_none(), "one result per record");
     assert!(

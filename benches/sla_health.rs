@@ -4,9 +4,10 @@
 //!
 //! `cargo bench --bench sla_health`
 
-use baton::record::RecordBatch;
-use baton::sla::{evaluate_instance, Event};
-use baton::Policy;
+#[path = "../tests/support/samples.rs"]
+mod samples;
+
+use baton::{DateTime, Event, Policy, RecordBatch};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -22,11 +23,11 @@ fn load(dir: &str) -> Policy {
 
 /// 100,000 instances opened over 30 days; evaluated 30 days after the first.
 fn instances() -> Vec<(String, Vec<Event>)> {
-    let mut rng = baton::samples::Rng::new(99);
+    let mut rng = samples::Rng::new(99);
     let start = 1_793_714_400;
     (0..100_000)
         .map(|i| {
-            let lines = baton::samples::handoff_events(&mut rng, i, start, 30);
+            let lines = samples::handoff_events(&mut rng, i, start, 30);
             let mut id = String::new();
             let events = lines
                 .iter()
@@ -46,12 +47,12 @@ fn instances() -> Vec<(String, Vec<Event>)> {
 fn sla_100k_instances(bencher: divan::Bencher) {
     let p = load("policies/handoff");
     let all = instances();
-    let at = 1_793_714_400 + 30 * 86_400;
+    let at = DateTime::from_timestamp(1_793_714_400 + 30 * 86_400, 0).unwrap();
     bencher
         .counter(divan::counter::ItemsCount::new(all.len()))
         .bench(|| {
             all.iter()
-                .filter(|(id, evs)| evaluate_instance(p.compiled(), id, evs, at).is_ok())
+                .filter(|(id, evs)| p.sla(id, evs, at).is_ok())
                 .count()
         });
 }
@@ -60,7 +61,7 @@ const N: u64 = 1_000_000;
 
 fn accounts(p: &Policy) -> (RecordBatch, Vec<Account>) {
     let schema = p.health_schema().unwrap();
-    let text = baton::samples::accounts(N, 5);
+    let text = samples::accounts(N, 5);
     let values: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -68,7 +69,7 @@ fn accounts(p: &Policy) -> (RecordBatch, Vec<Account>) {
     let mut batch = RecordBatch::new(schema);
     let mut plain = Vec::with_capacity(values.len());
     for v in &values {
-        batch.push(schema.from_json(v).unwrap());
+        batch.push(schema.from_json(v).unwrap()).unwrap();
         plain.push(Account::from(v));
     }
     (batch, plain)
@@ -186,22 +187,15 @@ fn health_1m_baton(bencher: divan::Bencher) {
     let (batch, plain) = accounts(&p);
     let today = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
     // Both sides agree on every account before anything is timed.
-    for (slots, a) in batch.iter().zip(&plain) {
-        let r = baton::Record {
-            values: slots.to_vec(),
-        };
-        let s = p.health(&r, today, false).unwrap();
-        assert_eq!((s.score, s.band.as_deref()), scorecard(a, today));
+    for (s, a) in p.health_each(&batch, today).zip(&plain) {
+        let s = s.unwrap();
+        assert_eq!((s.score, s.band), scorecard(a, today));
     }
     bencher
         .counter(divan::counter::ItemsCount::new(N))
         .bench(|| {
-            batch
-                .iter()
-                .filter(|slots| {
-                    baton::health::health_slots(p.compiled(), divan::black_box(slots), today)
-                        .is_ok_and(|s| s.band == Some(0))
-                })
+            p.health_each(divan::black_box(&batch), today)
+                .filter(|s| s.as_ref().is_ok_and(|s| s.band == Some("healthy")))
                 .count()
         });
 }

@@ -173,7 +173,13 @@ mod tests {
                 Ok((*m < 50).then_some(*m))
             },
             |n| n,
-            |_, n| if n == 7 { Err("cannot write".into()) } else { Ok(()) },
+            |_, n| {
+                if n == 7 {
+                    Err("cannot write".into())
+                } else {
+                    Ok(())
+                }
+            },
         );
         assert_eq!(r, Err("cannot write".to_string()));
     }

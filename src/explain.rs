@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::program::eval::{Env, Tri};
 use crate::program::blocks::CondDef;
+use crate::program::eval::{Env, Tri};
 use crate::record::Schema;
 use crate::value::Val;
 

@@ -265,6 +265,20 @@ fn scan(line: &str) -> Scan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Arbitrary text (even not a policy) never loses a character other
+    /// than whitespace.
+    #[test]
+    fn arbitrary_text_keeps_its_content(s in "[ \t\r\n{}()\\[\\]a-z\"#,=<>]{0,200}") {
+        let f = format_source(&s);
+        prop_assert!(same_content(&s, &f));
+        prop_assert_eq!(format_source(&f), f);
+    }
+    }
 
     #[test]
     fn blocks_statements_and_hand_aligned_continuations() {

@@ -5,12 +5,12 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-use crate::program::eval::{Env, EvalError};
 use crate::explain::{step, Step};
+use crate::program::eval::{Env, EvalError};
 use crate::program::Program;
+use crate::record::Record;
 use crate::score::run_scores;
 use crate::value::Ordered;
-use crate::record::Record;
 use crate::value::{format_decimal, format_fixed, Val, Value};
 
 /// The scorecard of one customer (CLI.md "health").
@@ -167,9 +167,7 @@ fn core(
                     format_decimal(arm.value),
                     arm.text
                 );
-                t.push(step(text, r, arm, schema, &env, &|l| {
-                    p.local_name(l)
-                }));
+                t.push(step(text, r, arm, schema, &env, &|l| p.local_name(l)));
             }
             match r {
                 Some(true) => {

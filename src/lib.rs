@@ -58,6 +58,7 @@ mod record;
 mod score;
 mod sla;
 mod span;
+mod stack;
 mod syntax;
 mod testing;
 mod value;
@@ -71,24 +72,25 @@ pub use diag::{Code, Diagnostic, Related, Severity};
 pub use explain::Step;
 pub use health::{HealthScore, Scorecard};
 pub use policy::{
-    format_policy, policy_files, At, Block, ClawbackOptions, Condition, EvalOptions, FormatError, LoadError,
-    Policy, PolicySet, ResolveError, Resolved, RunError, RunStats,
+    format_policy, policy_files, At, Block, ClawbackOptions, Condition, EvalOptions, FormatError,
+    LoadError, Policy, PolicySet, ResolveError, Resolved, RunError, RunStats,
 };
 pub use program::eval::{EvalError, Tri};
+pub use program::exact::Frac;
 pub use program::handoff::{Event, EventKind};
 pub use qualify::Decision;
 pub use record::{Field, FieldDef, Key, Record, RecordBatch, RecordBuilder, RecordError, Schema};
 pub use sla::{AlertOut, GoalOut, HandoffStatus, InstanceError, NoteOut};
 pub use syntax::{MAX_EXPR_DEPTH, MAX_NESTING};
 pub use testing::TestOutcome;
-pub use value::{Currency, IntSet, Money, TextSet, Type, Value};
+pub use value::{Currency, IntSet, Money, Text, TextSet, Type, Value};
 
 /// Reading and writing ledgers: the CSV ledger, a booked ledger for
 /// `--posted`, and the per-rep summary (CLI.md "Clawback inputs and
 /// ledger").
 pub mod ledger {
     pub use crate::clawback::{
-        diff_posted, read_posted, write_ledger, write_summary, PostedError, PostedLine,
-        SummaryRow, COLUMNS,
+        diff_posted, read_posted, write_ledger, write_summary, PostedError, PostedLine, SummaryRow,
+        COLUMNS,
     };
 }

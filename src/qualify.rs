@@ -5,11 +5,11 @@ use rust_decimal::Decimal;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-use crate::program::eval::{Env, EvalError, Tri};
 use crate::explain::{step, Step};
-use crate::score::run_scores;
+use crate::program::eval::{Env, EvalError, Tri};
 use crate::program::Program;
 use crate::record::Record;
+use crate::score::run_scores;
 use crate::value::{format_decimal, Ordered, Val};
 
 /// The decision for one lead (CLI.md "qualify").
@@ -55,7 +55,9 @@ impl Serialize for Decision {
 /// The CSV columns of a decision, before `error` and `line`: `key`,
 /// `policy`, `version`, `stage`, then `stages.NAME` and `scores.NAME`.
 pub fn columns(p: &Program) -> Vec<String> {
-    let mut cols: Vec<String> = ["key", "policy", "version", "stage"].map(String::from).into();
+    let mut cols: Vec<String> = ["key", "policy", "version", "stage"]
+        .map(String::from)
+        .into();
     if let Some(q) = &p.qualify {
         cols.extend(q.stages.iter().map(|s| format!("stages.{}", s.name)));
         cols.extend(
@@ -68,19 +70,8 @@ pub fn columns(p: &Program) -> Vec<String> {
     cols
 }
 
-/// Qualifies one record with a compiled policy.
-///
-/// ```
-/// use baton::Policy;
-/// let p: Policy = r#"policy "leads" version 1 effective 2026-01-01
-/// record lead key id { id: text  seats: int  budget: money? }
-/// score fit for lead { add 30 when seats >= 50 }
-/// qualify lead { stage MQL when fit >= 30 and budget >= 1_000 USD }"#.parse().unwrap();
-/// let rec = p.record_for_qualify(&serde_json::json!({"id": "L-1", "seats": 80})).unwrap();
-/// let d = p.qualify(&rec, chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(), false).unwrap();
-/// assert_eq!(d.stage, None);
-/// assert_eq!(d.stages, vec![("MQL".to_string(), None)]); // budget unknown
-/// ```
+/// Qualifies one record with a compiled policy (LANGUAGE.md §5): its
+/// scores, then its stages in order.
 pub fn qualify(
     p: &Program,
     record: &Record,

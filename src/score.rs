@@ -65,9 +65,7 @@ fn score(
                 rule.text
             );
             if let Some(schema) = p.records.get(s.record) {
-                t.push(step(text, r, rule, schema, &env, &|l| {
-                    p.local_name(l)
-                }));
+                t.push(step(text, r, rule, schema, &env, &|l| p.local_name(l)));
             }
         }
     }
@@ -76,4 +74,3 @@ fn score(
     }
     Ok(total)
 }
-

@@ -53,7 +53,9 @@ use serde::Serialize;
 use crate::clawback::{LedgerLine, Status, Table};
 use crate::program::eval::{Env, EvalError};
 use crate::program::expr as ir;
-use crate::program::tests::{CommissionCase, Expect, ExpectDef, HandoffCase, LineExpect, Subject, TestDef, GOAL_VALUES};
+use crate::program::tests::{
+    CommissionCase, Expect, ExpectDef, HandoffCase, LineExpect, Subject, TestDef, GOAL_VALUES,
+};
 use crate::program::versions::Versions;
 use crate::program::Program;
 use crate::record::{parse_decimal, Record};
@@ -89,11 +91,7 @@ pub fn run_tests(p: &Arc<Program>) -> Vec<TestOutcome> {
     p.tests.iter().map(|t| run_one(p, t, &plan)).collect()
 }
 
-fn run_one(
-    p: &Program,
-    t: &TestDef,
-    plan: &Versions,
-) -> TestOutcome {
+fn run_one(p: &Program, t: &TestDef, plan: &Versions) -> TestOutcome {
     let failures = match &t.subject {
         Subject::Record {
             record_type,
@@ -240,13 +238,7 @@ fn evaluate(
     })
 }
 
-fn set_local(
-    p: &Program,
-    record: usize,
-    name: &str,
-    v: Val<'static>,
-    locals: &mut [Val<'static>],
-) {
+fn set_local(p: &Program, record: usize, name: &str, v: Val<'static>, locals: &mut [Val<'static>]) {
     if let Some((_, layout)) = p.layouts.iter().find(|(r, _)| *r == record) {
         if let Some(l) = layout.iter().find(|l| l.name == name) {
             if let Some(slot) = locals.get_mut(usize::from(l.slot)) {

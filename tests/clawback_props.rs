@@ -6,14 +6,13 @@
 //! upgrade bonus rules, a retention bonus, rounding mode, one or two
 //! versions), random deals in USD/EUR/GBP/JPY and random event histories
 //! are written out as policy source and CSV, run through
-//! `baton::clawback::run`, and compared line by line with the model.
+//! `PolicySet::clawback`, and compared line by line with the model.
 
 mod clawback_model;
 
-use baton::clawback::exact::Frac;
-use baton::clawback::{self, LedgerLine, Status, Table};
-use baton::io::Format;
-use baton::PolicySet;
+use baton::io::{Format, Reader};
+use baton::ledger::{diff_posted, read_posted, write_ledger};
+use baton::{ClawbackOptions, Frac, Ledger, LedgerLine, PolicySet, Status, Table};
 use chrono::NaiveDate;
 use clawback_model::*;
 use proptest::collection::vec;
@@ -44,21 +43,24 @@ fn policy_set(sources: &[String]) -> PolicySet {
 }
 
 fn csv_table(text: &str) -> Table {
-    Table::read(
-        Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
-        Format::Csv,
-    )
-    .expect("readable CSV")
+    let input = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+    Table::read(Reader::new(input, Format::Csv).expect("readable CSV")).expect("readable CSV")
 }
 
-fn run_text(sources: &[String], deals: &str, events: &str, as_of: NaiveDate) -> clawback::Ledger {
+fn run_text(sources: &[String], deals: &str, events: &str, as_of: NaiveDate) -> Ledger {
     let set = policy_set(sources);
-    clawback::run(&set, &csv_table(deals), &csv_table(events), as_of)
+    clawback(&set, &csv_table(deals), &csv_table(events), as_of)
+}
+
+/// The ledger of a set of versions, each deal under its version in force.
+fn clawback(set: &PolicySet, deals: &Table, events: &Table, as_of: NaiveDate) -> Ledger {
+    set.clawback(deals, events, &ClawbackOptions::as_of(as_of))
+        .expect("a commission plan")
 }
 
 fn ledger_bytes(lines: &[LedgerLine]) -> Vec<u8> {
     let mut out = Vec::new();
-    clawback::write_ledger(lines, &mut out).expect("write");
+    write_ledger(lines, &mut out).expect("write");
     out
 }
 
@@ -587,7 +589,7 @@ impl Case {
     fn events_csv(&self) -> String {
         events_csv(&self.events, &self.deals)
     }
-    fn run(&self) -> clawback::Ledger {
+    fn run(&self) -> Ledger {
         run_text(
             &self.sources(),
             &self.deals_csv(),
@@ -660,10 +662,10 @@ proptest! {
         let case = build(&raw);
         let ledger = case.run();
         let full = ledger_bytes(&ledger.lines);
-        let posted = clawback::read_posted(&full[..]).expect("the ledger reads back");
+        let posted = read_posted(&full[..]).expect("the ledger reads back");
         let booked = ledger.lines.iter().filter(|l| l.status != Status::Error).count();
         prop_assert_eq!(posted.len(), booked);
-        let d0 = clawback::diff_posted(&ledger.lines, &posted);
+        let d0 = diff_posted(&ledger.lines, &posted);
         prop_assert!(d0.is_empty(), "diff against itself: {:?}", d0);
 
         // Perturb: drop a line, change an amount, add a bogus key.
@@ -704,8 +706,8 @@ proptest! {
         for (k, a) in &bogus {
             perturbed.push(bogus_line(*k, *a));
         }
-        let posted = clawback::read_posted(&ledger_bytes(&perturbed)[..]).expect("reads back");
-        let diff = clawback::diff_posted(&ledger.lines, &posted);
+        let posted = read_posted(&ledger_bytes(&perturbed)[..]).expect("reads back");
+        let diff = diff_posted(&ledger.lines, &posted);
 
         let mut want: Vec<(String, String, String, String)> = Vec::new();
         for (i, l) in ledger.lines.iter().enumerate() {
@@ -730,8 +732,8 @@ proptest! {
         // Booking the printed lines closes the difference.
         let mut rebooked = perturbed.clone();
         rebooked.extend(diff.iter().cloned());
-        let posted = clawback::read_posted(&ledger_bytes(&rebooked)[..]).expect("reads back");
-        let rest = clawback::diff_posted(&ledger.lines, &posted);
+        let posted = read_posted(&ledger_bytes(&rebooked)[..]).expect("reads back");
+        let rest = diff_posted(&ledger.lines, &posted);
         prop_assert!(rest.is_empty(), "after booking the diff: {:?}", rest);
     }
 
@@ -853,7 +855,7 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
     let again = case.run();
     prop_assert_eq!(ledger_bytes(&ledger.lines), ledger_bytes(&again.lines));
     let set = policy_set(&case.sources());
-    let third = clawback::run(
+    let third = clawback(
         &set,
         &csv_table(&case.deals_csv()),
         &csv_table(&case.events_csv()),
@@ -862,7 +864,7 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
     prop_assert_eq!(ledger_bytes(&ledger.lines), ledger_bytes(&third.lines));
     // The same rows as JSON objects (amounts as exact JSON numbers) give
     // the same ledger.
-    let json = clawback::run(
+    let json = clawback(
         &set,
         &Table::from_json(json_rows(&case.deals_csv())),
         &Table::from_json(json_rows(&case.events_csv())),
@@ -935,7 +937,7 @@ fn unit_policy(body: &str) -> Vec<String> {
     vec![format!("{HEADER}\ncommission unit_plan {{\n{body}\n}}\n")]
 }
 
-fn unit(body: &str, deals: &str, events: &str, as_of: &str) -> clawback::Ledger {
+fn unit(body: &str, deals: &str, events: &str, as_of: &str) -> Ledger {
     run_text(
         &unit_policy(body),
         &format!("{DEALS_HEAD}{deals}"),
@@ -1870,12 +1872,12 @@ fn posted_amounts_finer_than_the_minor_unit_are_refused() {
             "USD",
         ),
     ] {
-        let err = clawback::read_posted(format!("{header}{row}").as_bytes()).expect_err(what);
+        let err = read_posted(format!("{header}{row}").as_bytes()).expect_err(what);
         assert_eq!(err.line, 2, "{err}");
         assert!(err.to_string().contains("more decimals than"), "{err}");
     }
     // Trailing zeros are fine: -1500.0 JPY is -1500.
-    let ok = clawback::read_posted(
+    let ok = read_posted(
         format!("{header}J,ana,E1,clawback,applied,unit,1,1,1,1500,-1500.0,JPY,booked\n")
             .as_bytes(),
     )
@@ -1890,7 +1892,7 @@ fn a_malformed_posted_ledger_names_its_physical_line_once() {
     let text = "deal,rep,event,kind,status,policy,version,days_retained,rate,base,amount,currency,explanation\r\n\
                 A,ana,E1,clawback,applied,unit,1,1,1,100.00,-100.00,USD,booked\r\n\r\n\
                 A,ana,E2,clawback\r\n";
-    let err = clawback::read_posted(text.as_bytes()).expect_err("a short row");
+    let err = read_posted(text.as_bytes()).expect_err("a short row");
     assert_eq!(err.line, 4, "{err}");
     assert_eq!(
         err.to_string(),
@@ -1904,7 +1906,7 @@ fn a_posted_ledger_with_a_quote_never_closed_is_refused() {
     let text = "deal,rep,event,kind,status,policy,version,days_retained,rate,base,amount,currency,explanation\n\
                 A,ana,E1,clawback,applied,unit,1,1,1,100.00,-100.00,USD,\"booked\n\
                 A,ana,E2,clawback,applied,unit,1,1,1,100.00,-100.00,USD,booked\n";
-    let err = clawback::read_posted(text.as_bytes()).expect_err("an unclosed quote");
+    let err = read_posted(text.as_bytes()).expect_err("an unclosed quote");
     assert_eq!(err.line, 2, "{err}");
     assert!(err.to_string().contains("never closed"), "{err}");
 }
@@ -1923,14 +1925,14 @@ fn a_booked_event_that_is_now_an_error_is_not_reversed() {
     assert!(l
         .lines
         .iter()
-        .any(|x| x.event == "E1" && x.status == clawback::Status::Error));
-    let posted = clawback::read_posted(
+        .any(|x| x.event == "E1" && x.status == Status::Error));
+    let posted = read_posted(
         "deal,rep,event,kind,status,policy,version,days_retained,rate,base,amount,currency,explanation\n\
          A,ana,E1,clawback,applied,unit,1,1,1,100.00,-100.00,USD,booked\n"
             .as_bytes(),
     )
     .expect("reads");
-    assert!(clawback::diff_posted(&l.lines, &posted).is_empty());
+    assert!(diff_posted(&l.lines, &posted).is_empty());
 }
 
 /// The streaming run (batches on worker threads) writes the bytes of the
@@ -1945,22 +1947,22 @@ fn stream_writes_the_ledger_of_run_with_and_without_the_summary() {
     };
     let (deals, events) = (read("deals.csv"), read("deal_events.csv"));
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
-    let ledger = clawback::run(&set, &csv_table(&deals), &csv_table(&events), as_of);
+    let ledger = clawback(&set, &csv_table(&deals), &csv_table(&events), as_of);
     assert!(ledger.lines.len() > 1000, "a real run");
     let want = ledger_bytes(&ledger.lines);
     for summary in [false, true] {
-        let mut reader = baton::io::Reader::new(
+        let mut reader = Reader::new(
             Box::new(std::io::Cursor::new(deals.clone().into_bytes())),
             Format::Csv,
         )
         .expect("deals");
         let mut out = Vec::new();
-        let options = clawback::StreamOptions {
-            as_of,
-            pinned: false,
-            summary,
-        };
-        let outcome = clawback::stream(&set, &mut reader, &csv_table(&events), options, &mut out)
+        let mut options = ClawbackOptions::as_of(as_of);
+        if summary {
+            options = options.with_summary();
+        }
+        let outcome = set
+            .clawback_stream(&mut reader, &csv_table(&events), &options, &mut out)
             .expect("stream");
         assert!(out == want, "stream (summary: {summary}) differs from run");
         if summary {

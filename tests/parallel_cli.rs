@@ -2,6 +2,9 @@
 //! must be exactly that of the sequential path (a JSON array input), in
 //! input order, error objects included.
 
+#[path = "support/samples.rs"]
+mod samples;
+
 mod common;
 
 use std::path::Path;
@@ -15,7 +18,7 @@ fn many_batches_keep_input_order_and_equal_the_sequential_path() {
     // invalid UTF-8 spread through them.
     let mut jsonl: Vec<u8> = Vec::new();
     let mut array: Vec<String> = Vec::new();
-    for (i, line) in baton::samples::leads(3_000, 99).lines().enumerate() {
+    for (i, line) in samples::leads(3_000, 99).lines().enumerate() {
         match i % 701 {
             5 => {
                 jsonl.extend_from_slice(b"{\"id\": \"broken\", \n");
@@ -93,7 +96,7 @@ fn direct_json_conversion_agrees_with_the_general_path() {
     let policy = set.latest().expect("a version");
     let schema = policy.qualify_schema().expect("schema");
     let mut converted = 0;
-    for line in baton::samples::leads(2_000, 5).lines() {
+    for line in samples::leads(2_000, 5).lines() {
         let general = schema.from_json(&serde_json::from_str(line).expect("json"));
         match schema.from_json_text(line) {
             Some(fast) => {

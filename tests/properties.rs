@@ -9,10 +9,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use baton::program::eval::Env;
-use baton::record::{parse_decimal, parse_money, RecordBatch};
-use baton::value::{Currency, Money, Val, Value};
-use baton::{Policy, PolicySet};
+use baton::{Currency, EvalOptions, Money, Policy, PolicySet, RecordBatch, Type, Value};
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
@@ -30,6 +27,31 @@ fn config(cases: u32) -> ProptestConfig {
 
 fn day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+}
+
+fn opts(today: NaiveDate, explain: bool) -> EvalOptions {
+    let o = EvalOptions::on(today);
+    if explain {
+        o.explained()
+    } else {
+        o
+    }
+}
+
+/// A decimal read from text as an input cell is.
+fn parse_decimal(text: &str) -> Option<Decimal> {
+    match Value::from_text(Type::Decimal, text, None) {
+        Ok(Value::Decimal(d)) => Some(d),
+        _ => None,
+    }
+}
+
+/// Money read from text as an input cell is.
+fn parse_money(text: &str, default: Option<Currency>) -> Option<Money> {
+    match Value::from_text(Type::Money, text, default) {
+        Ok(Value::Money(m)) => Some(m),
+        _ => None,
+    }
 }
 
 fn compile(src: &str) -> Policy {
@@ -193,7 +215,7 @@ fn stages_of(
     let rec = policy
         .record_for_qualify(&kleene_record(env, nulls))
         .unwrap();
-    let d = policy.qualify(&rec, day(), false).unwrap();
+    let d = policy.qualify(&rec, &opts(day(), false)).unwrap();
     (d.stages, d.stage)
 }
 
@@ -399,20 +421,13 @@ fn eexpr() -> impl Strategy<Value = E> {
 
 /// Evaluates every stage condition of `policy` on its own, straight through
 /// the evaluator's tri-state entry point.
-fn eval_conditions(policy: &Policy, record: &Json) -> Vec<Result<Tri, baton::EvalError>> {
+fn eval_conditions(
+    policy: &Policy,
+    conditions: &[baton::Condition],
+    record: &Json,
+) -> Vec<Result<Tri, baton::EvalError>> {
     let rec = policy.record_for_qualify(record).unwrap();
-    let q = policy.compiled().qualify.as_ref().unwrap();
-    let locals = vec![Val::Unknown; q.n_locals];
-    let env = Env {
-        fields: &rec.values,
-        other: &[],
-        locals: &locals,
-        today: day(),
-    };
-    q.stages
-        .iter()
-        .map(|s| s.cond.cond.eval_bool(&env))
-        .collect()
+    conditions.iter().map(|c| c.eval(&rec, day())).collect()
 }
 
 proptest! {
@@ -431,6 +446,9 @@ proptest! {
              qualify r {{\n  stage SX when {xs}\n  stage XY when {xs} and {ys}\n  stage YX when {ys} and {xs}\n  stage XORY when {xs} or {ys}\n  stage NX when not {xs}\n}}\n"
         );
         let policy = compile(&src);
+        let texts = [xs.clone(), format!("{xs} and {ys}"), format!("{ys} and {xs}"), format!("{xs} or {ys}"), format!("not {xs}")];
+        let conditions: Vec<baton::Condition> =
+            texts.iter().map(|t| policy.condition("r", t).unwrap()).collect();
         let mut batch = RecordBatch::new(policy.qualify_schema().unwrap());
         let mut each_record = Vec::new();
         for env in assignments() {
@@ -439,8 +457,8 @@ proptest! {
                 if let Some(z) = z {
                     rec["z"] = json!(z);
                 }
-                let got = eval_conditions(&policy, &rec);
-                batch.push(policy.record_for_qualify(&rec).unwrap());
+                let got = eval_conditions(&policy, &conditions, &rec);
+                batch.push(policy.record_for_qualify(&rec).unwrap()).unwrap();
                 each_record.push(got.clone());
                 let and = |l: &E, r: &E| E::And(Box::new(l.clone()), Box::new(r.clone()));
                 let expected = [
@@ -469,11 +487,8 @@ proptest! {
         }
         // The stream form gives, record by record, what the one-record form
         // gives: nothing (an error, an unknown) carries over between records.
-        let q = policy.compiled().qualify.as_ref().unwrap();
-        let locals = vec![Val::Unknown; q.n_locals];
-        let env = Env { fields: &[], other: &[], locals: &locals, today: day() };
-        for (i, stage) in q.stages.iter().enumerate() {
-            let streamed: Vec<_> = stage.cond.cond.eval_bool_each(env, batch.iter()).collect();
+        for (i, condition) in conditions.iter().enumerate() {
+            let streamed: Vec<_> = condition.eval_each(&batch, day()).unwrap().collect();
             let one_by_one: Vec<_> = each_record.iter().map(|got| got[i].clone()).collect();
             prop_assert_eq!(streamed, one_by_one, "stage {}", i);
         }
@@ -491,8 +506,17 @@ fn short_circuit_examples_from_the_language_reference() {
           stage TRUE_OR_ERROR when true or 1 / z > 0\n\
         }\n";
     let policy = compile(src);
+    let conditions: Vec<baton::Condition> = [
+        "false and 1 / z > 0",
+        "a and 1 / z > 0",
+        "1 / z > 0 and false",
+        "true or 1 / z > 0",
+    ]
+    .iter()
+    .map(|t| policy.condition("r", t).unwrap())
+    .collect();
     // a unknown, z = 0: `unknown and <error>` is an error.
-    let got = eval_conditions(&policy, &json!({"id": "r", "z": 0}));
+    let got = eval_conditions(&policy, &conditions, &json!({"id": "r", "z": 0}));
     assert_eq!(got[0], Ok(F));
     assert!(
         matches!(got[1], Err(baton::EvalError::DivisionByZero(_))),
@@ -506,13 +530,17 @@ fn short_circuit_examples_from_the_language_reference() {
     );
     assert_eq!(got[3], Ok(T));
     // a false: `false and <error>` never evaluates the error.
-    let got = eval_conditions(&policy, &json!({"id": "r", "a": false, "z": 0}));
+    let got = eval_conditions(
+        &policy,
+        &conditions,
+        &json!({"id": "r", "a": false, "z": 0}),
+    );
     assert_eq!(got[1], Ok(F));
     // The whole record is an error through `qualify`, never a silent false.
     let rec = policy
         .record_for_qualify(&json!({"id": "r", "z": 0}))
         .unwrap();
-    assert!(policy.qualify(&rec, day(), false).is_err());
+    assert!(policy.qualify(&rec, &opts(day(), false)).is_err());
 }
 
 // ===================================================================
@@ -778,7 +806,7 @@ fn schema_keys(p: &Policy, health: bool) -> Vec<String> {
     } else {
         p.qualify_schema()
     };
-    s.unwrap().fields.iter().map(|f| f.name.clone()).collect()
+    s.unwrap().fields().iter().map(|f| f.name.clone()).collect()
 }
 
 fn base_lead() -> Json {
@@ -807,7 +835,7 @@ proptest! {
     ) {
         for policy in shipped("qualification").versions() {
             if let Ok(record) = policy.record_for_qualify(&rec) {
-                let _ = policy.qualify(&record, today, explain);
+                let _ = policy.qualify(&record, &opts(today, explain));
             }
         }
     }
@@ -823,7 +851,7 @@ proptest! {
     ) {
         for policy in shipped("health").versions() {
             if let Ok(record) = policy.record_for_health(&rec) {
-                let _ = policy.health(&record, today, explain);
+                let _ = policy.health(&record, &opts(today, explain));
             }
         }
     }
@@ -836,16 +864,16 @@ fn generated_records_do_convert_and_evaluate() {
     let q = shipped("qualification").latest().unwrap();
     let r = q.record_for_qualify(&base_lead()).unwrap();
     assert_eq!(
-        q.qualify(&r, day(), true).unwrap().stage.as_deref(),
+        q.qualify(&r, &opts(day(), true)).unwrap().stage.as_deref(),
         Some("SQL")
     );
     let lead = json!({"id": "L-1", "company": "C", "industry": "saas", "employees": 9223372036854775807i64,
         "features": [], "source": "web", "created": "9999-12-31", "budget": "1e28 USD", "timeline": -9223372036854775808i64});
     let r = q.record_for_qualify(&lead).unwrap();
-    assert!(q.qualify(&r, NaiveDate::MIN, true).is_ok());
+    assert!(q.qualify(&r, &opts(NaiveDate::MIN, true)).is_ok());
     let h = shipped("health").latest().unwrap();
     let r = h.record_for_health(&base_account()).unwrap();
-    assert!(h.health(&r, day(), true).unwrap().score.is_some());
+    assert!(h.health(&r, &opts(day(), true)).unwrap().score.is_some());
 }
 
 // ===================================================================
@@ -1050,10 +1078,10 @@ fn load_and_poke(text: &str) {
     if let Ok(p) = loaded {
         let _ = p.run_tests();
         if let Ok(r) = p.record_for_qualify(&json!({"id": "x", "s": []})) {
-            let _ = p.qualify(&r, day(), true);
+            let _ = p.qualify(&r, &opts(day(), true));
         }
         if let Ok(r) = p.record_for_health(&json!({"id": "x", "s": []})) {
-            let _ = p.health(&r, day(), true);
+            let _ = p.health(&r, &opts(day(), true));
         }
     }
 }
@@ -1386,7 +1414,7 @@ proptest! {
                 Ok(p) => {
                     for rec in &records {
                         let r = p.record_for_qualify(rec).unwrap();
-                        if let Err(e) = p.qualify(&r, today, true) {
+                        if let Err(e) = p.qualify(&r, &opts(today, true)) {
                             // The checker and the evaluator must agree on
                             // types: only real per-record errors.
                             prop_assert!(!e.to_string().contains("internal"), "{}\n{}", src, e);
@@ -1426,7 +1454,7 @@ fn accepted_on_stack(stack: usize, src: String) {
         let r = p
             .record_for_qualify(&json!({"id": "x", "a": false}))
             .unwrap();
-        assert!(p.qualify(&r, day(), true).is_ok());
+        assert!(p.qualify(&r, &opts(day(), true)).is_ok());
     });
 }
 
@@ -1513,8 +1541,8 @@ fn moderate_nesting_is_accepted_on_a_2_mib_stack() {
 #[test]
 fn nesting_up_to_the_limits_is_accepted_on_an_8_mib_stack() {
     // 8 MiB is the main thread's stack: what the CLI runs on.
-    let n = baton::syntax::MAX_NESTING;
-    let depth = baton::syntax::MAX_EXPR_DEPTH;
+    let n = baton::MAX_NESTING;
+    let depth = baton::MAX_EXPR_DEPTH;
     // The `qualify r {` brace is one level.
     accepted_on_stack(
         8 << 20,
@@ -1533,8 +1561,8 @@ fn nesting_up_to_the_limits_is_accepted_on_an_8_mib_stack() {
 #[test]
 
 fn nesting_up_to_the_limits_fits_a_2_mib_stack() {
-    let n = baton::syntax::MAX_NESTING;
-    let depth = baton::syntax::MAX_EXPR_DEPTH;
+    let n = baton::MAX_NESTING;
+    let depth = baton::MAX_EXPR_DEPTH;
     accepted_on_stack(
         2 << 20,
         stage(&format!("{}not a{}", "(".repeat(n - 1), ")".repeat(n - 1))),
@@ -1572,7 +1600,7 @@ fn dec_policy() -> &'static Policy {
 fn field(p: &Policy, rec: &Json, name: &str) -> Option<Value> {
     let s = p.qualify_schema().unwrap();
     let r = p.record_for_qualify(rec).unwrap();
-    r.values[usize::from(s.slot(name).unwrap())].clone()
+    r.get(s, name).cloned()
 }
 
 #[test]
@@ -1590,7 +1618,7 @@ fn json_point_one_is_exactly_one_tenth() {
     // 0.1 + 0.2 == 0.3 holds exactly (it does not in binary floating point).
     let r = p.record_for_qualify(&rec).unwrap();
     assert_eq!(
-        p.qualify(&r, day(), false).unwrap().stage.as_deref(),
+        p.qualify(&r, &opts(day(), false)).unwrap().stage.as_deref(),
         Some("TENTH")
     );
     let rec: Json =
@@ -1833,7 +1861,7 @@ proptest! {
                 expected = expected.max(Decimal::from(lo)).min(Decimal::from(lo + width));
             }
             let record = p.record_for_qualify(&rec).unwrap();
-            let d = p.qualify(&record, day(), false).unwrap();
+            let d = p.qualify(&record, &opts(day(), false)).unwrap();
             prop_assert_eq!(d.scores.len(), 1);
             prop_assert_eq!(&d.scores[0].0, "s");
             prop_assert_eq!(d.scores[0].1, expected, "{}\n{:?}", src, env);
@@ -1855,7 +1883,7 @@ fn tenths_add_up_exactly() {
     let r = p
         .record_for_qualify(&json!({"id": "x", "a": true}))
         .unwrap();
-    let d = p.qualify(&r, day(), false).unwrap();
+    let d = p.qualify(&r, &opts(day(), false)).unwrap();
     assert_eq!(d.scores, vec![("s".to_string(), Decimal::new(7, 1))]);
     assert_eq!(d.stage.as_deref(), Some("ONE"));
 }

@@ -1,12 +1,15 @@
 //! The shipped sample files are exactly what the generator produces, and
 //! the README's first command runs on them.
 
+#[path = "support/samples.rs"]
+mod samples;
+
 mod common;
 
 #[test]
 fn shipped_samples_match_the_generator() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/samples");
-    for (name, text) in baton::samples::all() {
+    for (name, text) in samples::all() {
         let shipped = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
         assert!(shipped == text, "policies/samples/{name} differs from the generator: run `cargo run --example gen_samples`");
     }

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::{Checker, Scope};
-use crate::program::exact::Rounding;
+use crate::diag::{suggest, Code};
 use crate::program::commission::{
     deal_slot, ClawbackDef, CommissionDef, RetentionBonus, Schedule, UpgradeBonus,
 };
-use crate::diag::{suggest, Code};
+use crate::program::exact::Rounding;
 use crate::record::{FieldDef, Schema};
 use crate::syntax::ast::{self, BonusKind, ExprKind, Item, ScheduleDecl};
 use crate::value::Type;
@@ -374,7 +374,11 @@ impl Checker<'_> {
         })
     }
 
-    fn money_or_number(&mut self, e: &ast::Expr, scope: &Scope<'_>) -> Option<crate::program::expr::Expr> {
+    fn money_or_number(
+        &mut self,
+        e: &ast::Expr,
+        scope: &Scope<'_>,
+    ) -> Option<crate::program::expr::Expr> {
         let (c, ty) = self.expr(e, scope)?;
         if matches!(ty, Type::Money | Type::Int | Type::Decimal) {
             Some(c)

@@ -1,13 +1,12 @@
 //! Checking and compiling expressions: names → slots, types inferred and
 //! checked, operators specialised, constants folded.
 
-
 use chrono::NaiveDate;
 
 use super::Checker;
 use crate::diag::{suggest, Code};
-use crate::program::eval::{Env, EvalError};
 use crate::program::blocks::LocalDef;
+use crate::program::eval::{Env, EvalError};
 use crate::program::expr as ir;
 use crate::program::expr::{
     Arith, ArithKind, ArithOp, Between, Cmp, CmpKind, CmpOp, Func, Origin, SetRel,
@@ -76,6 +75,10 @@ impl Checker<'_> {
     /// Checks and compiles an expression. Problems are reported to the
     /// sink; `None` means the expression had an error.
     pub fn expr(&mut self, e: &ast::Expr, scope: &Scope<'_>) -> Option<Typed> {
+        crate::stack::deep(|| self.expr_level(e, scope))
+    }
+
+    fn expr_level(&mut self, e: &ast::Expr, scope: &Scope<'_>) -> Option<Typed> {
         let span = e.span;
         match &e.node {
             ExprKind::Lit(l) => Some(literal(l)),
@@ -1053,4 +1056,3 @@ pub fn article(t: Type) -> String {
         other => format!("a {other}"),
     }
 }
-

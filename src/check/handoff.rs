@@ -5,10 +5,10 @@ use std::sync::Arc;
 use super::{Checker, Scope};
 use crate::diag::{suggest, Code};
 use crate::program::calendar::Calendar;
-use crate::record::Schema;
 use crate::program::handoff::{
     AlertDef, AlertRule, CalendarDef, GoalClock, GoalDef, GoalSpec, HandoffDef,
 };
+use crate::record::Schema;
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::{self, DurationLit, HandoffStmt, Item};
 

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::diag::{suggest, Code, Diagnostic, Sink};
-use crate::program::expr as ir;
 use crate::program::blocks::*;
+use crate::program::expr as ir;
 use crate::program::Program;
 use crate::record::{FieldDef, Schema};
 use crate::span::Span;

@@ -16,17 +16,17 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value as Json};
 
 use super::{Checker, Scope};
-use crate::program::commission::CommissionDef;
 use crate::diag::{suggest, Code};
-use crate::program::expr as ir;
 use crate::program::blocks::{HealthDef, LocalDef, QualifyDef};
-use crate::record::{FieldDef, Record, Schema};
+use crate::program::commission::CommissionDef;
+use crate::program::expr as ir;
 use crate::program::handoff::{Event, EventKind, HandoffDef};
-use crate::span::{line_col, Span, Spanned};
-use crate::syntax::ast::{self, Expectation, ExprKind, Item, ObjValue, TestStmt};
 use crate::program::tests::{
     CommissionCase, Expect, ExpectDef, HandoffCase, LineExpect, Subject, TestDef, GOAL_VALUES,
 };
+use crate::record::{FieldDef, Record, Schema};
+use crate::span::{line_col, Span, Spanned};
+use crate::syntax::ast::{self, Expectation, ExprKind, Item, ObjValue, TestStmt};
 use crate::value::{format_timestamp, Currency, IntSet, TextSet, Type, Value};
 
 /// Goal states (LANGUAGE.md §7).

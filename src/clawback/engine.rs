@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use crate::io::{Item, Row};
 use crate::program::commission::{
     deal_slot as D, event_slot as E, percent, rate_text, CommissionDef, Schedule,
 };
-use crate::program::exact::Frac;
 use crate::program::eval::Env;
-use crate::io::{Item, Row};
+use crate::program::exact::Frac;
 use crate::program::versions::Versions;
 use crate::program::Program;
 use crate::record::{convert_json, convert_text, parse_date, parse_timestamp, Record, Schema};
@@ -45,7 +45,7 @@ impl Table {
     /// line numbers count from 1 in the order given.
     ///
     /// ```
-    /// use baton::clawback::Table;
+    /// use baton::Table;
     /// let deals = Table::from_json([serde_json::json!({"deal": "D-1", "rep": "ana",
     ///     "amount": "900.00", "currency": "USD", "deal_value": "30000", "closed_on": "2026-03-01"})]);
     /// assert_eq!(deals.items.len(), 1);
@@ -344,8 +344,6 @@ fn text(r: &Record, slot: u16) -> Option<String> {
     }
 }
 
-/// A rate as a percentage: 0.6 → `60%`, 0.125 → `12.5%`.
-
 /// The computed ledger.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
@@ -367,7 +365,13 @@ impl Ledger {
 /// `set`; `as_of` decides which retention bonuses are due. `pinned`: the
 /// latest version of `set` governs every deal, whatever its anchor date
 /// (`--version N`).
-pub fn run(set: &Versions, deals: &Deals, events: &Events, as_of: NaiveDate, pinned: bool) -> Ledger {
+pub fn run(
+    set: &Versions,
+    deals: &Deals,
+    events: &Events,
+    as_of: NaiveDate,
+    pinned: bool,
+) -> Ledger {
     collect(set, deals, events, as_of, pinned)
 }
 
@@ -825,18 +829,13 @@ impl<'a> Engine<'a> {
         let anchor_name = set
             .latest()
             .and_then(|p| {
-                p
-                    .commission
+                p.commission
                     .as_ref()
                     .and_then(|c| c.deal.field(c.anchor).map(|f| f.name.clone()))
             })
             .unwrap_or_else(|| "closed_on".to_string());
         let eh = events.header.as_ref();
-        let commissions = || {
-            set.all()
-                .iter()
-                .filter_map(|p| p.commission.as_ref())
-        };
+        let commissions = || set.all().iter().filter_map(|p| p.commission.as_ref());
         let ec = Lookup::new(
             eh,
             &["event", "type", "deal", "on"],
@@ -1021,11 +1020,7 @@ impl<'a> Plan<'a> {
     /// Column positions of a deals header.
     fn deal_lookup(&self, header: Option<&csv::StringRecord>) -> Lookup {
         let fixed = ["deal", "rep", "currency", self.anchor_name.as_str()];
-        let schemas = self
-            .set
-            .all()
-            .iter()
-            .filter_map(|p| p.commission.as_ref());
+        let schemas = self.set.all().iter().filter_map(|p| p.commission.as_ref());
         Lookup::new(header, &fixed, schemas.map(|c| &*c.deal))
     }
 
@@ -1059,8 +1054,7 @@ impl<'a> Plan<'a> {
         let def = policy.commission.as_ref().ok_or_else(|| {
             format!(
                 "version {} of policy `{}` has no `commission` block",
-                policy.version,
-                policy.name
+                policy.version, policy.name
             )
         })?;
         let record = convert(&def.deal, row, dc.schema(&def.deal), currency, &[])?;

@@ -4,12 +4,9 @@
 pub mod engine;
 pub mod ledger;
 
-pub use engine::{
-    run, stream, Ledger, LedgerLine, Status,
-    StreamOptions, StreamOutcome, Table,
-};
 pub use crate::program::exact::Rounding;
+pub use engine::{run, stream, Ledger, LedgerLine, Status, StreamOptions, StreamOutcome, Table};
 pub use ledger::{
-    diff_posted, read_posted, PostedError, COLUMNS, summarize, write_ledger, write_summary, PostedLine, SummaryRow,
+    diff_posted, read_posted, summarize, write_ledger, write_summary, PostedError, PostedLine,
+    SummaryRow, COLUMNS,
 };
-

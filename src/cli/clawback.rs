@@ -74,7 +74,12 @@ pub(super) fn run(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
         options = options.with_summary();
     }
     let events = read_table(&a.events, a.input_format)?;
-    let job = Job { a, set: &set, options, events };
+    let job = Job {
+        a,
+        set: &set,
+        options,
+        events,
+    };
     match (&a.posted, a.format) {
         (None, Format::Csv) => job.stream(),
         (None, _) => job.whole(),
@@ -106,7 +111,11 @@ impl Job<'_> {
         let ledger = self.ledger()?;
         self.write_lines(&ledger.lines)?;
         self.write_summary(&ledger.summary())?;
-        let errors = ledger.lines.iter().filter(|l| l.status == Status::Error).count();
+        let errors = ledger
+            .lines
+            .iter()
+            .filter(|l| l.status == Status::Error)
+            .count();
         Ok(exit_for(errors as u64))
     }
 

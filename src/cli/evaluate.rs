@@ -141,8 +141,12 @@ pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
     }
     let reader = reader_for(&a.events, Some(format))?;
     let policy = resolved.policy;
-    let mut out = Output::new(output_for(&a.output)?, a.format, policy.columns(Block::Handoff))
-        .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    let mut out = Output::new(
+        output_for(&a.output)?,
+        a.format,
+        policy.columns(Block::Handoff),
+    )
+    .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
     let stats = policy.sla_input(reader, &mut out, a.at)?;
     out.finish()
         .map_err(|e| Fatal(format!("cannot write output: {e}")))?;

@@ -102,9 +102,8 @@ pub fn policy_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, LoadError> {
 /// order mark dropped, invalid UTF-8 pointed at where it is).
 pub(crate) fn read_source(path: &Path) -> Result<(String, String), LoadError> {
     let name = path.display().to_string();
-    let mut bytes = std::fs::read(path).map_err(|e| {
-        LoadError::path(Code::E0004, path, format!("cannot read `{name}`: {e}"))
-    })?;
+    let mut bytes = std::fs::read(path)
+        .map_err(|e| LoadError::path(Code::E0004, path, format!("cannot read `{name}`: {e}")))?;
     // A byte order mark, as some Windows editors write, is not text.
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);

@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub(crate) use load::render_all;
 pub use condition::Condition;
+pub(crate) use load::render_all;
 pub use load::{format_policy, policy_files, FormatError, LoadError};
 pub use options::{At, ClawbackOptions, EvalOptions, ResolveError};
 pub use run::{RunError, RunStats};
@@ -265,8 +265,7 @@ impl Policy {
         batch.iter().map(move |fields| {
             if !fits {
                 return Err(EvalError::WrongRecord(
-                    "the batch was built for another record type than the `health` block's"
-                        .into(),
+                    "the batch was built for another record type than the `health` block's".into(),
                 ));
             }
             let s = crate::health::health_slots(program, fields, today)?;

@@ -82,6 +82,10 @@ enum Written {
     Error(ErrorLine),
 }
 
+/// A batch of JSON lines: each line's number, text, and whether it was
+/// valid UTF-8.
+type Lines = Vec<(usize, String, bool)>;
+
 /// Lines of JSON input per batch handed to a worker.
 const LINES_PER_BATCH: usize = 512;
 
@@ -339,7 +343,7 @@ impl Job<'_> {
         run_ordered(
             workers,
             &mut state,
-            |s: &mut State<'_>| -> Result<Option<Vec<(usize, String, bool)>>, RunError> {
+            |s: &mut State<'_>| -> Result<Option<Lines>, RunError> {
                 let mut batch = Vec::with_capacity(LINES_PER_BATCH);
                 while batch.len() < LINES_PER_BATCH {
                     text.clear();

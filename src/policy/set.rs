@@ -107,11 +107,7 @@ impl PolicySet {
                     diags.push(header_diag(
                         b,
                         |h| h.version.span,
-                        format!(
-                            "version {} is also declared in `{}`",
-                            b.version(),
-                            a.file()
-                        ),
+                        format!("version {} is also declared in `{}`", b.version(), a.file()),
                     ));
                 } else if b.effective() <= a.effective() {
                     diags.push(
@@ -193,20 +189,28 @@ impl PolicySet {
     /// let early = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
     /// assert!(matches!(set.resolve(early, None), Err(ResolveError::NotInForce { .. })));
     /// ```
-    pub fn resolve(&self, at: impl Into<At>, pin: Option<i64>) -> Result<Resolved<'_>, ResolveError> {
+    pub fn resolve(
+        &self,
+        at: impl Into<At>,
+        pin: Option<i64>,
+    ) -> Result<Resolved<'_>, ResolveError> {
         let date = match at.into() {
             At::Date(d) => d,
             At::Instant(t) => self.today(t),
         };
         let policy = match pin {
-            Some(version) => self.version(version).ok_or_else(|| ResolveError::NoSuchVersion {
-                policy: self.name().to_string(),
-                version,
-            })?,
-            None => self.in_force(date).ok_or_else(|| ResolveError::NotInForce {
-                policy: self.name().to_string(),
-                date,
-            })?,
+            Some(version) => self
+                .version(version)
+                .ok_or_else(|| ResolveError::NoSuchVersion {
+                    policy: self.name().to_string(),
+                    version,
+                })?,
+            None => self
+                .in_force(date)
+                .ok_or_else(|| ResolveError::NotInForce {
+                    policy: self.name().to_string(),
+                    date,
+                })?,
         };
         Ok(Resolved { policy, date })
     }
@@ -278,12 +282,18 @@ impl PolicySet {
         options: &ClawbackOptions,
     ) -> Result<Ledger, ResolveError> {
         let plan = self.clawback_plan(options)?;
-        Ok(crate::clawback::run(&plan, deals, events, options.as_of, options.version.is_some()))
+        Ok(crate::clawback::run(
+            &plan,
+            deals,
+            events,
+            options.as_of,
+            options.version.is_some(),
+        ))
     }
 
     /// Streams the ledger to `out` as CSV, deals read one by one from
     /// `deals` and handled on every core; the bytes are those of
-    /// [`PolicySet::clawback`] written with [`write_ledger`](crate::write_ledger).
+    /// [`PolicySet::clawback`] written with [`write_ledger`](crate::ledger::write_ledger).
     /// Memory holds the events and the lines still to print, not the deals.
     pub fn clawback_stream<W: std::io::Write>(
         &self,
@@ -301,11 +311,16 @@ impl PolicySet {
         crate::clawback::stream(&plan, deals, events, stream, out).map_err(RunError::Ledger)
     }
 
-    fn clawback_plan(&self, options: &ClawbackOptions) -> Result<std::borrow::Cow<'_, Versions>, ResolveError> {
-        let plan = self.plan(options.version).ok_or_else(|| ResolveError::NoSuchVersion {
-            policy: self.name().to_string(),
-            version: options.version.unwrap_or_default(),
-        })?;
+    fn clawback_plan(
+        &self,
+        options: &ClawbackOptions,
+    ) -> Result<std::borrow::Cow<'_, Versions>, ResolveError> {
+        let plan = self
+            .plan(options.version)
+            .ok_or_else(|| ResolveError::NoSuchVersion {
+                policy: self.name().to_string(),
+                version: options.version.unwrap_or_default(),
+            })?;
         if plan.all().iter().all(|p| p.commission.is_none()) {
             return Err(ResolveError::NoBlock {
                 policy: self.name().to_string(),
@@ -324,4 +339,3 @@ pub struct Resolved<'a> {
     /// The evaluation date.
     pub date: NaiveDate,
 }
-

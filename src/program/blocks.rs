@@ -118,4 +118,3 @@ pub struct LocalDef {
     /// Where its name is written (for "first defined here").
     pub span: Span,
 }
-

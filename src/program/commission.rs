@@ -109,9 +109,7 @@ impl RetentionBonus {
     /// once.
     pub fn new(name: String, rate: Decimal, days: i64, anchor: u16) -> RetentionBonus {
         let kind = format!("bonus:{name}");
-        let rate_text = Frac::from_decimal(rate)
-            .map(rate_text)
-            .unwrap_or_default();
+        let rate_text = Frac::from_decimal(rate).map(rate_text).unwrap_or_default();
         let percent = percent(rate);
         RetentionBonus {
             rate,
@@ -144,7 +142,6 @@ pub struct CommissionDef {
     /// Rounding mode of every line.
     pub rounding: Rounding,
 }
-
 
 /// `rate` shown rounded to 6 places, without trailing zeros.
 pub fn rate_text(rate: Frac) -> String {

@@ -126,23 +126,8 @@ impl Expr {
     ///
     /// For a stream of records this is the fast form: the evaluator's loop
     /// runs inside the caller's loop, so registers are saved and restored
-    /// once for the whole run rather than once per record.
-    ///
-    /// ```
-    /// # use baton::{eval::Env, record::RecordBatch, Policy};
-    /// let policy: Policy = "policy \"p\" version 1 effective 2026-01-01\n\
-    ///     record lead key id { id: text  employees: int? }\n\
-    ///     qualify lead { stage big when employees >= 500 }\n".parse().unwrap();
-    /// let schema = policy.qualify_schema().unwrap();
-    /// let mut batch = RecordBatch::new(schema);
-    /// for line in [r#"{"id":"a","employees":900}"#, r#"{"id":"b","employees":20}"#, r#"{"id":"c"}"#] {
-    ///     batch.push(schema.from_json(&serde_json::from_str(line).unwrap()).unwrap());
-    /// }
-    /// let cond = &policy.compiled().qualify.as_ref().unwrap().stages[0].cond.cond;
-    /// let env = Env { fields: &[], other: &[], locals: &[], today: chrono::NaiveDate::MIN };
-    /// let truths: Vec<_> = cond.eval_bool_each(env, batch.iter()).collect();
-    /// assert_eq!(truths, [Ok(Some(true)), Ok(Some(false)), Ok(None)]);
-    /// ```
+    /// once for the whole run rather than once per record
+    /// (`Condition::eval_each` is its public face).
     #[inline]
     pub fn eval_bool_each<'e, I>(&'e self, env: Env<'e>, records: I) -> EvalBoolEach<'e, I>
     where

@@ -145,4 +145,3 @@ pub struct LineExpect {
     /// The other columns expected, by ledger column name.
     pub checks: Vec<(String, Value)>,
 }
-

@@ -10,8 +10,7 @@ use crate::value::Value;
 /// boolean for a `bool` one, a string for every other type.
 ///
 /// ```
-/// use baton::record::Key;
-/// use baton::value::Value;
+/// use baton::{Key, Value};
 /// assert_eq!(serde_json::to_string(&Key::of(&Value::Int(7))).unwrap(), "7");
 /// assert_eq!(serde_json::to_string(&Key::from("L-7")).unwrap(), r#""L-7""#);
 /// assert_eq!(Key::of(&Value::Int(7)).to_string(), "7");

@@ -13,8 +13,8 @@ use serde_json::Value as Json;
 
 pub use builder::{Field, RecordBuilder};
 pub use convert::{
-    convert_json, convert_text, expected_name, parse_date, parse_decimal,
-    parse_timestamp, trim_text,
+    convert_json, convert_text, expected_name, parse_date, parse_decimal, parse_timestamp,
+    trim_text,
 };
 pub use key::Key;
 
@@ -118,11 +118,10 @@ impl Record {
 /// pointer chasing from record to record).
 ///
 /// ```
-/// use baton::record::{FieldDef, RecordBatch, Schema};
-/// use baton::value::Type;
+/// use baton::{FieldDef, RecordBatch, Schema, Type};
 /// let s = Schema::new("r", vec![FieldDef { name: "n".into(), ty: Type::Int, optional: false }], None, None);
 /// let mut batch = RecordBatch::new(&s);
-/// batch.push(s.from_texts(|_| Some("7")).unwrap());
+/// batch.push(s.from_texts(|_| Some("7")).unwrap()).unwrap();
 /// assert_eq!(batch.len(), 1);
 /// assert_eq!(batch.iter().next().map(|slots| slots.len()), Some(1));
 /// ```
@@ -244,11 +243,10 @@ impl Schema {
     /// Converts a JSON object. Fields not declared are ignored.
     ///
     /// ```
-    /// use baton::record::{FieldDef, Schema};
-    /// use baton::value::{Type, Value};
+    /// use baton::{FieldDef, Schema, Type, Value};
     /// let s = Schema::new("r", vec![FieldDef { name: "x".into(), ty: Type::Decimal, optional: false }], None, None);
     /// let r = s.from_json(&serde_json::json!({"x": "0.1"})).unwrap();
-    /// assert_eq!(r.values[0], Some(Value::Decimal("0.1".parse().unwrap())));
+    /// assert_eq!(r.get(&s, "x"), Some(&Value::Decimal("0.1".parse().unwrap())));
     /// ```
     pub fn from_json(&self, v: &Json) -> Result<Record, RecordError> {
         let Json::Object(map) = v else {
@@ -354,8 +352,7 @@ impl Schema {
     /// Builds a record field by field from text values (`None` = absent).
     ///
     /// ```
-    /// use baton::record::{FieldDef, Schema};
-    /// use baton::value::Type;
+    /// use baton::{FieldDef, Schema, Type};
     /// let s = Schema::new("r", vec![FieldDef { name: "n".into(), ty: Type::Int, optional: true }], None, None);
     /// assert!(s.from_texts(|_| Some("42")).is_ok());
     /// assert!(s.from_texts(|_| Some("many")).is_err());
@@ -482,6 +479,31 @@ fn json_kind(v: &Json) -> &'static str {
         Json::String(_) => "a string",
         Json::Array(_) => "an array",
         Json::Object(_) => "an object",
+    }
+}
+
+impl Value {
+    /// Converts a text to a value of `ty` as an input cell is converted
+    /// (LANGUAGE.md §3): decimals and money exactly from their text (`12.5`,
+    /// `1e3`, `1250.00 USD`, a bare amount in `default_currency`), dates,
+    /// RFC 3339 timestamps, duration literals or seconds, `;`-separated
+    /// sets. On failure, what was expected (`"a decimal"`).
+    ///
+    /// ```
+    /// use baton::{Currency, Decimal, Money, Type, Value};
+    /// let usd = Currency::parse("USD").unwrap();
+    /// let tenth = Decimal::new(1, 1);
+    /// assert_eq!(Value::from_text(Type::Decimal, "0.1", None), Ok(Value::Decimal(tenth)));
+    /// let m = Money { amount: Decimal::new(1250, 2), currency: usd };
+    /// assert_eq!(Value::from_text(Type::Money, "12.50", Some(usd)), Ok(Value::Money(m)));
+    /// assert_eq!(Value::from_text(Type::Int, "many", None), Err("an int"));
+    /// ```
+    pub fn from_text(
+        ty: Type,
+        text: &str,
+        default_currency: Option<Currency>,
+    ) -> Result<Value, &'static str> {
+        convert_text(ty, text, default_currency)
     }
 }
 

@@ -7,11 +7,11 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::clock::{evaluate, Mark};
-use crate::program::handoff::{Event, EventKind, GoalState, HandoffDef};
 use crate::program::eval::Env;
+use crate::program::handoff::{Event, EventKind, GoalState, HandoffDef};
 use crate::program::Program;
-use crate::value::Ordered;
 use crate::record::{convert_json, FieldDef, Record, Schema};
+use crate::value::Ordered;
 use crate::value::{format_timestamp, Value};
 
 /// Why an instance could not be evaluated.

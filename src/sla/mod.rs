@@ -1,10 +1,11 @@
 //! Handoffs and SLA clocks (LANGUAGE.md §7): business calendars
-//! ([`calendar`]), goal timing ([`clock`]), and handoff instances built from
+//! (`program::calendar`), goal timing ([`clock`]), and handoff instances built from
 //! event streams ([`instance`]).
 
 pub mod clock;
+#[cfg(test)]
+mod clock_tests;
 pub mod instance;
-
 
 pub use instance::{evaluate_instance, AlertOut, GoalOut, HandoffStatus, InstanceError, NoteOut};
 
@@ -25,7 +26,13 @@ pub fn columns(p: &Program) -> Vec<String> {
         }
     }
     for g in goals {
-        for f in ["state", "target_seconds", "elapsed_seconds", "due", "met_at"] {
+        for f in [
+            "state",
+            "target_seconds",
+            "elapsed_seconds",
+            "due",
+            "met_at",
+        ] {
             cols.push(format!("goals.{g}.{f}"));
         }
     }

@@ -41,7 +41,13 @@ impl Builder<'_> {
         self.limit(e, depth)
     }
 
+    /// One nesting level of an expression: on the stack [`crate::stack`]
+    /// guarantees.
     fn e(&mut self, p: Pair<'_, Rule>) -> PResult<(Expr, usize)> {
+        crate::stack::deep(|| self.e_level(p))
+    }
+
+    fn e_level(&mut self, p: Pair<'_, Rule>) -> PResult<(Expr, usize)> {
         let span = Self::span(&p);
         match p.as_rule() {
             Rule::expr | Rule::and_expr => {

@@ -32,6 +32,11 @@ pub const MAX_NESTING: usize = 48;
 /// Deepest expression tree accepted (long operator chains count too).
 pub const MAX_EXPR_DEPTH: usize = 256;
 
+/// Stack the pest parser may need at the nesting limit: measured in a
+/// debug build, it fails on a 512 KiB thread and fits a 1 MiB one (pest's
+/// own guard then reports "stack limit reached" rather than crash).
+const PARSER_STACK: usize = 1024 * 1024;
+
 /// Parses one policy source. Returns the AST, or every syntax problem found
 /// (pest stops at the first syntax error; literal problems are all collected).
 pub(crate) fn parse(file: &str, source: &str) -> Result<ast::File, Vec<Diagnostic>> {
@@ -69,7 +74,10 @@ fn parse_rule<T>(
     }
     // Guards against pathological backtracking on hostile input.
     pest::set_call_limit(std::num::NonZeroUsize::new(20_000_000));
-    let pairs = match BatonParser::parse(rule, source) {
+    // pest recurses once per rule level; the nesting limit, checked
+    // above, bounds how deep.
+    let parsed = crate::stack::with_at_least(PARSER_STACK, || BatonParser::parse(rule, source));
+    let pairs = match parsed {
         Ok(p) => p,
         Err(e) => {
             let limit = matches!(&e.variant,

@@ -116,13 +116,7 @@ pub fn quotient_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
 
 /// A decimal as CLI.md prints it: no exponent, no trailing zeros, `0` never
 /// negative.
-///
-/// ```
-/// use baton::value::format_decimal;
-/// use rust_decimal::Decimal;
-/// assert_eq!(format_decimal(Decimal::new(6250, 2)), "62.5");
-/// assert_eq!(format_decimal(Decimal::new(6000, 2)), "60");
-/// ```
+/// (`62.50` prints `62.5`, `60.00` prints `60`).
 pub fn format_decimal(d: Decimal) -> String {
     if d.is_zero() {
         return "0".into();
@@ -230,8 +224,6 @@ fn fixed_digits(d: Decimal, places: u32) -> Result<([u8; 48], usize), Decimal> {
         _ => Err(r),
     }
 }
-
-/// An amount printed in its currency's minor unit (`1234.50`, `15000`).
 
 #[cfg(test)]
 mod tests {

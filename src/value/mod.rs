@@ -14,8 +14,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-pub use decimal::{format_decimal, format_fixed, push_fixed, quotient};
 pub(crate) use decimal::int_digits;
+pub use decimal::{format_decimal, format_fixed, push_fixed, quotient};
 pub use money::{format_money, Currency, Money};
 pub use sets::{ConstTexts, IntSet, Text, TextSet};
 pub use text::{format_duration, format_timestamp, parse_duration, DurationLit, Ordered};

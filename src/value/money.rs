@@ -18,7 +18,7 @@ impl Currency {
     /// Parses three ASCII capitals.
     ///
     /// ```
-    /// use baton::value::Currency;
+    /// use baton::Currency;
     /// assert_eq!(Currency::parse("EUR").map(|c| c.to_string()), Some("EUR".into()));
     /// assert!(Currency::parse("eur").is_none());
     /// ```
@@ -88,7 +88,6 @@ pub fn format_money(amount: Decimal, currency: Currency) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
 
     #[test]
     fn money_uses_minor_units() {

@@ -257,7 +257,6 @@ mod tests {
         }
     }
 
-
     #[test]
     fn sets_are_sorted_and_deduplicated() {
         let s = TextSet::new(["b", "a", "b"]);

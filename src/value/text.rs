@@ -53,11 +53,6 @@ pub struct DurationLit {
 
 /// Parses a duration literal (`90d`, `1d12h`, `30m`, `1w`). `None` on
 /// overflow or a malformed text.
-///
-/// ```
-/// let d = baton::value::parse_duration("1d12h").unwrap();
-/// assert_eq!(d.seconds, 129_600);
-/// ```
 pub fn parse_duration(text: &str) -> Option<DurationLit> {
     let mut total: i64 = 0;
     let mut num: i64 = 0;
@@ -116,7 +111,6 @@ mod tests {
         assert_eq!(parse_duration("5"), None);
         assert_eq!(parse_duration("d"), None);
     }
-
 
     #[test]
     fn durations_print_as_literals() {

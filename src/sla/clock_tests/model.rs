@@ -7,8 +7,10 @@
 
 use std::sync::Arc;
 
-use crate::common::ts;
-use baton::sla::{evaluate, AlertRule, Calendar, GoalClock, GoalSpec, GoalState, GoalStatus, Mark};
+use super::common::ts;
+use crate::program::calendar::Calendar;
+use crate::program::handoff::{AlertRule, GoalClock, GoalSpec, GoalState};
+use crate::sla::clock::{evaluate, GoalStatus, Mark};
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike};
 use chrono_tz::Tz;
 use proptest::prelude::*;
@@ -146,7 +148,7 @@ fn agrees(got: Option<i64>, want: Option<i64>, window_end: i64) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: crate::common::cases(64), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: super::common::cases(64), ..ProptestConfig::default() })]
 
     #[test]
     fn calendar_matches_minute_model(

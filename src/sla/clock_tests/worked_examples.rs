@@ -2,9 +2,10 @@
 // every goal's state, elapsed, due and met_at and every goal alert instant
 // of expected.jsonl (the note alert and flags are not this crate's job).
 
-use crate::common::*;
-use baton::sla::GoalState::*;
-use baton::sla::{evaluate, AlertRule, GoalClock, GoalSpec, Mark};
+use super::common::*;
+use crate::program::handoff::GoalState::*;
+use crate::program::handoff::{AlertRule, GoalClock, GoalSpec};
+use crate::sla::clock::{evaluate, Mark};
 use chrono_tz::{Asia, Europe};
 
 /// sla_emea_onboarding: paris_support (mon-fri 09:00-12:30, 14:00-18:00,

@@ -1,6 +1,9 @@
 //! Deterministic synthetic data for the shipped demo files and the
 //! benchmarks. The same seed gives the same bytes on every machine, so the
 //! files under `policies/samples/` can be checked against this generator.
+//! Not part of the library: the example, tests and benches that use it
+//! include this file (`#[path = …] mod samples;`).
+#![allow(dead_code)]
 
 use std::fmt::Write as _;
 
@@ -216,7 +219,10 @@ pub fn accounts(n: u64, seed: u64) -> String {
 }
 
 fn ts(t: i64) -> String {
-    crate::value::format_timestamp(t)
+    match chrono::DateTime::from_timestamp(t, 0) {
+        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => t.to_string(),
+    }
 }
 
 /// The events of one handoff instance, shaped for `policies/handoff`:

@@ -2,9 +2,10 @@
 // state and alert rules (LANGUAGE.md §7), on the spec's `support_hours`
 // calendar and simpler ones. Times are New York local (EST, -05:00).
 
-use crate::common::*;
-use baton::sla::GoalState::*;
-use baton::sla::{evaluate, AlertRule, GoalClock, GoalSpec, GoalStatus, Mark};
+use super::common::*;
+use crate::program::handoff::GoalState::*;
+use crate::program::handoff::{AlertRule, GoalClock, GoalSpec};
+use crate::sla::clock::{evaluate, GoalStatus, Mark};
 use chrono_tz::America::New_York;
 
 /// The spec's support_hours: mon-fri 09:00-12:00, 13:00-17:00,

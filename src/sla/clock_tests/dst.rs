@@ -3,8 +3,10 @@
 // in April and forward in October), including intervals that straddle or
 // fall inside the changed hour.
 
-use crate::common::*;
-use baton::sla::{evaluate, Calendar, GoalClock, GoalSpec, GoalState, Mark};
+use super::common::*;
+use crate::program::calendar::Calendar;
+use crate::program::handoff::{GoalClock, GoalSpec, GoalState};
+use crate::sla::clock::{evaluate, Mark};
 use chrono_tz::{America::New_York, Australia::Sydney, Europe::London, Tz};
 
 const SUNDAY: &[usize] = &[6];
@@ -165,7 +167,7 @@ fn goal_through_fall_back_hour() {
             clock: GoalClock::Real,
         },
     ];
-    let alerts = vec![baton::sla::AlertRule::WarnBefore {
+    let alerts = vec![crate::program::handoff::AlertRule::WarnBefore {
         goal: 0,
         offset: 2 * 3600 + 1800,
     }];

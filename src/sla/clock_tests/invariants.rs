@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use baton::sla::{evaluate, AlertRule, Calendar, GoalClock, GoalSpec, GoalState, Mark};
+use crate::program::calendar::Calendar;
+use crate::program::handoff::{AlertRule, GoalClock, GoalSpec, GoalState};
+use crate::sla::clock::{evaluate, Mark};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use proptest::prelude::*;
@@ -71,7 +73,7 @@ fn due_of(cal: &Arc<Calendar>, target: i64, marks: &[(i64, Mark)], at: i64) -> O
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: crate::common::cases(128), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: super::common::cases(128), ..ProptestConfig::default() })]
 
     #[test]
     fn open_seconds_is_additive((cal, a) in setup(), d1 in 0..5_000_000_i64, d2 in 0..5_000_000_i64) {

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use baton::sla::{Calendar, GoalClock, GoalState, GoalStatus};
+use crate::program::calendar::Calendar;
+use crate::program::handoff::{GoalClock, GoalState};
+use crate::sla::clock::GoalStatus;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
