@@ -290,6 +290,31 @@ const MAX_SNIPPET_LINE: usize = 400;
 const EXCERPT: usize = 60;
 
 impl Diagnostic {
+    /// Help for a name that is not known: "did you mean `x`?" for the
+    /// closest of `candidates`, or `otherwise()` when none is close.
+    pub(crate) fn help_closest<'a>(
+        self,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+        otherwise: impl FnOnce() -> String,
+    ) -> Diagnostic {
+        let help = suggest(name, candidates).unwrap_or_else(otherwise);
+        self.with_help(help)
+    }
+
+    /// "Did you mean `x`?" when one of `candidates` is close to `name`;
+    /// no help otherwise.
+    pub(crate) fn help_if_close<'a>(
+        self,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Diagnostic {
+        match suggest(name, candidates) {
+            Some(help) => self.with_help(help),
+            None => self,
+        }
+    }
+
     /// A line too long to print (a generated or hostile file): the same
     /// header and help, with an excerpt of the line around the span.
     fn render_long_line(&self, source: &str) -> Option<String> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::{Checker, Scope};
-use crate::diag::{suggest, Code};
+use crate::diag::Code;
 use crate::program::commission::{
     deal_slot, ClawbackDef, CommissionDef, RetentionBonus, Schedule, UpgradeBonus,
 };
@@ -111,9 +111,9 @@ impl Checker<'_> {
                         ),
                     )
                     .warning();
-                d = d.with_help(suggest(&f.node, known).unwrap_or_else(|| {
+                d = d.help_closest(&f.node, known, || {
                     format!("declare it in `record {which} {{ … }}` to give it a type")
-                }));
+                });
                 self.sink.push(d);
                 fields.push(fixed(&f.node, Type::Text, true));
             }
@@ -189,9 +189,10 @@ impl Checker<'_> {
                         id.span,
                         format!("deals have no date column `{}`", id.node),
                     );
-                    d = d.with_help(
-                        suggest(&id.node, deal.fields.iter().map(|x| x.name.as_str()))
-                            .unwrap_or_else(|| "declare it in `record deal { … }`".into()),
+                    d = d.help_closest(
+                        &id.node,
+                        deal.fields.iter().map(|x| x.name.as_str()),
+                        || "declare it in `record deal { … }`".into(),
                     );
                     this.sink.push(d);
                     None
@@ -353,10 +354,9 @@ impl Checker<'_> {
                     let mut d =
                         self.sink
                             .make(Code::E0401, r.span, format!("unknown rounding `{other}`"));
-                    d = d.with_help(
-                        suggest(other, ["half_even", "half_up", "down"])
-                            .unwrap_or_else(|| "use `half_even`, `half_up` or `down`".into()),
-                    );
+                    d = d.help_closest(other, ["half_even", "half_up", "down"], || {
+                        "use `half_even`, `half_up` or `down`".into()
+                    });
                     self.sink.push(d);
                     Rounding::HalfEven
                 }

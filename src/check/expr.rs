@@ -289,9 +289,7 @@ impl Checker<'_> {
                     f.span,
                     format!("`{}` has no field `{}`", q.node, f.node),
                 );
-                if let Some(h) = suggest(&f.node, schema.fields.iter().map(|x| x.name.as_str())) {
-                    d = d.with_help(h);
-                }
+                d = d.help_if_close(&f.node, schema.fields.iter().map(|x| x.name.as_str()));
                 self.sink.push(d);
                 None
             }
@@ -385,10 +383,9 @@ impl Checker<'_> {
                 let mut d =
                     self.sink
                         .make(Code::E0107, f.span, format!("unknown function `{other}`"));
-                d = d.with_help(
-                    suggest(other, names)
-                        .unwrap_or_else(|| format!("functions are {}", names.join(", "))),
-                );
+                d = d.help_closest(other, names, || {
+                    format!("functions are {}", names.join(", "))
+                });
                 self.sink.push(d);
                 return None;
             }

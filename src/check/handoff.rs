@@ -3,16 +3,14 @@
 use std::sync::Arc;
 
 use super::{Checker, Scope};
-use crate::diag::{suggest, Code};
+use crate::diag::Code;
 use crate::program::calendar::Calendar;
 use crate::program::handoff::{
-    AlertDef, AlertRule, CalendarDef, GoalClock, GoalDef, GoalSpec, HandoffDef,
+    AlertDef, AlertRule, CalendarDef, EventKind, GoalClock, GoalDef, GoalSpec, HandoffDef,
 };
 use crate::record::Schema;
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::{self, DurationLit, HandoffStmt, Item};
-
-const LIFECYCLE: [&str; 5] = ["opened", "note_updated", "paused", "resumed", "closed"];
 
 impl Checker<'_> {
     pub(super) fn calendars(
@@ -235,11 +233,7 @@ impl Checker<'_> {
                             c.span,
                             format!("unknown calendar `{}`", c.node),
                         );
-                        if let Some(hint) =
-                            suggest(&c.node, calendars.iter().map(|x| x.name.as_str()))
-                        {
-                            d = d.with_help(hint);
-                        }
+                        d = d.help_if_close(&c.node, calendars.iter().map(|x| x.name.as_str()));
                         self.sink.push(d);
                         None
                     }
@@ -253,7 +247,7 @@ impl Checker<'_> {
                 );
             }
             for m in met_by {
-                if LIFECYCLE.contains(&m.node.as_str()) {
+                if EventKind::LIFECYCLE.contains(&m.node.as_str()) {
                     self.sink.error(
                         Code::E0302,
                         m.span,
@@ -305,12 +299,10 @@ impl Checker<'_> {
                                     fld.span,
                                     format!("note `{}` has no field `{}`", schema.name, fld.node),
                                 );
-                                if let Some(hint) = suggest(
+                                d = d.help_if_close(
                                     &fld.node,
                                     schema.fields.iter().map(|x| x.name.as_str()),
-                                ) {
-                                    d = d.with_help(hint);
-                                }
+                                );
                                 self.sink.push(d);
                             }
                         }
@@ -432,10 +424,10 @@ impl Checker<'_> {
                 goal.span,
                 format!("unknown goal `{}`", goal.node),
             );
-            d = d.with_help(
-                suggest(&goal.node, def.goals.iter().map(|g| g.name.as_str())).unwrap_or_else(
-                    || format!("declare it with `sla {} within … met by \"…\"`", goal.node),
-                ),
+            d = d.help_closest(
+                &goal.node,
+                def.goals.iter().map(|g| g.name.as_str()),
+                || format!("declare it with `sla {} within … met by \"…\"`", goal.node),
             );
             self.sink.push(d);
         }

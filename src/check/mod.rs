@@ -260,10 +260,9 @@ impl<'a> Checker<'a> {
                     format!("unknown time zone `{}`", t.node),
                 );
                 let names = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
-                d = d.with_help(
-                    suggest(&t.node, names)
-                        .unwrap_or_else(|| "use an IANA name such as `America/New_York`".into()),
-                );
+                d = d.help_closest(&t.node, names, || {
+                    "use an IANA name such as `America/New_York`".into()
+                });
                 self.sink.push(d);
                 None
             }
@@ -337,21 +336,17 @@ impl<'a> Checker<'a> {
                         .take(4)
                         .map(|x| format!("`{}`", x.name))
                         .collect();
-                    d = d.with_help(
-                        suggest(&k.node, fields.iter().map(|x| x.name.as_str())).unwrap_or_else(
-                            || {
-                                if names.is_empty() {
-                                    format!("declare a field `{}` in the record", k.node)
-                                } else {
-                                    format!(
-                                        "declare a field `{}`, or name one of the fields ({})",
-                                        k.node,
-                                        names.join(", ")
-                                    )
-                                }
-                            },
-                        ),
-                    );
+                    d = d.help_closest(&k.node, fields.iter().map(|x| x.name.as_str()), || {
+                        if names.is_empty() {
+                            format!("declare a field `{}` in the record", k.node)
+                        } else {
+                            format!(
+                                "declare a field `{}`, or name one of the fields ({})",
+                                k.node,
+                                names.join(", ")
+                            )
+                        }
+                    });
                     self.sink.push(d);
                     // Reported here; a block over this record does not
                     // report it again as a missing key.
@@ -390,12 +385,12 @@ impl<'a> Checker<'a> {
                 let mut d =
                     self.sink
                         .make(Code::E0106, fd.ty.span, format!("unknown type `{other}`"));
-                d = d.with_help(suggest(other, TYPE_NAMES).unwrap_or_else(|| {
+                d = d.help_closest(other, TYPE_NAMES, || {
                     format!(
                         "types are {}, and `set of text` / `set of int`",
                         TYPE_NAMES.join(", ")
                     )
-                }));
+                });
                 self.sink.push(d);
                 return None;
             }

@@ -16,11 +16,11 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value as Json};
 
 use super::{Checker, Scope};
-use crate::diag::{suggest, Code};
+use crate::diag::Code;
 use crate::program::blocks::{HealthDef, LocalDef, QualifyDef};
-use crate::program::commission::CommissionDef;
+use crate::program::commission::{CommissionDef, EventType, Status};
 use crate::program::expr as ir;
-use crate::program::handoff::{Event, EventKind, HandoffDef};
+use crate::program::handoff::{Event, EventKind, GoalState, HandoffDef};
 use crate::program::tests::{
     CommissionCase, Expect, ExpectDef, HandoffCase, LineExpect, Subject, TestDef, GOAL_VALUES,
 };
@@ -29,23 +29,6 @@ use crate::span::{line_col, Span, Spanned};
 use crate::syntax::ast::{self, Expectation, ExprKind, Item, ObjValue, TestStmt};
 use crate::value::{format_timestamp, Currency, IntSet, TextSet, Type, Value};
 
-/// Goal states (LANGUAGE.md §7).
-const STATES: [&str; 6] = [
-    "met", "met_late", "breached", "paused", "stopped", "running",
-];
-/// Handoff lifecycle events.
-const LIFECYCLE: [&str; 5] = ["opened", "note_updated", "paused", "resumed", "closed"];
-/// Commission event types.
-const EVENT_TYPES: [&str; 4] = ["cancellation", "downgrade", "reinstatement", "upgrade"];
-/// Ledger statuses.
-const STATUSES: [&str; 6] = [
-    "applied",
-    "excluded",
-    "outside_window",
-    "nothing_left",
-    "not_eligible",
-    "error",
-];
 /// Ledger columns an `expect line` may name (besides `count`), and the
 /// kind of value each takes.
 const LINE_COLUMNS: [(&str, LineValue); 12] = [
@@ -353,10 +336,10 @@ impl Checker<'_> {
             .make(Code::E0101, n.span, format!("unknown {what} `{}`", n.node));
         // `none` is not offered as a near miss: `gone` or `done` is more
         // likely a name the block lacks than a wish for no outcome.
-        d = d.with_help(suggest(&n.node, names.iter().copied()).unwrap_or_else(|| {
+        d = d.help_closest(&n.node, names.iter().copied(), || {
             let list: Vec<String> = names.iter().map(|s| format!("`{s}`")).collect();
             format!("the {what}s are {}, or `none` {none}", list.join(", "))
-        }));
+        });
         self.sink.push(d);
     }
 
@@ -432,9 +415,7 @@ impl Checker<'_> {
                                 b.node, schema.name
                             ),
                         );
-                        if let Some(h) = suggest(&b.node, blocks.iter().map(|h| h.name.as_str())) {
-                            d = d.with_help(h);
-                        }
+                        d = d.help_if_close(&b.node, blocks.iter().map(|h| h.name.as_str()));
                         self.sink.push(d);
                         return None;
                     }
@@ -562,11 +543,9 @@ impl Checker<'_> {
                         name.span,
                         format!("a handoff event has no entry `{other}`"),
                     );
-                    d = d.with_help(
-                        suggest(other, ["type", "at", "note", "block"]).unwrap_or_else(|| {
+                    d = d.help_closest(other, ["type", "at", "note", "block"], || {
                             "an event has `type` and `at`, `note` on `note_updated`, `block` on `opened`".to_string()
-                        }),
-                    );
+                        });
                     self.sink.push(d);
                     ok = false;
                 }
@@ -599,14 +578,8 @@ impl Checker<'_> {
         given_note: Option<&Json>,
     ) -> Option<Event> {
         let name = e.kind.node.as_str();
-        let kind = match name {
-            "opened" => EventKind::Opened,
-            "note_updated" => EventKind::NoteUpdated,
-            "paused" => EventKind::Paused,
-            "resumed" => EventKind::Resumed,
-            "closed" => EventKind::Closed,
-            other if !def.goals_met_by(other).is_empty() => EventKind::Other(other.to_string()),
-            other => {
+        let kind = match EventKind::parse(name) {
+            EventKind::Other(other) if def.goals_met_by(&other).is_empty() => {
                 let met_by: Vec<&str> = def
                     .goals
                     .iter()
@@ -617,22 +590,24 @@ impl Checker<'_> {
                     e.kind.span,
                     format!("handoff `{}` has no event `{other}`", def.name),
                 );
-                d = d.with_help(
-                    suggest(
-                        other,
-                        LIFECYCLE.iter().copied().chain(met_by.iter().copied()),
-                    )
-                    .unwrap_or_else(|| {
+                d = d.help_closest(
+                    &other,
+                    EventKind::LIFECYCLE
+                        .iter()
+                        .copied()
+                        .chain(met_by.iter().copied()),
+                    || {
                         format!(
                             "events are {}, or a `met by` name: {}",
-                            LIFECYCLE.join(", "),
+                            EventKind::LIFECYCLE.join(", "),
                             met_by.join(", ")
                         )
-                    }),
+                    },
                 );
                 self.sink.push(d);
                 return None;
             }
+            kind => kind,
         };
         let mut ok = true;
         if let Some(b) = &e.block {
@@ -727,16 +702,16 @@ impl Checker<'_> {
         Some(match &e.node {
             Expectation::Goal(g, s) => {
                 let goal = self.goal_name(g, def)?;
-                if !STATES.contains(&s.node.as_str()) {
+                let states = GoalState::ALL.map(GoalState::as_str);
+                if !states.contains(&s.node.as_str()) {
                     let mut d = self.sink.make(
                         Code::E0101,
                         s.span,
                         format!("unknown goal state `{}`", s.node),
                     );
-                    d = d.with_help(
-                        suggest(&s.node, STATES)
-                            .unwrap_or_else(|| format!("a goal is {}", STATES.join(", "))),
-                    );
+                    d = d.help_closest(&s.node, states, || {
+                        format!("a goal is {}", states.join(", "))
+                    });
                     self.sink.push(d);
                     return None;
                 }
@@ -752,10 +727,9 @@ impl Checker<'_> {
                         kind.span,
                         format!("unknown alert kind `{}`", kind.node),
                     );
-                    d = d.with_help(
-                        suggest(&kind.node, ["warn", "escalate"])
-                            .unwrap_or_else(|| "an alert is `warn` or `escalate`".to_string()),
-                    );
+                    d = d.help_closest(&kind.node, ["warn", "escalate"], || {
+                        "an alert is `warn` or `escalate`".to_string()
+                    });
                     self.sink.push(d);
                     return None;
                 }
@@ -813,17 +787,18 @@ impl Checker<'_> {
                         name.span,
                         format!("handoff `{}` has no flag `{}`", def.name, name.node),
                     );
-                    d = d.with_help(
-                        suggest(&name.node, def.flags.iter().map(|(n, _)| n.as_str()))
-                            .unwrap_or_else(|| {
-                                let all: Vec<&str> =
-                                    def.flags.iter().map(|(n, _)| n.as_str()).collect();
-                                if all.is_empty() {
-                                    "the block declares no `flag`".to_string()
-                                } else {
-                                    format!("its flags are {}", all.join(", "))
-                                }
-                            }),
+                    d = d.help_closest(
+                        &name.node,
+                        def.flags.iter().map(|(n, _)| n.as_str()),
+                        || {
+                            let all: Vec<&str> =
+                                def.flags.iter().map(|(n, _)| n.as_str()).collect();
+                            if all.is_empty() {
+                                "the block declares no `flag`".to_string()
+                            } else {
+                                format!("its flags are {}", all.join(", "))
+                            }
+                        },
                     );
                     self.sink.push(d);
                     return None;
@@ -863,14 +838,12 @@ impl Checker<'_> {
                                 n.node, def.name
                             ),
                         );
-                        d = d.with_help(suggest(&n.node, required.iter().copied()).unwrap_or_else(
-                            || {
-                                format!(
-                                    "only `requires` fields can be missing: {}",
-                                    required.join(", ")
-                                )
-                            },
-                        ));
+                        d = d.help_closest(&n.node, required.iter().copied(), || {
+                            format!(
+                                "only `requires` fields can be missing: {}",
+                                required.join(", ")
+                            )
+                        });
                         self.sink.push(d);
                         ok = false;
                     } else if out.contains(&n.node) {
@@ -927,12 +900,10 @@ impl Checker<'_> {
             g.span,
             format!("handoff `{}` has no goal `{}`", def.name, g.node),
         );
-        d = d.with_help(
-            suggest(&g.node, def.goals.iter().map(|x| x.name.as_str())).unwrap_or_else(|| {
-                let all: Vec<&str> = def.goals.iter().map(|x| x.name.as_str()).collect();
-                format!("its goals are {}", all.join(", "))
-            }),
-        );
+        d = d.help_closest(&g.node, def.goals.iter().map(|x| x.name.as_str()), || {
+            let all: Vec<&str> = def.goals.iter().map(|x| x.name.as_str()).collect();
+            format!("its goals are {}", all.join(", "))
+        });
         self.sink.push(d);
         None
     }
@@ -976,9 +947,9 @@ impl Checker<'_> {
                             f.span,
                             format!("a goal has no value `{}`", f.node),
                         );
-                        d = d.with_help(suggest(&f.node, values.iter().copied()).unwrap_or_else(
-                            || format!("a goal's values are {}", values.join(", ")),
-                        ));
+                        d = d.help_closest(&f.node, values.iter().copied(), || {
+                            format!("a goal's values are {}", values.join(", "))
+                        });
                         self.sink.push(d);
                         ok = false;
                     }
@@ -1138,7 +1109,8 @@ impl Checker<'_> {
             ok,
         } = self.row(&def.event, obj, "event");
         if let Some(Value::Text(t)) = values.get("type") {
-            if !EVENT_TYPES.contains(&t.as_str()) {
+            let types = EventType::ALL.map(EventType::as_str);
+            if !types.contains(&t.as_str()) {
                 let span = obj.entries.iter().find(|(n, _)| n.node == "type").map_or(
                     obj.span,
                     |(_, v)| match v {
@@ -1149,9 +1121,9 @@ impl Checker<'_> {
                 let mut d = self
                     .sink
                     .make(Code::E0101, span, format!("unknown event type {t:?}"));
-                d = d.with_help(suggest(t, EVENT_TYPES).unwrap_or_else(|| {
+                d = d.help_closest(t, types, || {
                     "an event is a cancellation, downgrade, reinstatement or upgrade".to_string()
-                }));
+                });
                 self.sink.push(d);
                 return None;
             }
@@ -1187,11 +1159,10 @@ impl Checker<'_> {
                         name.node
                     ),
                 );
-                d = d.with_help(
-                    suggest(&name.node, schema.fields.iter().map(|f| f.name.as_str()))
-                        .unwrap_or_else(|| {
-                            format!("declare it in `record {what} {{ … }}` to give it a type")
-                        }),
+                d = d.help_closest(
+                    &name.node,
+                    schema.fields.iter().map(|f| f.name.as_str()),
+                    || format!("declare it in `record {what} {{ … }}` to give it a type"),
                 );
                 self.sink.push(d);
                 ok = false;
@@ -1321,10 +1292,10 @@ impl Checker<'_> {
                         name.span,
                         format!("a ledger line has no column `{other}`"),
                     );
-                    d = d.with_help(suggest(other, names).unwrap_or_else(|| {
+                    d = d.help_closest(other, names, || {
                         let all: Vec<&str> = LINE_COLUMNS.iter().map(|(c, _)| *c).collect();
                         format!("expect {}, or count", all.join(", "))
-                    }));
+                    });
                     self.sink.push(d);
                     ok = false;
                     continue;
@@ -1387,24 +1358,23 @@ impl Checker<'_> {
                             e.span,
                             format!("plan `{}` makes no line of kind {k:?}", def.name),
                         );
-                        d = d.with_help(
-                            suggest(k, kinds.iter().map(String::as_str))
-                                .unwrap_or_else(|| format!("kinds are {}", kinds.join(", "))),
-                        );
+                        d = d.help_closest(k, kinds.iter().map(String::as_str), || {
+                            format!("kinds are {}", kinds.join(", "))
+                        });
                         self.sink.push(d);
                         ok = false;
                     } else {
                         out.kind = Some(k.to_string());
                     }
                 }
-                ("status", Value::Text(s)) if !STATUSES.contains(&s.as_str()) => {
+                ("status", Value::Text(s)) if Status::parse(s).is_none() => {
+                    let statuses = Status::ALL.map(Status::as_str);
                     let mut d =
                         self.sink
                             .make(Code::E0101, e.span, format!("unknown status {s:?}"));
-                    d = d.with_help(
-                        suggest(s, STATUSES)
-                            .unwrap_or_else(|| format!("statuses are {}", STATUSES.join(", "))),
-                    );
+                    d = d.help_closest(s, statuses, || {
+                        format!("statuses are {}", statuses.join(", "))
+                    });
                     self.sink.push(d);
                     ok = false;
                 }
@@ -1485,9 +1455,7 @@ impl Checker<'_> {
             name.span,
             format!("`{}` has no field `{}`", schema.name, name.node),
         );
-        if let Some(h) = suggest(&name.node, schema.fields.iter().map(|f| f.name.as_str())) {
-            d = d.with_help(h);
-        }
+        d = d.help_if_close(&name.node, schema.fields.iter().map(|f| f.name.as_str()));
         self.sink.push(d);
     }
 

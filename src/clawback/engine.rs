@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::io::{Item, Row};
+pub use crate::program::commission::Status;
 use crate::program::commission::{
-    deal_slot as D, event_slot as E, percent, rate_text, CommissionDef, Schedule,
+    deal_slot as D, event_slot as E, percent, rate_text, CommissionDef, EventType, Schedule,
 };
 use crate::program::eval::Env;
 use crate::program::exact::Frac;
@@ -71,38 +72,6 @@ pub type Deals = Table;
 /// The events input.
 pub type Events = Table;
 
-/// A line's status (CLI.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Computed and booked.
-    Applied,
-    /// `except when` matched.
-    Excluded,
-    /// Outside the retention window.
-    OutsideWindow,
-    /// The whole commission was already clawed back.
-    NothingLeft,
-    /// An upgrade no bonus rule pays for.
-    NotEligible,
-    /// The event or deal could not be processed.
-    Error,
-}
-
-impl Status {
-    /// The status as written in the ledger.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Applied => "applied",
-            Status::Excluded => "excluded",
-            Status::OutsideWindow => "outside_window",
-            Status::NothingLeft => "nothing_left",
-            Status::NotEligible => "not_eligible",
-            Status::Error => "error",
-        }
-    }
-}
-
 /// One ledger line. Short cells are [`Text`]s, kept inline: a line of a
 /// million-line ledger allocates only its explanation.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,14 +110,6 @@ pub struct LedgerLine {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Cancellation,
-    Downgrade,
-    Reinstatement,
-    Upgrade,
-}
-
 struct Deal<'p> {
     line: usize,
     id: Text,
@@ -166,7 +127,7 @@ struct Event {
     index: usize,
     line: usize,
     id: Text,
-    kind: Kind,
+    kind: EventType,
     date: NaiveDate,
     record: Record,
 }
@@ -747,7 +708,7 @@ struct Pending<'e> {
     row: &'e Row,
     id: std::borrow::Cow<'e, str>,
     type_text: std::borrow::Cow<'e, str>,
-    kind: Option<Kind>,
+    kind: Option<EventType>,
 }
 
 /// The ledger computed deal by deal: the events are read first and wait,
@@ -855,13 +816,7 @@ impl<'a> Engine<'a> {
             };
             let id = cell(row, ec.fixed(0), "event").unwrap_or_default();
             let type_text = cell(row, ec.fixed(1), "type").unwrap_or_default();
-            let kind = match type_text.as_ref() {
-                "cancellation" => Some(Kind::Cancellation),
-                "downgrade" => Some(Kind::Downgrade),
-                "reinstatement" => Some(Kind::Reinstatement),
-                "upgrade" => Some(Kind::Upgrade),
-                _ => None,
-            };
+            let kind = EventType::parse(&type_text);
             let Some(deal_id) = cell(row, ec.fixed(2), "deal") else {
                 let kind_name = kind.map_or("", kind_label);
                 let l = error_line(
@@ -1131,11 +1086,11 @@ impl<'a> Plan<'a> {
     }
 }
 
-fn kind_label(k: Kind) -> &'static str {
+fn kind_label(k: EventType) -> &'static str {
     match k {
-        Kind::Cancellation | Kind::Downgrade => "clawback",
-        Kind::Reinstatement => "reinstatement",
-        Kind::Upgrade => "upgrade",
+        EventType::Cancellation | EventType::Downgrade => "clawback",
+        EventType::Reinstatement => "reinstatement",
+        EventType::Upgrade => "upgrade",
     }
 }
 
@@ -1197,10 +1152,10 @@ fn simulate(deal: &Deal<'_>, evs: &[Event], sink: &mut dyn Sink) -> Option<AtDay
         }
         let mut line = base_line(deal, e, days);
         let verb = match e.kind {
-            Kind::Cancellation => "cancelled",
-            Kind::Downgrade => "downgraded",
-            Kind::Reinstatement => "reinstated",
-            Kind::Upgrade => "upgrade",
+            EventType::Cancellation => "cancelled",
+            EventType::Downgrade => "downgraded",
+            EventType::Reinstatement => "reinstated",
+            EventType::Upgrade => "upgrade",
         };
         let result: Result<(), String> = (|| {
             if days < 0 {
@@ -1216,11 +1171,11 @@ fn simulate(deal: &Deal<'_>, evs: &[Event], sink: &mut dyn Sink) -> Option<AtDay
                 today: e.date,
             };
             match e.kind {
-                Kind::Cancellation | Kind::Downgrade => {
+                EventType::Cancellation | EventType::Downgrade => {
                     if !active {
                         return Err(format!("deal {} is already cancelled", deal.id));
                     }
-                    let part = if e.kind == Kind::Cancellation {
+                    let part = if e.kind == EventType::Cancellation {
                         remaining
                     } else {
                         let lost = money(&e.record, E::LOST)
@@ -1242,7 +1197,7 @@ fn simulate(deal: &Deal<'_>, evs: &[Event], sink: &mut dyn Sink) -> Option<AtDay
                         clawed -= a;
                     }
                     // The state changes whatever the ledger status.
-                    if e.kind == Kind::Cancellation {
+                    if e.kind == EventType::Cancellation {
                         active = false;
                         last_cancel =
                             Some((e.id.clone(), line.amount.map_or(Decimal::ZERO, |a| -a)));
@@ -1251,7 +1206,7 @@ fn simulate(deal: &Deal<'_>, evs: &[Event], sink: &mut dyn Sink) -> Option<AtDay
                     }
                     line.status = status;
                 }
-                Kind::Reinstatement => {
+                EventType::Reinstatement => {
                     if active {
                         return Err(format!(
                             "deal {} is active: there is no cancellation to reinstate",
@@ -1276,7 +1231,7 @@ fn simulate(deal: &Deal<'_>, evs: &[Event], sink: &mut dyn Sink) -> Option<AtDay
                     }
                     active = true;
                 }
-                Kind::Upgrade => {
+                EventType::Upgrade => {
                     if !active {
                         return Err(format!(
                             "deal {} is cancelled: an upgrade needs an active deal",

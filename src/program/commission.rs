@@ -52,6 +52,91 @@ pub mod event_slot {
     pub const TEAM: u16 = 8;
 }
 
+/// A line's status (CLI.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Computed and booked.
+    Applied,
+    /// `except when` matched.
+    Excluded,
+    /// Outside the retention window.
+    OutsideWindow,
+    /// The whole commission was already clawed back.
+    NothingLeft,
+    /// An upgrade no bonus rule pays for.
+    NotEligible,
+    /// The event or deal could not be processed.
+    Error,
+}
+
+impl Status {
+    /// Every status, in the order CLI.md lists them.
+    pub const ALL: [Status; 6] = [
+        Status::Applied,
+        Status::Excluded,
+        Status::OutsideWindow,
+        Status::NothingLeft,
+        Status::NotEligible,
+        Status::Error,
+    ];
+
+    /// The status as written in the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Applied => "applied",
+            Status::Excluded => "excluded",
+            Status::OutsideWindow => "outside_window",
+            Status::NothingLeft => "nothing_left",
+            Status::NotEligible => "not_eligible",
+            Status::Error => "error",
+        }
+    }
+
+    /// The status a ledger cell names, if any.
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// The type of a lifecycle event of a deal (CLI.md "Clawback inputs").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// The customer cancelled.
+    Cancellation,
+    /// The customer downgraded (`lost_value`).
+    Downgrade,
+    /// A cancelled deal is active again.
+    Reinstatement,
+    /// The customer upgraded (`added_value`).
+    Upgrade,
+}
+
+impl EventType {
+    /// Every type, in the order CLI.md lists them.
+    pub const ALL: [EventType; 4] = [
+        EventType::Cancellation,
+        EventType::Downgrade,
+        EventType::Reinstatement,
+        EventType::Upgrade,
+    ];
+
+    /// The type as the `type` column writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Cancellation => "cancellation",
+            EventType::Downgrade => "downgrade",
+            EventType::Reinstatement => "reinstatement",
+            EventType::Upgrade => "upgrade",
+        }
+    }
+
+    /// The type a `type` cell names, if any.
+    pub fn parse(text: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+}
+
 /// A clawback schedule.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Schedule {

@@ -88,6 +88,30 @@ pub enum GoalState {
     Running,
 }
 
+impl GoalState {
+    /// Every state, in the order LANGUAGE.md §7 tries them.
+    pub const ALL: [GoalState; 6] = [
+        GoalState::Met,
+        GoalState::MetLate,
+        GoalState::Breached,
+        GoalState::Paused,
+        GoalState::Stopped,
+        GoalState::Running,
+    ];
+
+    /// The state as results name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GoalState::Met => "met",
+            GoalState::MetLate => "met_late",
+            GoalState::Breached => "breached",
+            GoalState::Paused => "paused",
+            GoalState::Stopped => "stopped",
+            GoalState::Running => "running",
+        }
+    }
+}
+
 /// A compiled `calendar` block.
 #[derive(Debug, Clone)]
 pub struct CalendarDef {
@@ -169,6 +193,36 @@ pub enum EventKind {
     Other(String),
 }
 
+impl EventKind {
+    /// The lifecycle events; any other name is a met-by event.
+    pub const LIFECYCLE: [&'static str; 5] =
+        ["opened", "note_updated", "paused", "resumed", "closed"];
+
+    /// The kind an event name stands for.
+    pub fn parse(name: &str) -> EventKind {
+        match name {
+            "opened" => EventKind::Opened,
+            "note_updated" => EventKind::NoteUpdated,
+            "paused" => EventKind::Paused,
+            "resumed" => EventKind::Resumed,
+            "closed" => EventKind::Closed,
+            other => EventKind::Other(other.to_string()),
+        }
+    }
+
+    /// The event's name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventKind::Opened => "opened",
+            EventKind::NoteUpdated => "note_updated",
+            EventKind::Paused => "paused",
+            EventKind::Resumed => "resumed",
+            EventKind::Closed => "closed",
+            EventKind::Other(name) => name,
+        }
+    }
+}
+
 /// One event of a handoff instance.
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -201,12 +255,7 @@ impl Event {
         }
         let kind = match obj.get("type") {
             Some(Json::String(t)) => match t.as_str() {
-                "opened" => EventKind::Opened,
-                "note_updated" => EventKind::NoteUpdated,
-                "paused" => EventKind::Paused,
-                "resumed" => EventKind::Resumed,
-                "closed" => EventKind::Closed,
-                other => EventKind::Other(other.to_string()),
+                name => EventKind::parse(name),
             },
             _ => return (handoff, Err("the event has no `type`".into())),
         };
@@ -243,5 +292,29 @@ impl Event {
                 note,
             }),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word lists and the enums agree, name for name.
+    #[test]
+    fn every_name_parses_back() {
+        for name in EventKind::LIFECYCLE {
+            let kind = EventKind::parse(name);
+            assert!(!matches!(kind, EventKind::Other(_)), "{name}");
+            assert_eq!(kind.as_str(), name);
+        }
+        assert_eq!(
+            EventKind::parse("replied"),
+            EventKind::Other("replied".into())
+        );
+        let names: Vec<&str> = GoalState::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            ["met", "met_late", "breached", "paused", "stopped", "running"]
+        );
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 
 use super::clock::{evaluate, Mark};
 use crate::program::eval::Env;
-use crate::program::handoff::{Event, EventKind, GoalState, HandoffDef};
+use crate::program::handoff::{Event, EventKind, HandoffDef};
 use crate::program::Program;
 use crate::record::{convert_json, FieldDef, Record, Schema};
 use crate::value::Ordered;
@@ -111,17 +111,6 @@ fn ts_opt<S: Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     match t {
         Some(t) => s.serialize_str(&format_timestamp(*t)),
         None => s.serialize_none(),
-    }
-}
-
-fn state_name(s: GoalState) -> &'static str {
-    match s {
-        GoalState::Met => "met",
-        GoalState::MetLate => "met_late",
-        GoalState::Breached => "breached",
-        GoalState::Paused => "paused",
-        GoalState::Stopped => "stopped",
-        GoalState::Running => "running",
     }
 }
 
@@ -239,7 +228,7 @@ pub fn evaluate_instance(
             (
                 g.name.clone(),
                 GoalOut {
-                    state: state_name(s.state),
+                    state: s.state.as_str(),
                     target_seconds: g.spec.target,
                     elapsed_seconds: s.elapsed,
                     due: s.due,
