@@ -1,6 +1,6 @@
 //! `baton clawback` end to end on 1,000,000 deals and 200,000 events,
 //! against merely reading and parsing the same CSV files with the `csv`
-//! crate (issue: under 2 s, and within 2× of the parse).
+//! crate (targets: under 2 s, and within 2× of the parse).
 //!
 //! `cargo bench --bench clawback`
 

@@ -1,5 +1,5 @@
 //! `baton qualify` end to end on 1,000,000 JSON lines, against merely
-//! parsing the same lines with serde_json (issue: within 1.5×).
+//! parsing the same lines with serde_json (target: within 1.5×).
 //!
 //! `cargo bench --bench cli`
 

@@ -1,5 +1,5 @@
 //! baton's evaluator against a hand-written closure over a plain struct,
-//! on the same 100,000 synthetic leads (issue: within 2× of the closure).
+//! on the same 100,000 synthetic leads (target: within 2× of the closure).
 //!
 //! `cargo bench --bench rules`
 
@@ -16,7 +16,7 @@ fn main() {
 
 const N: u64 = 100_000;
 
-/// The issue's size, and a tenth of it: 10,000 leads fit the core's cache,
+/// The target's size, and a tenth of it: 10,000 leads fit the core's cache,
 /// 100,000 do not, and the closure is then partly waiting on memory.
 const SIZES: [u64; 2] = [10_000, N];
 const RULE: &str = r#"industry in {"saas", "fintech", "health"} and budget >= 10_000 USD and timeline <= 90d and (decision_maker or employees >= 500) and features contains "sso""#;

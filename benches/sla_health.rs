@@ -1,6 +1,6 @@
-//! SLA status for 100,000 handoff instances on a business calendar (issue:
+//! SLA status for 100,000 handoff instances on a business calendar (target:
 //! under 1 s), and health for 1,000,000 customers against a hand-written
-//! closure (issue: within 3×).
+//! closure (target: within 3×).
 //!
 //! `cargo bench --bench sla_health`
 

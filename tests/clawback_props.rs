@@ -1853,9 +1853,9 @@ fn engine_choices_where_the_spec_is_silent() {
 
 /// CLI.md: "Running again with the printed lines added to the posted
 /// ledger prints the header alone." A booked amount finer than the minor
-/// unit (−1500.5 JPY, −100.005 USD) used to yield a difference printed
-/// rounded to the minor unit (0.5 → 1), so booking it never closed the gap.
-/// Such amounts are now refused when the posted ledger is read.
+/// unit (−1500.5 JPY, −100.005 USD) would yield a difference printed
+/// rounded to the minor unit (0.5 → 1), so booking it would never close
+/// the gap: such amounts are refused when the posted ledger is read.
 #[test]
 fn posted_amounts_finer_than_the_minor_unit_are_refused() {
     // A booked amount finer than the currency's minor unit could never be

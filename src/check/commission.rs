@@ -22,7 +22,8 @@ fn fixed(name: &str, ty: Type, optional: bool) -> FieldDef {
     }
 }
 
-/// The columns CLI.md fixes for deals and events.
+/// The columns CLI.md ("Clawback inputs and ledger") fixes for deals and
+/// events.
 fn deal_fields() -> Vec<FieldDef> {
     vec![
         fixed("deal", Type::Text, false),

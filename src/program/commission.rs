@@ -71,7 +71,8 @@ pub enum Status {
 }
 
 impl Status {
-    /// Every status, in the order CLI.md lists them.
+    /// Every status, in the order CLI.md ("Clawback inputs and ledger")
+    /// lists them.
     pub const ALL: [Status; 6] = [
         Status::Applied,
         Status::Excluded,
@@ -113,7 +114,8 @@ pub enum EventType {
 }
 
 impl EventType {
-    /// Every type, in the order CLI.md lists them.
+    /// Every type, in the order CLI.md ("Clawback inputs and ledger")
+    /// lists them.
     pub const ALL: [EventType; 4] = [
         EventType::Cancellation,
         EventType::Downgrade,

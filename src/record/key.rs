@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 use crate::value::Value;
 
 /// A record's key as results name it: the key field's value in the output
-/// encoding of CLI.md — a JSON number for an `int` (or `duration`) key, a
+/// encoding of CLI.md ("Value encoding in output") — a JSON number for an `int` (or `duration`) key, a
 /// boolean for a `bool` one, a string for every other type.
 ///
 /// ```

@@ -114,7 +114,7 @@ pub fn quotient_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
     Decimal::try_from_i128_with_scale(if negative { -n } else { n }, scale).ok()
 }
 
-/// A decimal as CLI.md prints it: no exponent, no trailing zeros, `0` never
+/// A decimal as CLI.md ("Value encoding in output") prints it: no exponent, no trailing zeros, `0` never
 /// negative.
 /// (`62.50` prints `62.5`, `60.00` prints `60`).
 pub fn format_decimal(d: Decimal) -> String {

@@ -150,7 +150,7 @@ impl Value {
         }
     }
 
-    /// The value in JSON, by the encoding of CLI.md.
+    /// The value in JSON, by CLI.md "Value encoding in output".
     pub fn to_json(&self) -> serde_json::Value {
         self.as_val().to_json()
     }
@@ -289,7 +289,8 @@ impl Val<'_> {
         }
     }
 
-    /// The value in JSON, by the encoding of CLI.md (money as its amount).
+    /// The value in JSON, by CLI.md "Value encoding in output" (money as
+    /// its amount).
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match self {
