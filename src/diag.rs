@@ -3,8 +3,11 @@
 use std::fmt;
 use std::sync::Arc;
 
+#[cfg(feature = "render")]
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
+#[cfg(feature = "render")]
 use codespan_reporting::files::SimpleFiles;
+#[cfg(feature = "render")]
 use codespan_reporting::term::{self, Chars, Config};
 use serde::Serialize;
 
@@ -165,10 +168,35 @@ impl Diagnostic {
 
     /// Renders the diagnostic the way rustc does:
     /// `error[CODE]: message`, ` --> file:line:col`, the line with a caret.
+    /// With the `render` feature (on by default) codespan-reporting draws
+    /// it, secondary labels included; without it, a plain snippet of the
+    /// line, as for a line too long to show whole.
     pub fn render(&self, source: &str) -> String {
-        if let Some(short) = self.render_long_line(source) {
+        if let Some(short) = self.render_plain(source, false) {
             return short;
         }
+        #[cfg(feature = "render")]
+        return self.render_codespan(source);
+        #[cfg(not(feature = "render"))]
+        self.render_plain(source, true)
+            .unwrap_or_else(|| self.render_header())
+    }
+
+    /// The header alone: kind, code, message and place.
+    fn render_header(&self) -> String {
+        format!(
+            "{}[{}]: {}\n --> {}:{}:{}\n",
+            if self.is_error() { "error" } else { "warning" },
+            self.code,
+            self.message,
+            self.file,
+            self.line,
+            self.column
+        )
+    }
+
+    #[cfg(feature = "render")]
+    fn render_codespan(&self, source: &str) -> String {
         let mut files = SimpleFiles::new();
         let id = files.add(self.file.to_string(), source);
         let head = match self.severity {
@@ -202,15 +230,7 @@ impl Diagnostic {
             Ok(s) => s,
             // The renderer fails only when a span is outside the file; fall
             // back to the plain form so that nothing is lost.
-            Err(_) => format!(
-                "{}[{}]: {}\n --> {}:{}:{}\n",
-                if self.is_error() { "error" } else { "warning" },
-                self.code,
-                self.message,
-                self.file,
-                self.line,
-                self.column
-            ),
+            Err(_) => self.render_header(),
         }
     }
 }
@@ -315,9 +335,11 @@ impl Diagnostic {
         }
     }
 
-    /// A line too long to print (a generated or hostile file): the same
-    /// header and help, with an excerpt of the line around the span.
-    fn render_long_line(&self, source: &str) -> Option<String> {
+    /// The plain snippet: the header, the line with a caret under the span,
+    /// the label and the help. A line too long to print whole (a generated
+    /// or hostile file) is shown as an excerpt around the span; `always`:
+    /// also a line short enough to show whole (`None` otherwise).
+    fn render_plain(&self, source: &str, always: bool) -> Option<String> {
         let at = self.span.start.min(source.len());
         let start = source.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
         let end = source
@@ -325,7 +347,8 @@ impl Diagnostic {
             .find('\n')
             .map_or(source.len(), |i| at + i);
         let line = source.get(start..end)?;
-        if line.len() <= MAX_SNIPPET_LINE {
+        let long = line.len() > MAX_SNIPPET_LINE;
+        if !long && !always {
             return None;
         }
         // Excerpt boundaries on character boundaries around the span.
@@ -335,11 +358,15 @@ impl Diagnostic {
             .end
             .saturating_sub(self.span.start)
             .clamp(1, EXCERPT);
-        let mut from = rel.saturating_sub(EXCERPT);
+        let mut from = if long { rel.saturating_sub(EXCERPT) } else { 0 };
         while !line.is_char_boundary(from) {
             from -= 1;
         }
-        let mut to = (rel + span_len + EXCERPT).min(line.len());
+        let mut to = if long {
+            (rel + span_len + EXCERPT).min(line.len())
+        } else {
+            line.len()
+        };
         while !line.is_char_boundary(to) {
             to += 1;
         }
@@ -364,10 +391,13 @@ impl Diagnostic {
             out.push(' ');
             out.push_str(l);
         }
-        out.push_str(&format!(
-            "\n{pad} |\n{pad} = the line is {} characters long; an excerpt is shown\n",
-            line.chars().count()
-        ));
+        out.push_str(&format!("\n{pad} |\n"));
+        if long {
+            out.push_str(&format!(
+                "{pad} = the line is {} characters long; an excerpt is shown\n",
+                line.chars().count()
+            ));
+        }
         if let Some(h) = &self.help {
             out.push_str(&format!("{pad} = help: {h}\n"));
         }
@@ -420,5 +450,30 @@ mod long_line_tests {
         let source = "let x = oops\n";
         let d = Diagnostic::error(Code::E0001, &file, source, Span::new(8, 12), "unexpected");
         assert!(d.render(source).contains("1 | let x = oops"));
+    }
+
+    /// Without codespan-reporting the snippet is plain, and says as much as
+    /// the header, the line, the caret, the label and the help.
+    #[test]
+    fn the_plain_snippet_shows_the_line_and_the_span() {
+        let file: Arc<str> = Arc::from("p.baton");
+        let source = "policy \"p\" version 1 effective 2026-01-01\nlet x = oops + 1\n";
+        let at = source.find("oops").unwrap();
+        let d = Diagnostic::error(
+            Code::E0101,
+            &file,
+            source,
+            Span::new(at, at + 4),
+            "unknown name `oops`",
+        )
+        .with_label("not defined")
+        .with_help("did you mean `ops`?");
+        let r = d.render_plain(source, true).unwrap();
+        assert_eq!(
+            r,
+            "error[E0101]: unknown name `oops`\n --> p.baton:2:9\n  |\n2 | let x = oops + 1\n  |         ^^^^ not defined\n  |\n  = help: did you mean `ops`?\n\n"
+        );
+        #[cfg(not(feature = "render"))]
+        assert_eq!(d.render(source), r);
     }
 }

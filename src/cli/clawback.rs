@@ -9,7 +9,7 @@ use baton::ledger::{diff_posted, read_posted, write_ledger, write_summary, Summa
 use baton::{Block, ClawbackOptions, LedgerLine, NaiveDate, PolicySet, Status, Table, Utc};
 use clap::Args;
 
-use super::{exit_for, load, output_for, parse_date, reader_for, Fatal};
+use super::{exit_for, load, output_for, parse_date, reader_for, Fatal, FormatArg};
 
 #[derive(Args)]
 pub(super) struct ClawbackArgs {
@@ -37,11 +37,11 @@ pub(super) struct ClawbackArgs {
     summary: Option<PathBuf>,
     /// Input format of both inputs (default: by extension).
     #[arg(long, value_enum)]
-    input_format: Option<Format>,
+    input_format: Option<FormatArg>,
     /// Ledger format: CSV (the default), or JSON lines / a JSON array of
     /// objects with the same columns, every cell a string.
     #[arg(long, value_enum, default_value = "csv")]
-    format: Format,
+    format: FormatArg,
     /// Write the ledger here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -51,7 +51,7 @@ pub(super) struct ClawbackArgs {
 }
 
 /// A whole input read into a table.
-fn read_table(path: &str, format: Option<Format>) -> Result<Table, Fatal> {
+fn read_table(path: &str, format: Option<FormatArg>) -> Result<Table, Fatal> {
     Table::read(reader_for(path, format)?).map_err(Fatal)
 }
 
@@ -80,7 +80,7 @@ pub(super) fn run(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
         options,
         events,
     };
-    match (&a.posted, a.format) {
+    match (&a.posted, Format::from(a.format)) {
         (None, Format::Csv) => job.stream(),
         (None, _) => job.whole(),
         (Some(posted), _) => job.posted(posted),
@@ -145,12 +145,13 @@ impl Job<'_> {
 
     fn write_lines(&self, lines: &[LedgerLine]) -> Result<(), Fatal> {
         let fail = |e: &dyn std::fmt::Display| Fatal(format!("cannot write the ledger: {e}"));
-        if self.a.format == Format::Csv {
+        let format = Format::from(self.a.format);
+        if format == Format::Csv {
             return write_ledger(lines, output_for(&self.a.output)?).map_err(|e| fail(&e));
         }
         let columns = baton::ledger::COLUMNS.map(String::from).to_vec();
-        let mut out = Output::new(output_for(&self.a.output)?, self.a.format, columns)
-            .map_err(|e| fail(&e))?;
+        let mut out =
+            Output::new(output_for(&self.a.output)?, format, columns).map_err(|e| fail(&e))?;
         for l in lines {
             out.write(l).map_err(|e| fail(&e))?;
         }

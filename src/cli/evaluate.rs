@@ -8,7 +8,7 @@ use baton::io::{Format, Output};
 use baton::{At, Block, DateTime, EvalOptions, NaiveDate, Utc};
 use clap::Args;
 
-use super::{exit_for, load, output_for, parse_date, progress, reader_for, Fatal};
+use super::{exit_for, load, output_for, parse_date, progress, reader_for, Fatal, FormatArg};
 
 #[derive(Args)]
 pub(super) struct EvalArgs {
@@ -26,10 +26,10 @@ pub(super) struct EvalArgs {
     explain: bool,
     /// Input format (default: by extension).
     #[arg(long, value_enum)]
-    input_format: Option<Format>,
+    input_format: Option<FormatArg>,
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]
-    format: Format,
+    format: FormatArg,
     /// Write results here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -53,10 +53,10 @@ pub(super) struct SlaArgs {
     version: Option<i64>,
     /// Input format (default: by extension; events are JSON).
     #[arg(long, value_enum)]
-    input_format: Option<Format>,
+    input_format: Option<FormatArg>,
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]
-    format: Format,
+    format: FormatArg,
     /// Write results here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -102,13 +102,17 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
             }
         }
     }
-    if a.explain && a.format == Format::Csv && !a.quiet {
+    if a.explain && a.format == FormatArg::Csv && !a.quiet {
         // A CSV row has no place for an explanation: say so rather than
         // drop the request unnoticed.
         eprintln!("warning: --explain is shown in JSON output only (--format jsonl or json)");
     }
-    let mut out = Output::new(output_for(&a.output)?, a.format, policy.columns(block))
-        .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    let mut out = Output::new(
+        output_for(&a.output)?,
+        a.format.into(),
+        policy.columns(block),
+    )
+    .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
     let mut options = EvalOptions::on(resolved.date);
     if a.explain {
         options = options.explained();
@@ -132,18 +136,20 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
 pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
     let set = load(&a.policy, a.quiet)?;
     let resolved = set.resolve_for(Block::Handoff, a.at, a.version)?;
-    let format = a.input_format.unwrap_or_else(|| Format::of_path(&a.events));
+    let format = a
+        .input_format
+        .map_or_else(|| Format::of_path(&a.events), Format::from);
     if format == Format::Csv {
         return Err(Fatal(
             "sla events are JSON (one object a line, or an array): a note does not fit in CSV"
                 .into(),
         ));
     }
-    let reader = reader_for(&a.events, Some(format))?;
+    let reader = reader_for(&a.events, a.input_format)?;
     let policy = resolved.policy;
     let mut out = Output::new(
         output_for(&a.output)?,
-        a.format,
+        a.format.into(),
         policy.columns(Block::Handoff),
     )
     .map_err(|e| Fatal(format!("cannot write output: {e}")))?;

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use baton::io::Format;
 use baton::{NaiveDate, PolicySet};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -64,6 +64,27 @@ enum Command {
     Sla(evaluate::SlaArgs),
     /// The commission adjustment ledger.
     Clawback(clawback::ClawbackArgs),
+}
+
+/// An input or output format, as the options name it.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    /// One JSON object a line.
+    Jsonl,
+    /// A JSON array of objects.
+    Json,
+    /// A header row, then one record a row.
+    Csv,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+        }
+    }
 }
 
 /// A failure that stops the command with exit status 2.
@@ -146,8 +167,8 @@ fn output_for(path: &Option<PathBuf>) -> Result<Box<dyn Write>, Fatal> {
 }
 
 /// Opens an input and its reader; `format` or the extension decides.
-fn reader_for(path: &str, format: Option<Format>) -> Result<baton::io::Reader, Fatal> {
-    let format = format.unwrap_or_else(|| Format::of_path(path));
+fn reader_for(path: &str, format: Option<FormatArg>) -> Result<baton::io::Reader, Fatal> {
+    let format = format.map_or_else(|| Format::of_path(path), Format::from);
     let input = baton::io::open(path).map_err(|e| Fatal(format!("cannot read `{path}`: {e}")))?;
     baton::io::Reader::new(input, format).map_err(|e| Fatal(format!("{path}: {e}")))
 }

@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 use crate::record::{Key, Record, RecordError, Schema};
 
 /// An input or output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// One JSON object a line.
     Jsonl,

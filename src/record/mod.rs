@@ -269,7 +269,7 @@ impl Schema {
     /// a required field absent): the caller then takes [`Schema::from_json`],
     /// which says what is wrong. A record it returns is exactly the one
     /// [`Schema::from_json`] returns.
-    pub fn from_json_text(&self, text: &str) -> Option<Record> {
+    pub(crate) fn from_json_text(&self, text: &str) -> Option<Record> {
         use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
         struct Fields<'s>(&'s Schema);
         impl<'de> Visitor<'de> for Fields<'_> {
@@ -317,6 +317,28 @@ impl Schema {
             _ => Cell::Absent("absent"),
         })
         .ok()
+    }
+
+    /// Converts one JSON object given as text, its numbers read exactly
+    /// from their digits. A clean record is converted straight from the
+    /// text, skipping undeclared keys; anything else is parsed whole and
+    /// the error names every bad field, as [`Schema::from_json`] does.
+    ///
+    /// ```
+    /// use baton::{FieldDef, Schema, Type, Value};
+    /// let s = Schema::new("r", vec![FieldDef { name: "x".into(), ty: Type::Decimal, optional: false }], None, None);
+    /// let r = s.from_json_str(r#"{"x": 0.1, "other": [1, 2]}"#).unwrap();
+    /// assert_eq!(r.get(&s, "x"), Some(&Value::Decimal("0.1".parse().unwrap())));
+    /// assert!(s.from_json_str(r#"{"x": "ten"}"#).is_err());
+    /// assert!(s.from_json_str("[1]").is_err());
+    /// ```
+    pub fn from_json_str(&self, text: &str) -> Result<Record, RecordError> {
+        if let Some(r) = self.from_json_text(text) {
+            return Ok(r);
+        }
+        let v: Json = serde_json::from_str(text)
+            .map_err(|e| RecordError::Malformed(format!("not valid JSON: {e}")))?;
+        self.from_json(&v)
     }
 
     /// Converts a CSV row given the header. An empty cell is absent; for a

@@ -1,0 +1,246 @@
+//! What a service pays to build a record of the shipped lead schema
+//! (`policies/qualification`), per lead, by each public route: the checked
+//! builder by field name and by field handle, JSON text, and a parsed
+//! `serde_json::Value`; beside the bare cost of the values themselves
+//! (what any route must allocate), and of compiling a policy.
+//!
+//! `cargo bench --bench embed`
+
+#[path = "../tests/support/samples.rs"]
+mod samples;
+
+use baton::{Currency, Money, NaiveDate, Policy, PolicySet, Record, Schema, Value};
+
+fn main() {
+    divan::main();
+}
+
+const N: usize = 10_000;
+
+fn policy() -> Policy {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/qualification");
+    PolicySet::load(&dir).unwrap().latest().unwrap().clone()
+}
+
+/// A lead as a service holds it, typed.
+struct Lead {
+    id: String,
+    company: String,
+    industry: String,
+    use_case: Option<String>,
+    budget: Option<Money>,
+    timeline: Option<i64>,
+    employees: i64,
+    decision_maker: Option<bool>,
+    features: Vec<String>,
+    source: String,
+    created: NaiveDate,
+}
+
+fn texts() -> Vec<String> {
+    samples::leads(N as u64, 3)
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+fn leads() -> Vec<Lead> {
+    texts()
+        .iter()
+        .map(|t| {
+            let v: serde_json::Value = serde_json::from_str(t).unwrap();
+            let s = |k: &str| v[k].as_str().map(String::from);
+            Lead {
+                id: s("id").unwrap(),
+                company: s("company").unwrap(),
+                industry: s("industry").unwrap(),
+                use_case: s("use_case"),
+                budget: s("budget").map(|b| {
+                    let (a, c) = b.split_once(' ').unwrap();
+                    Money {
+                        amount: a.parse().unwrap(),
+                        currency: Currency::parse(c).unwrap(),
+                    }
+                }),
+                timeline: s("timeline")
+                    .map(|t| t.trim_end_matches('d').parse::<i64>().unwrap() * 86_400),
+                employees: v["employees"].as_i64().unwrap(),
+                decision_maker: v["decision_maker"].as_bool(),
+                features: v["features"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap().to_string())
+                    .collect(),
+                source: s("source").unwrap(),
+                created: s("created").unwrap().parse().unwrap(),
+            }
+        })
+        .collect()
+}
+
+fn values(l: &Lead) -> Vec<Option<Value>> {
+    vec![
+        Some(Value::text(&l.id)),
+        Some(Value::text(&l.company)),
+        Some(Value::text(&l.industry)),
+        l.use_case.as_deref().map(Value::text),
+        l.budget.map(Value::Money),
+        l.timeline.map(Value::Duration),
+        Some(Value::Int(l.employees)),
+        l.decision_maker.map(Value::Bool),
+        Some(Value::text_set(&l.features)),
+        Some(Value::text(&l.source)),
+        Some(Value::Date(l.created)),
+    ]
+}
+
+fn by_name(schema: &Schema, l: &Lead) -> Record {
+    let mut b = schema
+        .builder()
+        .set("id", l.id.as_str())
+        .and_then(|b| b.set("company", l.company.as_str()))
+        .and_then(|b| b.set("industry", l.industry.as_str()))
+        .and_then(|b| b.set("employees", l.employees))
+        .and_then(|b| b.set("features", Value::text_set(&l.features)))
+        .and_then(|b| b.set("source", l.source.as_str()))
+        .and_then(|b| b.set("created", l.created))
+        .unwrap();
+    if let Some(u) = &l.use_case {
+        b = b.set("use_case", u.as_str()).unwrap();
+    }
+    if let Some(m) = l.budget {
+        b = b.set("budget", m).unwrap();
+    }
+    if let Some(t) = l.timeline {
+        b = b.set("timeline", Value::seconds(t)).unwrap();
+    }
+    if let Some(d) = l.decision_maker {
+        b = b.set("decision_maker", d).unwrap();
+    }
+    b.build().unwrap()
+}
+
+/// The bare values, as any route must build them: the floor.
+#[divan::bench]
+fn values_only(bencher: divan::Bencher) {
+    let leads = leads();
+    bencher
+        .counter(divan::counter::ItemsCount::new(N))
+        .bench(|| {
+            leads
+                .iter()
+                .map(|l| values(divan::black_box(l)).len())
+                .sum::<usize>()
+        });
+}
+
+#[divan::bench]
+fn builder_by_name(bencher: divan::Bencher) {
+    let p = policy();
+    let schema = p.qualify_schema().unwrap();
+    let leads = leads();
+    bencher
+        .counter(divan::counter::ItemsCount::new(N))
+        .bench(|| {
+            leads
+                .iter()
+                .map(|l| by_name(schema, divan::black_box(l)).values().len())
+                .sum::<usize>()
+        });
+}
+
+#[divan::bench]
+fn builder_by_handle(bencher: divan::Bencher) {
+    let p = policy();
+    let schema = p.qualify_schema().unwrap();
+    let names = [
+        "id",
+        "company",
+        "industry",
+        "use_case",
+        "budget",
+        "timeline",
+        "employees",
+        "decision_maker",
+        "features",
+        "source",
+        "created",
+    ];
+    let fields: Vec<_> = names
+        .iter()
+        .map(|n| schema.field_handle(n).unwrap())
+        .collect();
+    let leads = leads();
+    bencher
+        .counter(divan::counter::ItemsCount::new(N))
+        .bench(|| {
+            leads
+                .iter()
+                .map(|l| {
+                    let mut b = schema.builder();
+                    for (f, v) in fields.iter().zip(values(divan::black_box(l))) {
+                        if let Some(v) = v {
+                            b = b.set_field(*f, v).unwrap();
+                        }
+                    }
+                    b.build().unwrap().values().len()
+                })
+                .sum::<usize>()
+        });
+}
+
+#[divan::bench]
+fn from_json_str(bencher: divan::Bencher) {
+    let p = policy();
+    let schema = p.qualify_schema().unwrap();
+    let texts = texts();
+    bencher
+        .counter(divan::counter::ItemsCount::new(N))
+        .bench(|| {
+            texts
+                .iter()
+                .map(|t| {
+                    schema
+                        .from_json_str(divan::black_box(t))
+                        .unwrap()
+                        .values()
+                        .len()
+                })
+                .sum::<usize>()
+        });
+}
+
+#[divan::bench]
+fn from_json_value(bencher: divan::Bencher) {
+    let p = policy();
+    let schema = p.qualify_schema().unwrap();
+    let parsed: Vec<serde_json::Value> = texts()
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect();
+    bencher
+        .counter(divan::counter::ItemsCount::new(N))
+        .bench(|| {
+            parsed
+                .iter()
+                .map(|v| {
+                    schema
+                        .from_json(divan::black_box(v))
+                        .unwrap()
+                        .values()
+                        .len()
+                })
+                .sum::<usize>()
+        });
+}
+
+/// Parsing and checking the shipped qualification policy (v2), on the
+/// calling thread.
+#[divan::bench]
+fn compile_policy(bencher: divan::Bencher) {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/qualification/v2.baton");
+    let source = std::fs::read_to_string(path).unwrap();
+    bencher.bench(|| Policy::from_source("v2.baton", divan::black_box(&source)).unwrap());
+}
