@@ -395,7 +395,7 @@ impl Job<'_> {
             // else takes the general path, which says what is wrong.
             let clean = if *utf8 {
                 self.schema
-                    .from_json_text(text)
+                    .clean_record(text)
                     .map(|rec| self.decide(&rec, *line))
             } else {
                 None

@@ -269,7 +269,7 @@ impl Schema {
     /// a required field absent): the caller then takes [`Schema::from_json`],
     /// which says what is wrong. A record it returns is exactly the one
     /// [`Schema::from_json`] returns.
-    pub(crate) fn from_json_text(&self, text: &str) -> Option<Record> {
+    pub(crate) fn clean_record(&self, text: &str) -> Option<Record> {
         use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
         struct Fields<'s>(&'s Schema);
         impl<'de> Visitor<'de> for Fields<'_> {
@@ -333,7 +333,7 @@ impl Schema {
     /// assert!(s.from_json_str("[1]").is_err());
     /// ```
     pub fn from_json_str(&self, text: &str) -> Result<Record, RecordError> {
-        if let Some(r) = self.from_json_text(text) {
+        if let Some(r) = self.clean_record(text) {
             return Ok(r);
         }
         let v: Json = serde_json::from_str(text)
