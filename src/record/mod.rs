@@ -579,6 +579,26 @@ mod tests {
         )
     }
 
+    /// The straight conversion declines (so the general path, which says
+    /// what is wrong, decides) everything but a clean record.
+    #[test]
+    fn clean_record_declines_what_it_cannot_vouch_for() {
+        let s = schema();
+        let clean = r#"{"id": "x", "ratio": 0.1, "wants": [], "extra": {"nested": [1, 2]}}"#;
+        assert!(s.clean_record(clean).is_some());
+        for declined in [
+            r#"{"id": "x", "id": "y", "wants": []}"#,
+            r#"{"\u0069d": "x", "wants": []}"#,
+            r#"{"id": "x", "ratio": "ten", "wants": []}"#,
+            r#"{"id": "x"}"#,
+            r#"[1, 2]"#,
+            r#"{"id": "x", "wants": []} trailing"#,
+            "",
+        ] {
+            assert!(s.clean_record(declined).is_none(), "{declined}");
+        }
+    }
+
     #[test]
     fn json_numbers_are_exact() {
         let r = schema()
