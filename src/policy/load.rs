@@ -33,6 +33,16 @@ impl LoadError {
     }
 
     /// Renders every diagnostic rustc-style.
+    ///
+    /// ```
+    /// let err = baton::Policy::from_source("p.baton", r#"policy "p" version 1 effective 2026-01-01
+    /// record lead key id { id: text  budget: money? }
+    /// qualify lead { stage MQL when budgte >= 10 USD }"#).unwrap_err();
+    /// let d = &err.diagnostics[0];
+    /// assert_eq!((d.code, d.line, d.column), (baton::Code::E0101, 3, 31));
+    /// assert_eq!(d.help.as_deref(), Some("did you mean `budget`?"));
+    /// assert!(err.render().contains(" --> p.baton:3:31"));
+    /// ```
     pub fn render(&self) -> String {
         render_all(&self.diagnostics, &self.sources)
     }

@@ -279,6 +279,28 @@ impl Policy {
 
     /// The status of one handoff instance at instant `at`, from its events
     /// (LANGUAGE.md §7; events later than `at` do not count yet).
+    ///
+    /// ```
+    /// use baton::{DateTime, Event, Policy};
+    /// let p: Policy = r#"policy "h" version 1 effective 2026-01-01
+    /// record note key id { id: text  risks: text? }
+    /// handoff onboarding note note {
+    ///   requires risks
+    ///   sla first_response within 4h met by "replied"
+    /// }"#.parse().unwrap();
+    /// let events: Vec<Event> = [
+    ///     r#"{"handoff": "H-1", "block": "onboarding", "type": "opened", "at": "2026-11-06T09:00:00Z", "note": {"id": "H-1"}}"#,
+    ///     r#"{"handoff": "H-1", "type": "replied", "at": "2026-11-06T12:00:00Z"}"#,
+    /// ]
+    /// .iter()
+    /// .enumerate()
+    /// .map(|(i, line)| Event::from_json(i + 1, &serde_json::from_str(line).unwrap()).1.unwrap())
+    /// .collect();
+    /// let at = DateTime::parse_from_rfc3339("2026-11-07T00:00:00Z").unwrap().to_utc();
+    /// let status = p.sla("H-1", &events, at).unwrap();
+    /// assert_eq!(status.goals[0].1.state, "met");
+    /// assert_eq!(status.note.missing, ["risks"]);
+    /// ```
     pub fn sla(
         &self,
         handoff: &str,
@@ -289,6 +311,17 @@ impl Policy {
     }
 
     /// Runs the policy's `test` blocks (LANGUAGE.md §9).
+    ///
+    /// ```
+    /// let p: baton::Policy = r#"policy "p" version 1 effective 2026-01-01
+    /// record lead key id { id: text  seats: int }
+    /// qualify lead { stage big when seats >= 50 }
+    /// test "a big lead" { given lead { id: "a", seats: 80 }  expect stage big }
+    /// test "a small lead" { given lead { id: "b", seats: 8 }  expect stage big }"#.parse().unwrap();
+    /// let outcomes = p.run_tests();
+    /// assert!(outcomes[0].passed());
+    /// assert!(!outcomes[1].passed()); // expected `big`, got none
+    /// ```
     pub fn run_tests(&self) -> Vec<TestOutcome> {
         crate::testing::run_tests(&self.program)
     }

@@ -96,6 +96,30 @@ impl Policy {
     /// line. JSON lines are evaluated on every core; the bytes are those of
     /// the sequential loop. `progress` is told the number of records read
     /// so far, now and then.
+    ///
+    /// ```
+    /// use baton::io::{Format, Output, Reader};
+    /// use baton::{Block, EvalOptions, NaiveDate, Policy};
+    /// let p: Policy = r#"policy "p" version 1 effective 2026-01-01
+    /// record lead key id { id: text  seats: int }
+    /// qualify lead { stage big when seats >= 50 }"#.parse().unwrap();
+    /// let input = "id,seats\nL-1,80\nL-2,many\n";
+    /// let reader = Reader::new(Box::new(std::io::Cursor::new(input)), Format::Csv).unwrap();
+    /// let sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    /// # struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    /// # impl std::io::Write for Shared {
+    /// #     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { self.0.lock().unwrap().write(b) }
+    /// #     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+    /// # }
+    /// let mut out = Output::new(Box::new(Shared(sink.clone())), Format::Jsonl, p.columns(Block::Qualify)).unwrap();
+    /// let day = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    /// let stats = p.evaluate_input(Block::Qualify, reader, &mut out, &EvalOptions::on(day), &mut |_| {}).unwrap();
+    /// out.finish().unwrap();
+    /// assert_eq!((stats.records, stats.errors), (2, 1));
+    /// let text = String::from_utf8(sink.lock().unwrap().clone()).unwrap();
+    /// assert!(text.lines().nth(0).unwrap().contains(r#""stage":"big""#));
+    /// assert!(text.lines().nth(1).unwrap().contains(r#""line":3"#)); // the CSV line of L-2
+    /// ```
     pub fn evaluate_input(
         &self,
         block: Block,

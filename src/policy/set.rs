@@ -45,7 +45,15 @@ impl PolicySet {
         PolicySet { versions, programs }
     }
 
-    /// Loads a `.baton` file or a directory of them.
+    /// Loads a `.baton` file or a directory of them: every file is checked
+    /// and every problem reported at once.
+    ///
+    /// ```
+    /// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/commission");
+    /// let set = baton::PolicySet::load(&dir).unwrap();
+    /// assert_eq!(set.versions().len(), 2);
+    /// assert_eq!(set.name(), set.latest().unwrap().name());
+    /// ```
     pub fn load(path: &Path) -> Result<PolicySet, LoadError> {
         if !path.is_dir() {
             return Ok(PolicySet::single(Policy::from_file(path)?));
