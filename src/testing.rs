@@ -114,7 +114,7 @@ fn located(p: &Program, e: &ExpectDef, failure: Option<String>) -> Option<String
 // ---------------------------------------------------------------- records
 
 fn record_failures(p: &Program, t: &TestDef, record_type: usize, record: &Record) -> Vec<String> {
-    let outcome = evaluate(p, t, record_type, record);
+    let outcome = run_record(p, t, record_type, record);
     let mut failures = Vec::new();
     for e in &t.expects {
         let failure = match (&e.kind, &outcome) {
@@ -178,18 +178,18 @@ fn describe(cond: &ir::Expr, env: &Env<'_>) -> String {
         .unwrap_or_default()
 }
 
-struct Outcome {
+struct RecordRun {
     stage: Option<String>,
     band: Option<String>,
     locals: Vec<Val<'static>>,
 }
 
-fn evaluate(
+fn run_record(
     p: &Program,
     t: &TestDef,
     record_type: usize,
     record: &Record,
-) -> Result<Outcome, EvalError> {
+) -> Result<RecordRun, EvalError> {
     let n = p.layouts.iter().map(|(_, l)| l.len()).max().unwrap_or(0) + 1;
     let mut locals: Vec<Val<'static>> = vec![Val::Unknown; n];
     let mut stage = None;
@@ -231,7 +231,7 @@ fn evaluate(
             &mut locals,
         );
     }
-    Ok(Outcome {
+    Ok(RecordRun {
         stage,
         band,
         locals,

@@ -5,8 +5,8 @@
 //! input.
 
 mod clawback;
-mod evaluate;
 mod policies;
+mod records;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -57,11 +57,11 @@ enum Command {
         check: bool,
     },
     /// One qualification decision per lead.
-    Qualify(evaluate::EvalArgs),
+    Qualify(records::EvalArgs),
     /// One health scorecard per customer.
-    Health(evaluate::EvalArgs),
+    Health(records::EvalArgs),
     /// One SLA status per handoff instance.
-    Sla(evaluate::SlaArgs),
+    Sla(records::SlaArgs),
     /// The commission adjustment ledger.
     Clawback(clawback::ClawbackArgs),
 }
@@ -102,9 +102,9 @@ pub fn main() -> ExitCode {
         Command::Check { paths, quiet } => policies::check(&paths, quiet),
         Command::Test { paths, quiet } => policies::test(&paths, quiet),
         Command::Fmt { paths, check } => policies::fmt(&paths, check),
-        Command::Qualify(a) => evaluate::records(&a, baton::Block::Qualify),
-        Command::Health(a) => evaluate::records(&a, baton::Block::Health),
-        Command::Sla(a) => evaluate::sla(&a),
+        Command::Qualify(a) => records::records(&a, baton::Block::Qualify),
+        Command::Health(a) => records::records(&a, baton::Block::Health),
+        Command::Sla(a) => records::sla(&a),
         Command::Clawback(a) => clawback::run(&a),
     };
     match result {

@@ -194,15 +194,17 @@ impl Policy {
     pub fn record_for_qualify(&self, v: &serde_json::Value) -> Result<Record, RecordError> {
         let s = self
             .qualify_schema()
-            .ok_or_else(|| RecordError::Malformed("the policy has no `qualify` block".into()))?;
+            .ok_or_else(|| RecordError::Malformed {
+                message: "the policy has no `qualify` block".into(),
+            })?;
         s.from_json(v)
     }
 
     /// Converts a JSON object into a record of the `health` block's type.
     pub fn record_for_health(&self, v: &serde_json::Value) -> Result<Record, RecordError> {
-        let s = self
-            .health_schema()
-            .ok_or_else(|| RecordError::Malformed("the policy has no `health` block".into()))?;
+        let s = self.health_schema().ok_or_else(|| RecordError::Malformed {
+            message: "the policy has no `health` block".into(),
+        })?;
         s.from_json(v)
     }
 

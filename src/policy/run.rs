@@ -55,6 +55,19 @@ pub enum RunError {
     },
 }
 
+impl RunError {
+    /// A stable code for services that match on it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RunError::Resolve(e) => e.code(),
+            RunError::Input(_) => "input",
+            RunError::Output(_) => "output",
+            RunError::Ledger(_) => "ledger",
+            RunError::Stopped { .. } => "stopped",
+        }
+    }
+}
+
 impl From<Stopped> for RunError {
     fn from(s: Stopped) -> RunError {
         RunError::Stopped {
@@ -71,14 +84,14 @@ fn output_error(e: std::io::Error) -> RunError {
 /// One result of `qualify` or `health`.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Outcome {
+enum RecordResult {
     Decision(Decision),
     Scorecard(Scorecard),
 }
 
 /// What one input record yields.
 enum Written {
-    Result(Outcome),
+    Result(RecordResult),
     Error(ErrorLine),
 }
 
@@ -278,11 +291,11 @@ impl Job<'_> {
             Block::Health => self
                 .policy
                 .health(rec, &self.options)
-                .map(Outcome::Scorecard),
+                .map(RecordResult::Scorecard),
             _ => self
                 .policy
                 .qualify(rec, &self.options)
-                .map(Outcome::Decision),
+                .map(RecordResult::Decision),
         };
         match result {
             Ok(r) => Written::Result(r),

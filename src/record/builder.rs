@@ -88,10 +88,9 @@ impl RecordBuilder<'_> {
     pub fn set(self, name: &str, value: impl Into<Value>) -> Result<Self, RecordError> {
         match self.schema.field_handle(name) {
             Some(f) => self.set_field(f, value),
-            None => Err(RecordError::Malformed(format!(
-                "record `{}` has no field `{name}`",
-                self.schema.name
-            ))),
+            None => Err(RecordError::Malformed {
+                message: format!("record `{}` has no field `{name}`", self.schema.name),
+            }),
         }
     }
 
@@ -146,7 +145,7 @@ impl RecordBuilder<'_> {
         match missing.len() {
             0 => Ok(self.schema.record(self.values)),
             1 => Err(missing.remove(0)),
-            _ => Err(RecordError::Several(missing)),
+            _ => Err(RecordError::Several { errors: missing }),
         }
     }
 }

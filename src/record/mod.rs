@@ -71,15 +71,35 @@ pub enum RecordError {
         expected: String,
     },
     /// The input is not an object / row at all.
-    #[error("{0}")]
-    Malformed(String),
+    #[error("{message}")]
+    Malformed {
+        /// What is wrong.
+        message: String,
+    },
     /// A record built by a schema of another shape (other fields, types
     /// or order) than the one it is used with.
     #[error("the record was built for another record type")]
     WrongRecordType,
     /// Several problems in one record.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Several(Vec<RecordError>),
+    #[error("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Several {
+        /// Each problem, in field order.
+        errors: Vec<RecordError>,
+    },
+}
+
+impl RecordError {
+    /// A stable code for services that match on it (the `kind` of the
+    /// serialized error).
+    pub fn code(&self) -> &'static str {
+        match self {
+            RecordError::Missing { .. } => "missing",
+            RecordError::Invalid { .. } => "invalid",
+            RecordError::Malformed { .. } => "malformed",
+            RecordError::WrongRecordType => "wrong_record_type",
+            RecordError::Several { .. } => "several",
+        }
+    }
 }
 
 /// A record converted by its schema: one optional value per slot, and the
@@ -250,10 +270,9 @@ impl Schema {
     /// ```
     pub fn from_json(&self, v: &Json) -> Result<Record, RecordError> {
         let Json::Object(map) = v else {
-            return Err(RecordError::Malformed(format!(
-                "expected a JSON object, found {}",
-                json_kind(v)
-            )));
+            return Err(RecordError::Malformed {
+                message: format!("expected a JSON object, found {}", json_kind(v)),
+            });
         };
         self.build(|f| match map.get(&f.name) {
             None => Cell::Absent("absent"),
@@ -336,8 +355,9 @@ impl Schema {
         if let Some(r) = self.clean_record(text) {
             return Ok(r);
         }
-        let v: Json = serde_json::from_str(text)
-            .map_err(|e| RecordError::Malformed(format!("not valid JSON: {e}")))?;
+        let v: Json = serde_json::from_str(text).map_err(|e| RecordError::Malformed {
+            message: format!("not valid JSON: {e}"),
+        })?;
         self.from_json(&v)
     }
 
@@ -421,7 +441,7 @@ impl Schema {
                 schema: self.fingerprint,
             }),
             1 => Err(errors.remove(0)),
-            _ => Err(RecordError::Several(errors)),
+            _ => Err(RecordError::Several { errors }),
         }
     }
 
@@ -555,6 +575,7 @@ fn fingerprint(name: &str, fields: &[FieldDef], key: Option<u16>, cur: Option<Cu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::program::eval::EvalError;
     use crate::value::Money;
     use rust_decimal::Decimal;
     use serde_json::json;
@@ -596,6 +617,46 @@ mod tests {
             "",
         ] {
             assert!(s.clean_record(declined).is_none(), "{declined}");
+        }
+    }
+
+    /// The stable codes are the serialized `kind`s, so a service reading
+    /// either sees the same word.
+    #[test]
+    fn error_codes_are_the_serialized_kinds() {
+        let missing = RecordError::Missing {
+            field: "a".into(),
+            how: "absent".into(),
+        };
+        let invalid = RecordError::Invalid {
+            field: "a".into(),
+            value: "x".into(),
+            expected: "an int".into(),
+        };
+        for e in [
+            missing.clone(),
+            invalid,
+            RecordError::Malformed {
+                message: "m".into(),
+            },
+            RecordError::WrongRecordType,
+            RecordError::Several {
+                errors: vec![missing],
+            },
+        ] {
+            let v = serde_json::to_value(&e).unwrap();
+            assert_eq!(v["kind"], e.code(), "{e:?}");
+        }
+        for e in [
+            EvalError::DivisionByZero("d".into()),
+            EvalError::Overflow("o".into()),
+            EvalError::CurrencyMismatch("c".into()),
+            EvalError::Invalid("i".into()),
+            EvalError::WrongRecord("w".into()),
+            EvalError::NoBlock("qualify".into()),
+        ] {
+            let v = serde_json::to_value(&e).unwrap();
+            assert_eq!(v["kind"], e.code(), "{e:?}");
         }
     }
 

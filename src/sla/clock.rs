@@ -186,7 +186,7 @@ fn instant_at(
 /// it: closing at the very instant lets it fire, since the spec excludes
 /// only alerts the instance was "closed before". Rules naming a goal index
 /// out of range never fire.
-pub fn evaluate(
+pub fn goal_timing(
     goals: &[GoalSpec],
     alerts: &[AlertRule],
     marks: &[(i64, Mark)],

@@ -6,7 +6,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::clock::{evaluate, Mark};
+use super::clock::{goal_timing, Mark};
 use crate::program::eval::Env;
 use crate::program::handoff::{Event, EventKind, HandoffDef};
 use crate::program::Program;
@@ -219,7 +219,7 @@ pub fn evaluate_instance(
     }
     let specs: Vec<_> = def.goals.iter().map(|g| g.spec.clone()).collect();
     let rules: Vec<_> = def.alerts.iter().filter_map(|a| a.rule).collect();
-    let (statuses, fired) = evaluate(&specs, &rules, &marks, at);
+    let (statuses, fired) = goal_timing(&specs, &rules, &marks, at);
     let goals = def
         .goals
         .iter()

@@ -5,7 +5,7 @@
 use super::common::*;
 use crate::program::handoff::GoalState::*;
 use crate::program::handoff::{AlertRule, GoalClock, GoalSpec};
-use crate::sla::clock::{evaluate, GoalStatus, Mark};
+use crate::sla::clock::{goal_timing, GoalStatus, Mark};
 use chrono_tz::America::New_York;
 
 /// The spec's support_hours: mon-fri 09:00-12:00, 13:00-17:00,
@@ -32,7 +32,7 @@ fn one(
     at: &str,
 ) -> (GoalStatus, Vec<Option<i64>>) {
     let marks: Vec<_> = marks.iter().map(|&(t, m)| (ts(t), m)).collect();
-    let (st, fired) = evaluate(goals, alerts, &marks, ts(at));
+    let (st, fired) = goal_timing(goals, alerts, &marks, ts(at));
     (
         st.first().copied().unwrap_or_else(|| panic!("no status")),
         fired,
@@ -349,6 +349,6 @@ fn tolerated_bad_input() {
         },
     ];
     let marks = [(i64::MIN, Mark::Opened), (i64::MAX, Mark::Paused)];
-    let _ = evaluate(&huge, &wild, &marks, i64::MAX);
-    let _ = evaluate(&huge, &wild, &[(i64::MAX, Mark::Opened)], i64::MAX);
+    let _ = goal_timing(&huge, &wild, &marks, i64::MAX);
+    let _ = goal_timing(&huge, &wild, &[(i64::MAX, Mark::Opened)], i64::MAX);
 }

@@ -6,7 +6,7 @@
 use super::common::*;
 use crate::program::calendar::Calendar;
 use crate::program::handoff::{GoalClock, GoalSpec, GoalState};
-use crate::sla::clock::{evaluate, Mark};
+use crate::sla::clock::{goal_timing, Mark};
 use chrono_tz::{America::New_York, Australia::Sydney, Europe::London, Tz};
 
 const SUNDAY: &[usize] = &[6];
@@ -172,7 +172,7 @@ fn goal_through_fall_back_hour() {
         offset: 2 * 3600 + 1800,
     }];
     let marks = vec![(ts("2026-11-01T00:30:00-04:00"), Mark::Opened)];
-    let (st, fired) = evaluate(&goals, &alerts, &marks, ts("2026-11-01T02:00:00-05:00"));
+    let (st, fired) = goal_timing(&goals, &alerts, &marks, ts("2026-11-01T02:00:00-05:00"));
     let first = st.first().copied().unwrap_or_else(|| panic!("no status"));
     // 01:00-02:00 EDT, 01:00-02:00 EST = 2h; due at 04:00 EST.
     assert_eq!(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::program::calendar::Calendar;
 use crate::program::handoff::{AlertRule, GoalClock, GoalSpec, GoalState};
-use crate::sla::clock::{evaluate, Mark};
+use crate::sla::clock::{goal_timing, Mark};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use proptest::prelude::*;
@@ -66,7 +66,7 @@ fn due_of(cal: &Arc<Calendar>, target: i64, marks: &[(i64, Mark)], at: i64) -> O
         target,
         clock: GoalClock::Business(Arc::clone(cal)),
     }];
-    evaluate(&goals, &[], marks, at)
+    goal_timing(&goals, &[], marks, at)
         .0
         .first()
         .and_then(|s| s.due)
@@ -156,7 +156,7 @@ proptest! {
             GoalSpec { target: 3600, clock: GoalClock::Business(Arc::clone(&cal)) },
             GoalSpec { target: 3600, clock: GoalClock::Real },
         ];
-        let (st, _) = evaluate(&goals, &[], &marks, at);
+        let (st, _) = goal_timing(&goals, &[], &marks, at);
         prop_assert!(st[0].elapsed <= cal.open_seconds(opened, at));
         prop_assert!(st[1].elapsed <= at - opened);
         prop_assert!(st[0].elapsed <= st[1].elapsed);
@@ -215,7 +215,7 @@ proptest! {
             AlertRule::AfterBreach { goal: 1, offset },
             AlertRule::AfterBreach { goal: 5, offset },
         ];
-        let (st, fired) = evaluate(&goals, &alerts, &marks, b);
+        let (st, fired) = goal_timing(&goals, &alerts, &marks, b);
         prop_assert_eq!(st.len(), 2);
         prop_assert_eq!(fired.len(), 4);
     }

@@ -1,7 +1,7 @@
 // Model-based property tests: a naive reference that steps real time minute
 // by minute, converting each minute to local time with chrono-tz, must
 // agree with `Calendar::open_seconds`, `Calendar::advance` and with
-// `evaluate`'s elapsed, due, state and alert instants, on random calendars
+// `goal_timing`'s elapsed, due, state and alert instants, on random calendars
 // (zones with and without DST), random closed dates, random minute-aligned
 // instants within fifteen days and random pause / met / close patterns.
 
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::common::ts;
 use crate::program::calendar::Calendar;
 use crate::program::handoff::{AlertRule, GoalClock, GoalSpec, GoalState};
-use crate::sla::clock::{evaluate, GoalStatus, Mark};
+use crate::sla::clock::{goal_timing, GoalStatus, Mark};
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike};
 use chrono_tz::Tz;
 use proptest::prelude::*;
@@ -206,7 +206,7 @@ proptest! {
         let marks: Vec<_> = marks.into_iter().filter(|&(m, _)| m <= at).collect();
         let t = |m: usize| case.base + m as i64 * MIN;
         let timed: Vec<_> = marks.iter().map(|&(m, k)| (t(m), k)).collect();
-        let (statuses, fired) = evaluate(&goals, &alerts, &timed, t(at));
+        let (statuses, fired) = goal_timing(&goals, &alerts, &timed, t(at));
 
         // The reference replay, in minutes.
         let mut running = vec![true; WINDOW];

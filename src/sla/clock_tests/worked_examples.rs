@@ -5,7 +5,7 @@
 use super::common::*;
 use crate::program::handoff::GoalState::*;
 use crate::program::handoff::{AlertRule, GoalClock, GoalSpec};
-use crate::sla::clock::{evaluate, Mark};
+use crate::sla::clock::{goal_timing, Mark};
 use chrono_tz::{Asia, Europe};
 
 /// sla_emea_onboarding: paris_support (mon-fri 09:00-12:30, 14:00-18:00,
@@ -62,7 +62,7 @@ fn emea_h104_met_then_closed() {
         // After `closed`: must be ignored.
         ("2026-12-08T10:00:00Z", Mark::Met(1)),
     ]);
-    let (st, fired) = evaluate(&goals, &alerts, &marks, ts(EMEA_AT));
+    let (st, fired) = goal_timing(&goals, &alerts, &marks, ts(EMEA_AT));
     assert_eq!(
         st,
         vec![
@@ -86,7 +86,7 @@ fn emea_h101_met_over_weekend() {
         ("2026-12-07T10:15:00+01:00", Mark::Met(0)),
         ("2026-12-09T14:00:00Z", Mark::Met(1)),
     ]);
-    let (st, fired) = evaluate(&goals, &alerts, &marks, ts(EMEA_AT));
+    let (st, fired) = goal_timing(&goals, &alerts, &marks, ts(EMEA_AT));
     assert_eq!(
         st,
         vec![
@@ -116,7 +116,7 @@ fn emea_h102_breached_across_closed_day_and_pause() {
         ("2026-12-09T09:00:00Z", Mark::Paused),
         ("2026-12-09T14:00:00Z", Mark::Resumed),
     ]);
-    let (st, fired) = evaluate(&goals, &alerts, &marks, ts(EMEA_AT));
+    let (st, fired) = goal_timing(&goals, &alerts, &marks, ts(EMEA_AT));
     assert_eq!(
         st,
         vec![
@@ -138,7 +138,7 @@ fn emea_h102_breached_across_closed_day_and_pause() {
 fn emea_h103_opened_during_lunch() {
     let (goals, alerts) = emea();
     let marks = marks(&[("2026-12-10T12:30:00Z", Mark::Opened)]);
-    let (st, fired) = evaluate(&goals, &alerts, &marks, ts(EMEA_AT));
+    let (st, fired) = goal_timing(&goals, &alerts, &marks, ts(EMEA_AT));
     assert_eq!(
         st,
         vec![
@@ -159,7 +159,10 @@ fn emea_h103_opened_during_lunch() {
         m.push((ts("2026-12-10T16:30:00Z"), Mark::Met(0)));
         m
     };
-    assert_eq!(evaluate(&goals, &alerts, &late, ts(EMEA_AT)), (st, fired));
+    assert_eq!(
+        goal_timing(&goals, &alerts, &late, ts(EMEA_AT)),
+        (st, fired)
+    );
 }
 
 /// sla_tier2_escalations: tokyo_desk (mon-sat 08:00-20:00, Asia/Tokyo);
@@ -204,7 +207,7 @@ fn tier2_t5_closed_early() {
         ("2026-06-19T10:00:00+09:00", Mark::Closed),
         ("2026-06-19T01:30:00Z", Mark::Met(0)),
     ]);
-    let (st, fired) = evaluate(&goals, &alerts, &marks, ts(TIER2_AT));
+    let (st, fired) = goal_timing(&goals, &alerts, &marks, ts(TIER2_AT));
     assert_eq!(
         st,
         vec![
@@ -224,7 +227,7 @@ fn tier2_t1_met_late_repeat_ignored() {
         ("2026-06-20T01:00:00Z", Mark::Met(0)),
         ("2026-06-20T11:00:00Z", Mark::Met(1)),
     ]);
-    let (st, fired) = evaluate(&goals, &alerts, &marks, ts(TIER2_AT));
+    let (st, fired) = goal_timing(&goals, &alerts, &marks, ts(TIER2_AT));
     assert_eq!(
         st,
         vec![
@@ -253,7 +256,7 @@ fn tier2_t2_pause_then_breach() {
         ("2026-06-20T02:00:00Z", Mark::Paused),
         ("2026-06-20T06:00:00Z", Mark::Resumed),
     ]);
-    let (st, fired) = evaluate(&goals, &alerts, &marks, ts(TIER2_AT));
+    let (st, fired) = goal_timing(&goals, &alerts, &marks, ts(TIER2_AT));
     assert_eq!(
         st,
         vec![
@@ -271,7 +274,7 @@ fn tier2_t4_paused_for_good() {
         ("2026-06-20T09:00:00Z", Mark::Opened),
         ("2026-06-20T10:00:00Z", Mark::Paused),
     ]);
-    let (st, fired) = evaluate(&goals, &alerts, &marks, ts(TIER2_AT));
+    let (st, fired) = goal_timing(&goals, &alerts, &marks, ts(TIER2_AT));
     assert_eq!(
         st,
         vec![
@@ -299,7 +302,7 @@ fn cli_md_example() {
         offset: 3600,
     }];
     let marks = marks(&[("2026-11-06T20:00:00Z", Mark::Opened)]);
-    let (st, fired) = evaluate(&goals, &alerts, &marks, ts("2026-11-09T17:00:00Z"));
+    let (st, fired) = goal_timing(&goals, &alerts, &marks, ts("2026-11-09T17:00:00Z"));
     assert_eq!(
         st,
         vec![status(Breached, 18_000, Some("2026-11-09T16:00:00Z"), None)]
