@@ -254,9 +254,7 @@ impl Event {
             return (None, Err("the event has no `handoff` id".into()));
         }
         let kind = match obj.get("type") {
-            Some(Json::String(t)) => match t.as_str() {
-                name => EventKind::parse(name),
-            },
+            Some(Json::String(t)) => EventKind::parse(t),
             _ => return (handoff, Err("the event has no `type`".into())),
         };
         let at = match obj.get("at") {
