@@ -27,16 +27,25 @@ pub fn baton_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> (String, Stri
         Stdio::null()
     });
     let mut child = cmd.spawn().expect("baton runs");
-    if let Some(input) = stdin {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
+    // Standard input is written on a thread of its own, so that a large
+    // input and a large output never wait on each other; a run that stops
+    // before reading it all (a broken policy, exit 2) closes the pipe, which
+    // is not the test's failure.
+    let writer = stdin.map(|input| {
+        let mut pipe = child.stdin.take().expect("stdin");
+        let input = input.to_string();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            match pipe.write_all(input.as_bytes()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => other.expect("write stdin"),
+            }
+        })
+    });
     let out = child.wait_with_output().expect("baton finishes");
+    if let Some(w) = writer {
+        w.join().expect("stdin writer");
+    }
     (
         String::from_utf8(out.stdout).expect("utf-8 stdout"),
         String::from_utf8(out.stderr).expect("utf-8 stderr"),
