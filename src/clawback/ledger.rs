@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 
 use rust_decimal::Decimal;
 
-use super::engine::{LedgerLine, Status};
+use super::line::{LedgerLine, Status};
 use crate::record::parse_decimal;
 use crate::value::{format_decimal, format_money, Currency};
 

@@ -1,0 +1,246 @@
+//! The inputs of a ledger run: the deals and events tables, their cells
+//! found by column or name, and rows converted into records by a plan's
+//! schemas; with the fast hash map the engine keys deal and event ids by.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::io::{Item, Row};
+use crate::record::{convert_json, convert_text, Record, Schema};
+use crate::value::{format_decimal, Currency, Value};
+
+/// Rows of an input file and its CSV header (deals or events).
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// The rows with their lines.
+    pub items: Vec<Item>,
+    /// The CSV header, for CSV input.
+    pub header: Option<csv::StringRecord>,
+}
+
+impl Table {
+    /// Reads a whole input in `format` (CSV, JSON lines or a JSON array).
+    /// Fails only when the input cannot be read at all; a malformed row
+    /// becomes an error line of the ledger.
+    pub fn read(mut reader: crate::io::Reader) -> Result<Table, String> {
+        let mut items = Vec::new();
+        while let Some(item) = reader.next_item() {
+            items.push(item?);
+        }
+        Ok(Table {
+            items,
+            header: reader.header,
+        })
+    }
+
+    /// Rows given as JSON objects (a service's own data through serde);
+    /// line numbers count from 1 in the order given.
+    ///
+    /// ```
+    /// use baton::Table;
+    /// let deals = Table::from_json([serde_json::json!({"deal": "D-1", "rep": "ana",
+    ///     "amount": "900.00", "currency": "USD", "deal_value": "30000", "closed_on": "2026-03-01"})]);
+    /// assert_eq!(deals.items.len(), 1);
+    /// ```
+    pub fn from_json(rows: impl IntoIterator<Item = serde_json::Value>) -> Table {
+        let items = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| Item {
+                line: i + 1,
+                row: Ok(Row::Json(v)),
+            })
+            .collect();
+        Table {
+            items,
+            header: None,
+        }
+    }
+}
+
+/// The deals input.
+pub type Deals = Table;
+/// The events input.
+pub type Events = Table;
+
+/// A hash map with a fast, non-cryptographic hasher (FxHash's multiply-
+/// rotate, then a SplitMix64 finaliser): keys are deal and event ids from the user's own files, so
+/// SipHash's protection against crafted collisions buys nothing here.
+pub(super) type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+#[derive(Default)]
+pub(super) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            for (w, b) in word.iter_mut().zip(chunk) {
+                *w = *b;
+            }
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        // SplitMix64's finaliser: every input bit reaches the low bits the
+        // table indexes by (ids such as `D-000123` differ only in their
+        // last bytes).
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// Column positions in a CSV header, resolved once per header rather than
+/// once per cell: the fixed columns asked for, then each plan version's
+/// schema fields (by the schema's address).
+pub(super) struct Lookup {
+    pub(super) header: usize,
+    fixed: Vec<Option<usize>>,
+    schemas: Vec<(usize, Vec<Option<usize>>)>,
+}
+
+impl Lookup {
+    pub(super) fn new<'s>(
+        header: Option<&csv::StringRecord>,
+        fixed: &[&str],
+        schemas: impl Iterator<Item = &'s Schema>,
+    ) -> Lookup {
+        let col = |name: &str| header.and_then(|h| h.iter().position(|c| c.trim() == name));
+        Lookup {
+            header: header.map_or(0, |h| std::ptr::from_ref(h) as usize),
+            fixed: fixed.iter().map(|n| col(n)).collect(),
+            schemas: schemas
+                .map(|s| {
+                    let cols = s.fields.iter().map(|f| col(&f.name)).collect();
+                    (std::ptr::from_ref(s) as usize, cols)
+                })
+                .collect(),
+        }
+    }
+
+    pub(super) fn fixed(&self, i: usize) -> Option<usize> {
+        self.fixed.get(i).copied().flatten()
+    }
+
+    pub(super) fn schema(&self, s: &Schema) -> &[Option<usize>] {
+        let key = std::ptr::from_ref(s) as usize;
+        self.schemas
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(&[], |(_, c)| c.as_slice())
+    }
+}
+
+/// A cell, trimmed; `None` when absent or blank. CSV cells are found by
+/// their column, JSON values by name. Borrowed from the row: no allocation
+/// for CSV cells and JSON strings.
+pub(super) fn cell<'a>(
+    row: &'a Row,
+    col: Option<usize>,
+    name: &str,
+) -> Option<std::borrow::Cow<'a, str>> {
+    use std::borrow::Cow;
+    let text = match row {
+        Row::Csv(rec) => Cow::Borrowed(crate::record::trim_text(rec.get(col?)?)),
+        Row::Json(v) => match v.get(name)? {
+            serde_json::Value::String(s) => Cow::Borrowed(crate::record::trim_text(s)),
+            serde_json::Value::Null => return None,
+            other => Cow::Owned(other.to_string().trim().to_string()),
+        },
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// Converts a row by a schema; bare amounts are in `currency`, and every
+/// money field must be in it.
+pub(super) fn convert(
+    schema: &Schema,
+    row: &Row,
+    cols: &[Option<usize>],
+    currency: Currency,
+    skip: &[u16],
+) -> Result<Record, String> {
+    let mut values = vec![None; schema.fields.len()];
+    let mut errors = Vec::new();
+    for (i, f) in schema.fields.iter().enumerate() {
+        let slot = u16::try_from(i).unwrap_or(u16::MAX);
+        if skip.contains(&slot) {
+            continue;
+        }
+        let converted = match row {
+            Row::Json(v) => match v.get(&f.name) {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,
+                Some(j) => Some(
+                    convert_json(f.ty, j, Some(currency))
+                        .map_err(|e| format!("field `{}`: {j} is not {e}", f.name)),
+                ),
+            },
+            Row::Csv(_) => cell(row, cols.get(i).copied().flatten(), &f.name).map(|t| {
+                convert_text(f.ty, &t, Some(currency))
+                    .map_err(|e| format!("field `{}`: {t:?} is not {e}", f.name))
+            }),
+        };
+        match converted {
+            None if f.optional => {}
+            None => errors.push(format!("field `{}` is required but absent", f.name)),
+            Some(Err(e)) => errors.push(e),
+            Some(Ok(Value::Money(m))) if m.currency != currency => errors.push(format!(
+                "field `{}`: {} {} is not in the deal's currency {currency}",
+                f.name,
+                format_decimal(m.amount),
+                m.currency
+            )),
+            Some(Ok(v)) => {
+                if let Some(s) = values.get_mut(i) {
+                    *s = Some(v);
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(schema.record(values))
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+/// The amount of the money value in `slot`, when set.
+pub(super) fn money(r: &Record, slot: u16) -> Option<Decimal> {
+    match r.values.get(usize::from(slot))? {
+        Some(Value::Money(m)) => Some(m.amount),
+        _ => None,
+    }
+}
+
+/// The date in `slot`, when set.
+pub(super) fn date(r: &Record, slot: u16) -> Option<NaiveDate> {
+    match r.values.get(usize::from(slot))? {
+        Some(Value::Date(d)) => Some(*d),
+        _ => None,
+    }
+}
+
+/// The text in `slot`, when set.
+pub(super) fn text(r: &Record, slot: u16) -> Option<String> {
+    match r.values.get(usize::from(slot))? {
+        Some(Value::Text(t)) => Some(t.to_string()),
+        _ => None,
+    }
+}
