@@ -51,6 +51,7 @@ mod explain;
 mod format;
 mod health;
 pub mod io;
+mod json;
 mod policy;
 mod program;
 mod qualify;

@@ -436,8 +436,8 @@ fn commission_failures(
     case: &CommissionCase,
     set: &Versions,
 ) -> Vec<String> {
-    let deals = Table::from_json([case.deal.clone()]);
-    let events = Table::from_json(case.events.clone());
+    let deals = Table::from_values([case.deal.clone()]);
+    let events = Table::from_values(case.events.clone());
     let ledger = crate::clawback::run(set, &deals, &events, t.today, true);
     let mut failures = Vec::new();
     for e in &t.expects {

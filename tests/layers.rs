@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// only (and itself).
 const LAYERS: &[&[&str]] = &[
     // foundation: values, records and their input and output
-    &["span", "stack", "value", "batch", "format"],
+    &["span", "stack", "value", "batch", "format", "json"],
     &["diag", "record"],
     &["io"],
     // source → AST

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use baton::{Currency, EvalOptions, Money, Policy, PolicySet, RecordBatch, Type, Value};
+use baton::{Currency, EvalOptions, Money, Policy, PolicySet, Record, RecordBatch, Type, Value};
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
@@ -51,6 +51,47 @@ fn parse_money(text: &str, default: Option<Currency>) -> Option<Money> {
     match Value::from_text(Type::Money, text, default) {
         Ok(Value::Money(m)) => Some(m),
         _ => None,
+    }
+}
+
+/// A JSON number written with exactly these digits. A `serde_json::Value`
+/// holds a number as a binary float (this crate does not ask for
+/// serde_json's `arbitrary_precision`), so the number travels as a marked
+/// string that [`exact_text`] writes back as the bare number.
+fn num(text: &str) -> Json {
+    Json::String(format!("\u{1}num:{text}"))
+}
+
+/// The JSON text of `v`, the numbers of [`num`] written as numbers.
+fn exact_text(v: &Json) -> String {
+    let s = serde_json::to_string(v).unwrap();
+    let mark = "\"\\u0001num:";
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s.as_str();
+    while let Some(i) = rest.find(mark) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + mark.len()..];
+        let end = after.find('"').unwrap();
+        out.push_str(&after[..end]);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A record of the policy's `qualify` block from JSON, numbers exact.
+fn record_q(p: &Policy, v: &Json) -> Result<Record, baton::RecordError> {
+    match p.qualify_schema() {
+        Some(s) => s.from_json_str(&exact_text(v)),
+        None => p.record_for_qualify(v),
+    }
+}
+
+/// A record of the policy's `health` block from JSON, numbers exact.
+fn record_h(p: &Policy, v: &Json) -> Result<Record, baton::RecordError> {
+    match p.health_schema() {
+        Some(s) => s.from_json_str(&exact_text(v)),
+        None => p.record_for_health(v),
     }
 }
 
@@ -212,9 +253,7 @@ fn stages_of(
     env: &[Tri; 3],
     nulls: &[bool; 3],
 ) -> (Vec<(String, Tri)>, Option<String>) {
-    let rec = policy
-        .record_for_qualify(&kleene_record(env, nulls))
-        .unwrap();
+    let rec = record_q(policy, &kleene_record(env, nulls)).unwrap();
     let d = policy.qualify(&rec, &opts(day(), false)).unwrap();
     (d.stages, d.stage)
 }
@@ -426,7 +465,7 @@ fn eval_conditions(
     conditions: &[baton::Condition],
     record: &Json,
 ) -> Vec<Result<Tri, baton::EvalError>> {
-    let rec = policy.record_for_qualify(record).unwrap();
+    let rec = record_q(policy, record).unwrap();
     conditions.iter().map(|c| c.eval(&rec, day())).collect()
 }
 
@@ -458,7 +497,7 @@ proptest! {
                     rec["z"] = json!(z);
                 }
                 let got = eval_conditions(&policy, &conditions, &rec);
-                batch.push(policy.record_for_qualify(&rec).unwrap()).unwrap();
+                batch.push(record_q(&policy, &rec).unwrap()).unwrap();
                 each_record.push(got.clone());
                 let and = |l: &E, r: &E| E::And(Box::new(l.clone()), Box::new(r.clone()));
                 let expected = [
@@ -537,9 +576,7 @@ fn short_circuit_examples_from_the_language_reference() {
     );
     assert_eq!(got[1], Ok(F));
     // The whole record is an error through `qualify`, never a silent false.
-    let rec = policy
-        .record_for_qualify(&json!({"id": "r", "z": 0}))
-        .unwrap();
+    let rec = record_q(&policy, &json!({"id": "r", "z": 0})).unwrap();
     assert!(policy.qualify(&rec, &opts(day(), false)).is_err());
 }
 
@@ -629,16 +666,13 @@ fn json_value() -> impl Strategy<Value = Json> {
     let leaf = prop_oneof![
         Just(Json::Null),
         any::<bool>().prop_map(Json::Bool),
-        number_text().prop_map(|t| serde_json::from_str::<Json>(&t).unwrap()),
+        number_text().prop_map(|t| num(&t)),
         text_value().prop_map(Json::String),
         (
             number_text(),
             prop::sample::select(vec!["USD", "EUR", "JPY", "usd", "", "US"])
         )
-            .prop_map(|(n, c)| {
-                let amount: Json = serde_json::from_str(&n).unwrap();
-                json!({"amount": amount, "currency": c})
-            }),
+            .prop_map(|(n, c)| { json!({"amount": num(&n), "currency": c}) }),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
@@ -686,7 +720,7 @@ fn good_lead() -> impl Strategy<Value = Json> {
         prop::option::of(prop_oneof![
             number_text().prop_map(|n| json!(format!("{n} USD"))),
             number_text().prop_map(|n| json!(format!("{n} EUR"))),
-            number_text().prop_map(|n| serde_json::from_str::<Json>(&n).unwrap()),
+            number_text().prop_map(|n| num(&n)),
         ]),
         prop::option::of(prop_oneof![
             any::<i64>().prop_map(|i| json!(i)),
@@ -764,7 +798,7 @@ fn good_account() -> impl Strategy<Value = Json> {
                 v["milestones"] = json!(m);
             }
             if let Some(r) = ratio {
-                v["weekly_active_ratio"] = serde_json::from_str(&r).unwrap();
+                v["weekly_active_ratio"] = num(&r);
             }
             if let Some(t) = tickets {
                 v["open_tickets"] = json!(t);
@@ -834,7 +868,7 @@ proptest! {
         explain in any::<bool>(),
     ) {
         for policy in shipped("qualification").versions() {
-            if let Ok(record) = policy.record_for_qualify(&rec) {
+            if let Ok(record) = record_q(policy, &rec) {
                 let _ = policy.qualify(&record, &opts(today, explain));
             }
         }
@@ -850,7 +884,7 @@ proptest! {
         explain in any::<bool>(),
     ) {
         for policy in shipped("health").versions() {
-            if let Ok(record) = policy.record_for_health(&rec) {
+            if let Ok(record) = record_h(policy, &rec) {
                 let _ = policy.health(&record, &opts(today, explain));
             }
         }
@@ -862,17 +896,17 @@ fn generated_records_do_convert_and_evaluate() {
     // Guards the properties above against vacuity: the bases convert and
     // evaluate, and so do extreme but well-typed values.
     let q = shipped("qualification").latest().unwrap();
-    let r = q.record_for_qualify(&base_lead()).unwrap();
+    let r = record_q(q, &base_lead()).unwrap();
     assert_eq!(
         q.qualify(&r, &opts(day(), true)).unwrap().stage.as_deref(),
         Some("SQL")
     );
     let lead = json!({"id": "L-1", "company": "C", "industry": "saas", "employees": 9223372036854775807i64,
         "features": [], "source": "web", "created": "9999-12-31", "budget": "1e28 USD", "timeline": -9223372036854775808i64});
-    let r = q.record_for_qualify(&lead).unwrap();
+    let r = record_q(q, &lead).unwrap();
     assert!(q.qualify(&r, &opts(NaiveDate::MIN, true)).is_ok());
     let h = shipped("health").latest().unwrap();
-    let r = h.record_for_health(&base_account()).unwrap();
+    let r = record_h(h, &base_account()).unwrap();
     assert!(h.health(&r, &opts(day(), true)).unwrap().score.is_some());
 }
 
@@ -1077,10 +1111,10 @@ fn load_and_poke(text: &str) {
     }
     if let Ok(p) = loaded {
         let _ = p.run_tests();
-        if let Ok(r) = p.record_for_qualify(&json!({"id": "x", "s": []})) {
+        if let Ok(r) = record_q(&p, &json!({"id": "x", "s": []})) {
             let _ = p.qualify(&r, &opts(day(), true));
         }
-        if let Ok(r) = p.record_for_health(&json!({"id": "x", "s": []})) {
+        if let Ok(r) = record_h(&p, &json!({"id": "x", "s": []})) {
             let _ = p.health(&r, &opts(day(), true));
         }
     }
@@ -1370,7 +1404,7 @@ fn typed_record() -> impl Strategy<Value = Json> {
                 }
             };
             put("n", n.map(|x| json!(x)));
-            put("x", x.map(|s| serde_json::from_str(s).unwrap()));
+            put("x", x.map(num));
             put("m", m.map(|s| json!(s)));
             put("t", t.map(|s| json!(s)));
             put("d", d.map(|s| json!(s)));
@@ -1413,7 +1447,7 @@ proptest! {
                 Err(e) => no_internal_error(&e),
                 Ok(p) => {
                     for rec in &records {
-                        let r = p.record_for_qualify(rec).unwrap();
+                        let r = record_q(&p, rec).unwrap();
                         if let Err(e) = p.qualify(&r, &opts(today, true)) {
                             // The checker and the evaluator must agree on
                             // types: only real per-record errors.
@@ -1451,9 +1485,7 @@ fn rejected_on_small_stack(src: String) -> String {
 fn accepted_on_stack(stack: usize, src: String) {
     on_small_stack(stack, move || {
         let p = Policy::from_source("ok.baton", &src).unwrap_or_else(|e| panic!("{}", e.render()));
-        let r = p
-            .record_for_qualify(&json!({"id": "x", "a": false}))
-            .unwrap();
+        let r = record_q(&p, &json!({"id": "x", "a": false})).unwrap();
         assert!(p.qualify(&r, &opts(day(), true)).is_ok());
     });
 }
@@ -1599,14 +1631,14 @@ fn dec_policy() -> &'static Policy {
 
 fn field(p: &Policy, rec: &Json, name: &str) -> Option<Value> {
     let s = p.qualify_schema().unwrap();
-    let r = p.record_for_qualify(rec).unwrap();
+    let r = record_q(p, rec).unwrap();
     r.get(s, name).cloned()
 }
 
 #[test]
 fn json_point_one_is_exactly_one_tenth() {
     let p = compile(DEC_HEAD);
-    let rec: Json = serde_json::from_str(r#"{"id": "r", "x": 0.1, "y": 0.2}"#).unwrap();
+    let rec = json!({"id": "r", "x": num("0.1"), "y": num("0.2")});
     assert_eq!(
         field(&p, &rec, "x"),
         Some(Value::Decimal(Decimal::new(1, 1)))
@@ -1616,15 +1648,14 @@ fn json_point_one_is_exactly_one_tenth() {
         Some(Value::Decimal(Decimal::new(2, 1)))
     );
     // 0.1 + 0.2 == 0.3 holds exactly (it does not in binary floating point).
-    let r = p.record_for_qualify(&rec).unwrap();
+    let r = record_q(&p, &rec).unwrap();
     assert_eq!(
         p.qualify(&r, &opts(day(), false)).unwrap().stage.as_deref(),
         Some("TENTH")
     );
-    let rec: Json =
-        serde_json::from_str(r#"{"id": "r", "x": 0.30000000000000000000000000001}"#).unwrap();
+    let rec = json!({"id": "r", "x": num("0.30000000000000000000000000001")});
     assert!(
-        p.record_for_qualify(&rec).is_err(),
+        record_q(&p, &rec).is_err(),
         "29 decimal places cannot be held exactly"
     );
 }
@@ -1635,8 +1666,7 @@ fn a_long_mantissa_with_an_exponent_is_refused_not_rounded() {
     // this was read as 100000.00000000000000000000000.
     assert_eq!(parse_decimal("100000.000000000000000000000001e0"), None);
     assert_eq!(parse_decimal("3.0000000000000000000000000001e-1"), None);
-    let rec: Json =
-        serde_json::from_str(r#"{"id": "r", "x": 3.0000000000000000000000000001e-1}"#).unwrap();
+    let rec = json!({"id": "r", "x": num("3.0000000000000000000000000001e-1")});
     assert!(dec_policy().record_for_qualify(&rec).is_err());
     // Exponent forms that fit are read exactly.
     assert_eq!(parse_decimal("12e-3"), Some(Decimal::new(12, 3)));
@@ -1666,7 +1696,7 @@ proptest! {
         let (int, frac) = digits.split_at(digits.len() - s as usize);
         let sign = if m < 0 { "-" } else { "" };
         let text = if s == 0 { format!("{sign}{int}") } else { format!("{sign}{int}.{frac}") };
-        let rec: Json = serde_json::from_str(&format!(r#"{{"id": "r", "x": {text}, "y": "{text}"}}"#)).unwrap();
+        let rec = json!({"id": "r", "x": num(&text), "y": text});
         let p = dec_policy();
         prop_assert_eq!(field(p, &rec, "x"), Some(Value::Decimal(expected)), "{}", text);
         prop_assert_eq!(field(p, &rec, "y"), Some(Value::Decimal(expected)), "{}", text);
@@ -1740,7 +1770,7 @@ proptest! {
         // Through a record (header currency EUR): text, object (amount as
         // text or as a JSON number), bare number and bare text.
         let p = dec_policy();
-        let number: Json = serde_json::from_str(&text).unwrap();
+        let number = num(&text);
         let eur = Money { amount: d, currency: Currency::parse("EUR").unwrap() };
         for (budget, expected) in [
             (json!(format!("{text} {cur}")), want),
@@ -1860,7 +1890,7 @@ proptest! {
             if let Some((lo, width)) = clamp {
                 expected = expected.max(Decimal::from(lo)).min(Decimal::from(lo + width));
             }
-            let record = p.record_for_qualify(&rec).unwrap();
+            let record = record_q(&p, &rec).unwrap();
             let d = p.qualify(&record, &opts(day(), false)).unwrap();
             prop_assert_eq!(d.scores.len(), 1);
             prop_assert_eq!(&d.scores[0].0, "s");
@@ -1880,9 +1910,7 @@ fn tenths_add_up_exactly() {
     }
     src += "  subtract 0.3 when a\n}\nqualify r { stage ONE when s == 0.7 }\n";
     let p = compile(&src);
-    let r = p
-        .record_for_qualify(&json!({"id": "x", "a": true}))
-        .unwrap();
+    let r = record_q(&p, &json!({"id": "x", "a": true})).unwrap();
     let d = p.qualify(&r, &opts(day(), false)).unwrap();
     assert_eq!(d.scores, vec![("s".to_string(), Decimal::new(7, 1))]);
     assert_eq!(d.stage.as_deref(), Some("ONE"));

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::io::{Item, Row};
+use crate::json::Json;
 use crate::record::{convert_json, convert_text, Record, Schema};
 use crate::value::{format_decimal, Currency, Value};
 
@@ -44,7 +45,15 @@ impl Table {
     ///     "amount": "900.00", "currency": "USD", "deal_value": "30000", "closed_on": "2026-03-01"})]);
     /// assert_eq!(deals.items.len(), 1);
     /// ```
+    ///
+    /// A number is read by its text, as [`crate::Schema::from_json`] reads
+    /// it.
     pub fn from_json(rows: impl IntoIterator<Item = serde_json::Value>) -> Table {
+        Table::from_values(rows.into_iter().map(|v| Json::from_serde(&v)))
+    }
+
+    /// Rows as exact JSON values.
+    pub(crate) fn from_values(rows: impl IntoIterator<Item = Json>) -> Table {
         let items = rows
             .into_iter()
             .enumerate()
@@ -159,8 +168,8 @@ pub(super) fn cell<'a>(
     let text = match row {
         Row::Csv(rec) => Cow::Borrowed(crate::record::trim_text(rec.get(col?)?)),
         Row::Json(v) => match v.get(name)? {
-            serde_json::Value::String(s) => Cow::Borrowed(crate::record::trim_text(s)),
-            serde_json::Value::Null => return None,
+            Json::String(s) => Cow::Borrowed(crate::record::trim_text(s)),
+            Json::Null => return None,
             other => Cow::Owned(other.to_string().trim().to_string()),
         },
     };
@@ -185,8 +194,8 @@ pub(super) fn convert(
         }
         let converted = match row {
             Row::Json(v) => match v.get(&f.name) {
-                None | Some(serde_json::Value::Null) => None,
-                Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,
+                None | Some(Json::Null) => None,
+                Some(Json::String(s)) if s.trim().is_empty() => None,
                 Some(j) => Some(
                     convert_json(f.ty, j, Some(currency))
                         .map_err(|e| format!("field `{}`: {j} is not {e}", f.name)),

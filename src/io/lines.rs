@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use super::{Item, Row};
 
@@ -216,7 +216,7 @@ pub fn jsonl_item(line: usize, text: &str, utf8: bool) -> Option<Item> {
         return None;
     }
     let row = if utf8 {
-        serde_json::from_str::<Json>(text)
+        Json::parse(text)
             .map(Row::Json)
             .map_err(|e| format!("not valid JSON: {e}"))
     } else {

@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use crate::record::{Key, Record, RecordError, Schema};
 
@@ -108,8 +108,7 @@ impl Reader {
                     .map_err(|e| format!("cannot read input: {e}"))?;
                 // A byte order mark before the array is not part of it.
                 let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-                let v: Json =
-                    serde_json::from_slice(text).map_err(|e| format!("not a JSON array: {e}"))?;
+                let v = Json::parse_bytes(text).map_err(|e| format!("not a JSON array: {e}"))?;
                 match v {
                     Json::Array(items) => Ok(Reader {
                         inner: ReaderKind::Array(items.into_iter(), 0),
@@ -259,7 +258,7 @@ impl Row {
     /// Converts the row by `schema` (`pos` from [`positions`] for CSV).
     pub fn to_record(&self, schema: &Schema, pos: &[Option<usize>]) -> Result<Record, RecordError> {
         match self {
-            Row::Json(v) => schema.from_json(v),
+            Row::Json(v) => schema.json_record(v),
             Row::Csv(rec) => {
                 let cells: Vec<&str> = rec.iter().collect();
                 schema.from_csv_positions(pos, &cells)

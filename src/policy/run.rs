@@ -240,7 +240,7 @@ fn group_events(reader: &mut Reader) -> Result<Vec<Entry>, RunError> {
     while let Some(item) = reader.next_item() {
         let item = item.map_err(RunError::Input)?;
         let (id, event) = match &item.row {
-            Ok(Row::Json(v)) => Event::from_json(item.line, v),
+            Ok(Row::Json(v)) => Event::from_value(item.line, v),
             Ok(Row::Csv(_)) => (None, Err("events are JSON".to_string())),
             Err(msg) => (None, Err(msg.clone())),
         };

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use super::calendar::Calendar;
 use super::expr::Expr;
@@ -239,9 +239,20 @@ pub struct Event {
 }
 
 impl Event {
+    /// Reads an event object of CLI.md ("Events for sla") given as a
+    /// `serde_json::Value` (its numbers by their text, as
+    /// [`crate::Schema::from_json`] reads them). Returns the handoff id
+    /// (when readable) and the event or what is wrong with it.
+    pub fn from_json(
+        line: usize,
+        v: &serde_json::Value,
+    ) -> (Option<String>, Result<Event, String>) {
+        Event::from_value(line, &Json::from_serde(v))
+    }
+
     /// Reads an event object of CLI.md ("Events for sla"). Returns the
     /// handoff id (when readable) and the event or what is wrong with it.
-    pub fn from_json(line: usize, v: &Json) -> (Option<String>, Result<Event, String>) {
+    pub(crate) fn from_value(line: usize, v: &Json) -> (Option<String>, Result<Event, String>) {
         let handoff = match v.get("handoff") {
             Some(Json::String(s)) if !s.trim().is_empty() => Some(s.clone()),
             Some(Json::Number(n)) => Some(n.to_string()),

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 
 use super::expr::Expr;
 use super::handoff::Event;
+use crate::json::Json;
 use crate::record::Record;
 use crate::value::{Type, Value};
 
@@ -74,9 +75,9 @@ pub const GOAL_VALUES: [(&str, Type); 7] = [
 #[derive(Debug, Clone)]
 pub struct CommissionCase {
     /// The deal row, as a JSON object (CLI.md columns).
-    pub deal: serde_json::Value,
+    pub deal: Json,
     /// The event rows in the order written.
-    pub events: Vec<serde_json::Value>,
+    pub events: Vec<Json>,
     /// The line of each event's `event` statement.
     pub event_lines: Vec<usize>,
 }

@@ -3,9 +3,9 @@
 
 use std::str::FromStr;
 
+use crate::json::Json;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde_json::Value as Json;
 
 use crate::value::{parse_duration, Currency, IntSet, Money, TextSet, Type, Value};
 
@@ -158,7 +158,7 @@ pub fn convert_json(ty: Type, v: &Json, currency: Option<Currency>) -> Result<Va
     let fail = || expected_name(ty);
     match (ty, v) {
         (_, Json::String(s)) if ty.element().is_none() => convert_text(ty, s, currency),
-        // With serde_json's arbitrary_precision, a number keeps its text.
+        // A number keeps the text it was written with.
         (
             Type::Int | Type::Decimal | Type::Money | Type::Duration | Type::Text,
             Json::Number(n),

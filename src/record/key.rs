@@ -1,7 +1,7 @@
 //! A record's key as outputs show it.
 
+use crate::json::Json;
 use serde::Serialize;
-use serde_json::Value as Json;
 
 use crate::value::Value;
 
@@ -33,7 +33,10 @@ impl Key {
             Value::Text(t) => Key::Text(t.to_string()),
             Value::Int(n) | Value::Duration(n) => Key::Number(*n),
             Value::Bool(b) => Key::Bool(*b),
-            other => Key::as_given(&other.to_json()),
+            other => match other.to_json() {
+                serde_json::Value::String(s) => Key::Text(s),
+                j => Key::Text(j.to_string()),
+            },
         }
     }
 

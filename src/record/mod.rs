@@ -8,8 +8,8 @@ mod key;
 
 use std::collections::HashMap;
 
+use crate::json::Json;
 use serde::Serialize;
-use serde_json::Value as Json;
 
 pub use builder::{Field, RecordBuilder};
 pub use convert::{
@@ -268,7 +268,19 @@ impl Schema {
     /// let r = s.from_json(&serde_json::json!({"x": "0.1"})).unwrap();
     /// assert_eq!(r.get(&s, "x"), Some(&Value::Decimal("0.1".parse().unwrap())));
     /// ```
-    pub fn from_json(&self, v: &Json) -> Result<Record, RecordError> {
+    ///
+    /// A number of a `serde_json::Value` is read by its text: exact for an
+    /// integer, and for any number when the build enables serde_json's
+    /// `arbitrary_precision`; otherwise the shortest text of the binary
+    /// float serde_json parsed it into (`0.1` is still `0.1`, but digits
+    /// beyond a float's 17 are gone). [`Schema::from_json_str`] reads every
+    /// number exactly from its digits.
+    pub fn from_json(&self, v: &serde_json::Value) -> Result<Record, RecordError> {
+        self.json_record(&Json::from_serde(v))
+    }
+
+    /// Converts a JSON object with exact numbers.
+    pub(crate) fn json_record(&self, v: &Json) -> Result<Record, RecordError> {
         let Json::Object(map) = v else {
             return Err(RecordError::Malformed {
                 message: format!("expected a JSON object, found {}", json_kind(v)),
@@ -289,46 +301,9 @@ impl Schema {
     /// which says what is wrong. A record it returns is exactly the one
     /// [`Schema::from_json`] returns.
     pub(crate) fn clean_record(&self, text: &str) -> Option<Record> {
-        use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
-        struct Fields<'s>(&'s Schema);
-        impl<'de> Visitor<'de> for Fields<'_> {
-            type Value = Option<Vec<Option<Json>>>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut cells: Vec<Option<Json>> = vec![None; self.0.fields.len()];
-                let mut clean = true;
-                while let Some(key) = map.next_key::<&'de str>()? {
-                    match self.0.fields.iter().position(|f| f.name == key) {
-                        Some(i) => match cells.get_mut(i) {
-                            Some(cell @ None) => *cell = Some(map.next_value::<Json>()?),
-                            _ => {
-                                // A repeated key: the general path decides.
-                                clean = false;
-                                map.next_value::<IgnoredAny>()?;
-                            }
-                        },
-                        None => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(clean.then_some(cells))
-            }
-        }
-        impl<'de> DeserializeSeed<'de> for Fields<'_> {
-            type Value = Option<Vec<Option<Json>>>;
-            fn deserialize<D: serde::Deserializer<'de>>(
-                self,
-                d: D,
-            ) -> Result<Self::Value, D::Error> {
-                d.deserialize_map(self)
-            }
-        }
-        let mut de = serde_json::Deserializer::from_str(text);
-        let cells = Fields(self).deserialize(&mut de).ok()??;
-        de.end().ok()?;
+        let cells = Json::object_fields(text, self.fields.len(), |key| {
+            self.index.get(key).map(|&slot| usize::from(slot))
+        })?;
         let mut cells = cells.iter();
         self.build(|_| match cells.next() {
             Some(Some(Json::Null)) => Cell::Absent("null"),
@@ -355,10 +330,10 @@ impl Schema {
         if let Some(r) = self.clean_record(text) {
             return Ok(r);
         }
-        let v: Json = serde_json::from_str(text).map_err(|e| RecordError::Malformed {
+        let v = Json::parse(text).map_err(|e| RecordError::Malformed {
             message: format!("not valid JSON: {e}"),
         })?;
-        self.from_json(&v)
+        self.json_record(&v)
     }
 
     /// Converts a CSV row given the header. An empty cell is absent; for a
@@ -446,7 +421,7 @@ impl Schema {
     }
 
     /// The key of a record.
-    pub fn key_of(&self, r: &Record) -> Option<Key> {
+    pub(crate) fn key_of(&self, r: &Record) -> Option<Key> {
         let v = r.values.get(usize::from(self.key?))?.as_ref()?;
         Some(Key::of(v))
     }
@@ -454,7 +429,7 @@ impl Schema {
     /// The key of an input that failed to convert, read as leniently as
     /// possible so the error line can still name it: the key field's value
     /// when it converts, else the input as given.
-    pub fn raw_key_json(&self, v: &Json) -> Option<Key> {
+    pub(crate) fn raw_key_json(&self, v: &Json) -> Option<Key> {
         let f = self.field(self.key?)?;
         let raw = v.get(&f.name)?;
         if let Ok(value) = convert_json(f.ty, raw, self.default_currency) {
@@ -467,7 +442,7 @@ impl Schema {
     }
 
     /// [`Schema::raw_key_json`] for a CSV cell.
-    pub fn raw_key_text(&self, cell: &str) -> Option<Key> {
+    pub(crate) fn raw_key_text(&self, cell: &str) -> Option<Key> {
         let f = self.field(self.key?)?;
         if cell.trim().is_empty() {
             return None;
@@ -666,10 +641,8 @@ mod tests {
             .from_json(&json!({"id": "a", "ratio": 0.1, "wants": []}))
             .unwrap();
         assert_eq!(r.values[2], Some(Value::Decimal(Decimal::new(1, 1))));
-        let big: Json =
-            serde_json::from_str(r#"{"id":"a","ratio":0.30000000000000000000001,"wants":[]}"#)
-                .unwrap();
-        let r = schema().from_json(&big).unwrap();
+        let big = r#"{"id":"a","ratio":0.30000000000000000000001,"wants":[]}"#;
+        let r = schema().from_json_str(big).unwrap();
         assert_eq!(
             r.values[2],
             Some(Value::Decimal(

@@ -2,9 +2,9 @@
 //! states, alerts, note completeness and flags (LANGUAGE.md §7, CLI.md
 //! "sla").
 
+use crate::json::Json;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use serde_json::Value as Json;
 
 use super::clock::{goal_timing, Mark};
 use crate::program::eval::Env;
@@ -174,7 +174,7 @@ pub fn evaluate_instance(
     })?;
     let opened = first.at;
     let mut note = match &first.note {
-        Some(n) => schema.from_json(n).map_err(|e| InstanceError {
+        Some(n) => schema.json_record(n).map_err(|e| InstanceError {
             line: first.line,
             message: format!("note of handoff {handoff}: {e}"),
         })?,

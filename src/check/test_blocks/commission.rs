@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value as Json};
+use crate::json::{Json, Map};
 
 use super::values::value_json;
 use super::{CheckedTest, Parts, Targets};
@@ -146,7 +146,7 @@ impl Checker<'_> {
         def: &CommissionDef,
         obj: &ast::Object,
         header_currency: Option<Currency>,
-    ) -> Option<Map<String, Json>> {
+    ) -> Option<Map> {
         let Row {
             mut row,
             values,
@@ -183,7 +183,7 @@ impl Checker<'_> {
         def: &CommissionDef,
         obj: &ast::Object,
         deal_id: Option<&str>,
-    ) -> Option<Map<String, Json>> {
+    ) -> Option<Map> {
         let Row {
             mut row,
             values,
@@ -305,7 +305,7 @@ impl Checker<'_> {
     fn required_columns(
         &mut self,
         schema: &Schema,
-        row: &Map<String, Json>,
+        row: &Map,
         obj: &ast::Object,
         what: &str,
     ) -> bool {
@@ -481,7 +481,7 @@ impl Checker<'_> {
 /// A deal or event row as built from a test: the JSON row, the values by
 /// column, and whether every entry was right.
 struct Row {
-    row: Map<String, Json>,
+    row: Map,
     values: HashMap<String, Value>,
     ok: bool,
 }

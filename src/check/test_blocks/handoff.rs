@@ -3,7 +3,7 @@
 //! update on `note_updated`). Their expectations are checked in
 //! [`super::handoff_expect`].
 
-use serde_json::{Map, Value as Json};
+use crate::json::{Json, Map};
 
 use super::values::{record_json, value_json};
 use super::{CheckedTest, Parts, Targets};

@@ -2,7 +2,7 @@
 //! constant expressions, the value of one field, and records and values
 //! as the JSON the record readers convert back exactly.
 
-use serde_json::{Map, Value as Json};
+use crate::json::{Json, Map};
 
 use crate::check::{Checker, Scope};
 use crate::diag::Code;
