@@ -96,27 +96,25 @@ fn values(l: &Lead) -> Vec<Option<Value>> {
 }
 
 fn by_name(schema: &Schema, l: &Lead) -> Record {
-    let mut b = schema
-        .builder()
-        .set("id", l.id.as_str())
-        .and_then(|b| b.set("company", l.company.as_str()))
-        .and_then(|b| b.set("industry", l.industry.as_str()))
-        .and_then(|b| b.set("employees", l.employees))
-        .and_then(|b| b.set("features", Value::text_set(&l.features)))
-        .and_then(|b| b.set("source", l.source.as_str()))
-        .and_then(|b| b.set("created", l.created))
-        .unwrap();
+    let mut b = schema.builder();
+    b.set("id", l.id.as_str())
+        .set("company", l.company.as_str())
+        .set("industry", l.industry.as_str())
+        .set("employees", l.employees)
+        .set("features", Value::text_set(&l.features))
+        .set("source", l.source.as_str())
+        .set("created", l.created);
     if let Some(u) = &l.use_case {
-        b = b.set("use_case", u.as_str()).unwrap();
+        b.set("use_case", u.as_str());
     }
     if let Some(m) = l.budget {
-        b = b.set("budget", m).unwrap();
+        b.set("budget", m);
     }
     if let Some(t) = l.timeline {
-        b = b.set("timeline", Value::seconds(t)).unwrap();
+        b.set("timeline", Value::seconds(t));
     }
     if let Some(d) = l.decision_maker {
-        b = b.set("decision_maker", d).unwrap();
+        b.set("decision_maker", d);
     }
     b.build().unwrap()
 }
@@ -154,23 +152,22 @@ fn builder_by_name(bencher: divan::Bencher) {
 fn builder_by_handle(bencher: divan::Bencher) {
     let p = policy();
     let schema = p.qualify_schema().unwrap();
-    let names = [
-        "id",
-        "company",
-        "industry",
-        "use_case",
-        "budget",
-        "timeline",
-        "employees",
-        "decision_maker",
-        "features",
-        "source",
-        "created",
-    ];
-    let fields: Vec<_> = names
-        .iter()
-        .map(|n| schema.field_handle(n).unwrap())
-        .collect();
+    let f = |n: &str| schema.field_handle(n).unwrap();
+    let (id, company, industry, use_case, budget, timeline) = (
+        f("id"),
+        f("company"),
+        f("industry"),
+        f("use_case"),
+        f("budget"),
+        f("timeline"),
+    );
+    let (employees, decision_maker, features, source, created) = (
+        f("employees"),
+        f("decision_maker"),
+        f("features"),
+        f("source"),
+        f("created"),
+    );
     let leads = leads();
     bencher
         .counter(divan::counter::ItemsCount::new(N))
@@ -178,11 +175,26 @@ fn builder_by_handle(bencher: divan::Bencher) {
             leads
                 .iter()
                 .map(|l| {
+                    let l = divan::black_box(l);
                     let mut b = schema.builder();
-                    for (f, v) in fields.iter().zip(values(divan::black_box(l))) {
-                        if let Some(v) = v {
-                            b = b.set_field(*f, v).unwrap();
-                        }
+                    b.set_field(id, l.id.as_str())
+                        .set_field(company, l.company.as_str())
+                        .set_field(industry, l.industry.as_str())
+                        .set_field(employees, l.employees)
+                        .set_field(features, Value::text_set(&l.features))
+                        .set_field(source, l.source.as_str())
+                        .set_field(created, l.created);
+                    if let Some(u) = &l.use_case {
+                        b.set_field(use_case, u.as_str());
+                    }
+                    if let Some(m) = l.budget {
+                        b.set_field(budget, m);
+                    }
+                    if let Some(t) = l.timeline {
+                        b.set_field(timeline, Value::seconds(t));
+                    }
+                    if let Some(d) = l.decision_maker {
+                        b.set_field(decision_maker, d);
                     }
                     b.build().unwrap().values().len()
                 })

@@ -228,6 +228,72 @@ impl Json {
     }
 }
 
+/// What conversion reads of a JSON value, from either tree: this crate's
+/// [`Json`] (exact numbers, from input text) or a caller's
+/// `serde_json::Value` (numbers by their text), so a record converts from
+/// either without building the other.
+pub(crate) trait Node: Sized + fmt::Display {
+    /// The value's shape.
+    fn view(&self) -> View<'_, Self>;
+    /// The member `key` of an object.
+    fn member(&self, key: &str) -> Option<&Self>;
+    /// The value of an integer number, when the tree holds it as one (a
+    /// shortcut past its text).
+    fn as_int(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// A JSON value's shape, borrowed.
+pub(crate) enum View<'a, J> {
+    Null,
+    Bool(bool),
+    /// A number's text.
+    Number(std::borrow::Cow<'a, str>),
+    String(&'a str),
+    Array(&'a [J]),
+    Object,
+}
+
+impl Node for Json {
+    fn view(&self) -> View<'_, Json> {
+        match self {
+            Json::Null => View::Null,
+            Json::Bool(b) => View::Bool(*b),
+            Json::Number(n) => View::Number(std::borrow::Cow::Borrowed(n.as_str())),
+            Json::String(s) => View::String(s),
+            Json::Array(items) => View::Array(items),
+            Json::Object(_) => View::Object,
+        }
+    }
+
+    fn member(&self, key: &str) -> Option<&Json> {
+        self.get(key)
+    }
+}
+
+impl Node for serde_json::Value {
+    fn view(&self) -> View<'_, serde_json::Value> {
+        use serde_json::Value as V;
+        match self {
+            V::Null => View::Null,
+            V::Bool(b) => View::Bool(*b),
+            V::Number(n) => View::Number(std::borrow::Cow::Owned(n.to_string())),
+            V::String(s) => View::String(s),
+            V::Array(items) => View::Array(items),
+            V::Object(_) => View::Object,
+        }
+    }
+
+    fn member(&self, key: &str) -> Option<&serde_json::Value> {
+        self.get(key)
+    }
+
+    fn as_int(&self) -> Option<i64> {
+        self.as_i64()
+    }
+}
+
 /// serde_json's message for a text that is not JSON.
 fn serde_error(text: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(text) {

@@ -78,7 +78,7 @@ pub use policy::{
 };
 pub use program::eval::{EvalError, Tri};
 pub use program::exact::Frac;
-pub use program::handoff::{Event, EventKind};
+pub use program::handoff::{Event, EventError, EventKind};
 pub use qualify::Decision;
 pub use record::{Field, FieldDef, Key, Record, RecordBatch, RecordBuilder, RecordError, Schema};
 pub use sla::{AlertOut, GoalOut, HandoffStatus, InstanceError, NoteOut};

@@ -16,16 +16,16 @@ use crate::value::{format_decimal, Currency, Value};
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     /// The rows with their lines.
-    pub items: Vec<Item>,
+    pub(crate) items: Vec<Item>,
     /// The CSV header, for CSV input.
-    pub header: Option<csv::StringRecord>,
+    pub(crate) header: Option<csv::StringRecord>,
 }
 
 impl Table {
     /// Reads a whole input in `format` (CSV, JSON lines or a JSON array).
     /// Fails only when the input cannot be read at all; a malformed row
     /// becomes an error line of the ledger.
-    pub fn read(mut reader: crate::io::Reader) -> Result<Table, String> {
+    pub fn read(mut reader: crate::io::Reader) -> Result<Table, crate::io::InputError> {
         let mut items = Vec::new();
         while let Some(item) = reader.next_item() {
             items.push(item?);
@@ -43,13 +43,23 @@ impl Table {
     /// use baton::Table;
     /// let deals = Table::from_json([serde_json::json!({"deal": "D-1", "rep": "ana",
     ///     "amount": "900.00", "currency": "USD", "deal_value": "30000", "closed_on": "2026-03-01"})]);
-    /// assert_eq!(deals.items.len(), 1);
+    /// assert_eq!(deals.len(), 1);
     /// ```
     ///
     /// A number is read by its text, as [`crate::Schema::from_json`] reads
     /// it.
     pub fn from_json(rows: impl IntoIterator<Item = serde_json::Value>) -> Table {
         Table::from_values(rows.into_iter().map(|v| Json::from_serde(&v)))
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// No rows.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
     }
 
     /// Rows as exact JSON values.

@@ -52,7 +52,7 @@ pub(super) struct ClawbackArgs {
 
 /// A whole input read into a table.
 fn read_table(path: &str, format: Option<FormatArg>) -> Result<Table, Fatal> {
-    Table::read(reader_for(path, format)?).map_err(Fatal)
+    Table::read(reader_for(path, format)?).map_err(|e| Fatal(e.message))
 }
 
 pub(super) fn run(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {

@@ -85,7 +85,7 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
             Block::Health => policy.health_schema(),
             _ => policy.qualify_schema(),
         };
-        if let (Some(schema), Some(header)) = (schema, &reader.header) {
+        if let (Some(schema), Some(header)) = (schema, reader.header()) {
             let missing = reader.missing_columns(schema);
             if !missing.is_empty() {
                 eprintln!(
@@ -97,7 +97,7 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
                         .map(|m| format!("`{m}`"))
                         .collect::<Vec<_>>()
                         .join(", "),
-                    header.iter().collect::<Vec<_>>().join(",")
+                    header.join(",")
                 );
             }
         }

@@ -16,8 +16,24 @@ use crate::json::Json;
 
 use crate::record::{Key, Record, RecordError, Schema};
 
-pub use lines::{csv_error_text, jsonl_item, read_line_lossy, Counted, LineIndex};
-pub use output::{ErrorLine, Output, Renderer};
+pub(crate) use lines::{csv_error_text, jsonl_item, read_line_lossy, Counted, LineIndex};
+pub use output::Output;
+pub(crate) use output::{ErrorLine, Renderer};
+
+/// An input that cannot be read at all (not a bad record: a bad record is
+/// an error object in the output, and the run goes on).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InputError {
+    /// What is wrong.
+    pub message: String,
+}
+
+impl From<String> for InputError {
+    fn from(message: String) -> InputError {
+        InputError { message }
+    }
+}
 
 /// An input or output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +63,7 @@ impl Format {
 
 /// One input row as read, before conversion by a schema.
 #[derive(Debug, Clone)]
-pub enum Row {
+pub(crate) enum Row {
     /// A JSON value (normally an object).
     Json(Json),
     /// CSV cells.
@@ -56,7 +72,7 @@ pub enum Row {
 
 /// One input item: its line, and the row or why it could not be read.
 #[derive(Debug, Clone)]
-pub struct Item {
+pub(crate) struct Item {
     /// 1-based line (JSON lines, CSV) or position (JSON array).
     pub line: usize,
     /// The row, or a message saying why it is unreadable.
@@ -68,7 +84,7 @@ pub struct Item {
 pub struct Reader {
     inner: ReaderKind,
     /// CSV header, when the input is CSV.
-    pub header: Option<csv::StringRecord>,
+    pub(crate) header: Option<csv::StringRecord>,
 }
 
 enum ReaderKind {
@@ -91,7 +107,16 @@ pub fn open(path: &str) -> io::Result<Box<dyn Read + Send>> {
 
 impl Reader {
     /// A reader over `input` in `format`.
-    pub fn new(input: Box<dyn Read + Send>, format: Format) -> Result<Reader, String> {
+    pub fn new(input: Box<dyn Read + Send>, format: Format) -> Result<Reader, InputError> {
+        Reader::open_as(input, format).map_err(InputError::from)
+    }
+
+    /// The column names of a CSV input's header (`None` for JSON).
+    pub fn header(&self) -> Option<Vec<&str>> {
+        self.header.as_ref().map(|h| h.iter().collect())
+    }
+
+    fn open_as(input: Box<dyn Read + Send>, format: Format) -> Result<Reader, String> {
         match format {
             Format::Jsonl => Ok(Reader {
                 inner: ReaderKind::Jsonl {
@@ -137,7 +162,7 @@ impl Reader {
 
     /// Like [`Reader::next_item`], but reads into `item`, reusing its
     /// buffers for CSV: no allocation per row. `None` at the end.
-    pub fn next_into(&mut self, item: &mut Item) -> Option<Result<(), String>> {
+    pub(crate) fn next_into(&mut self, item: &mut Item) -> Option<Result<(), String>> {
         let ReaderKind::Csv(r, lines) = &mut self.inner else {
             return self.next_item().map(|next| next.map(|i| *item = i));
         };
@@ -192,14 +217,14 @@ impl Reader {
     }
 
     /// Whether the input is JSON lines.
-    pub fn is_jsonl(&self) -> bool {
+    pub(crate) fn is_jsonl(&self) -> bool {
         matches!(self.inner, ReaderKind::Jsonl { .. })
     }
 
     /// The raw lines of JSON lines input not yet read (for readers that
     /// hand lines to other threads; see [`jsonl_item`]). `None` for other
     /// formats or once a line has been read.
-    pub fn into_lines(self) -> Option<Box<dyn BufRead + Send>> {
+    pub(crate) fn into_lines(self) -> Option<Box<dyn BufRead + Send>> {
         match self.inner {
             ReaderKind::Jsonl { lines, line: 0, .. } => Some(lines),
             _ => None,
@@ -207,7 +232,7 @@ impl Reader {
     }
 
     /// The next item; `Err` only for an I/O failure.
-    pub fn next_item(&mut self) -> Option<Result<Item, String>> {
+    pub(crate) fn next_item(&mut self) -> Option<Result<Item, String>> {
         match &mut self.inner {
             ReaderKind::Jsonl { lines, line, buf } => loop {
                 buf.clear();
@@ -243,7 +268,7 @@ impl Reader {
     }
 }
 /// Where each field of a schema stands in a CSV header.
-pub fn positions(schema: &Schema, header: Option<&csv::StringRecord>) -> Vec<Option<usize>> {
+pub(crate) fn positions(schema: &Schema, header: Option<&csv::StringRecord>) -> Vec<Option<usize>> {
     match header {
         Some(h) => schema
             .fields
@@ -256,7 +281,11 @@ pub fn positions(schema: &Schema, header: Option<&csv::StringRecord>) -> Vec<Opt
 
 impl Row {
     /// Converts the row by `schema` (`pos` from [`positions`] for CSV).
-    pub fn to_record(&self, schema: &Schema, pos: &[Option<usize>]) -> Result<Record, RecordError> {
+    pub(crate) fn to_record(
+        &self,
+        schema: &Schema,
+        pos: &[Option<usize>],
+    ) -> Result<Record, RecordError> {
         match self {
             Row::Json(v) => schema.json_record(v),
             Row::Csv(rec) => {
@@ -267,29 +296,12 @@ impl Row {
     }
 
     /// The key, read leniently, for error lines.
-    pub fn raw_key(&self, schema: &Schema, pos: &[Option<usize>]) -> Option<Key> {
+    pub(crate) fn raw_key(&self, schema: &Schema, pos: &[Option<usize>]) -> Option<Key> {
         match self {
             Row::Json(v) => schema.raw_key_json(v),
             Row::Csv(rec) => {
                 let col = pos.get(usize::from(schema.key?)).copied().flatten()?;
                 schema.raw_key_text(rec.get(col)?)
-            }
-        }
-    }
-
-    /// A named value as text (for fixed columns such as `handoff`).
-    pub fn text(&self, name: &str, header: Option<&csv::StringRecord>) -> Option<String> {
-        match self {
-            Row::Json(v) => match v.get(name)? {
-                Json::String(s) => Some(s.clone()),
-                Json::Null => None,
-                other => Some(other.to_string()),
-            },
-            Row::Csv(rec) => {
-                let col = header?.iter().position(|h| h.trim() == name)?;
-                rec.get(col)
-                    .filter(|s| !s.trim().is_empty())
-                    .map(str::to_string)
             }
         }
     }

@@ -55,7 +55,7 @@ impl Output {
     }
 
     /// What renders records for this output, on any thread.
-    pub fn renderer(&self) -> Renderer {
+    pub(crate) fn renderer(&self) -> Renderer {
         Renderer {
             format: self.format,
             columns: self.columns.clone(),
@@ -63,7 +63,7 @@ impl Output {
     }
 
     /// Writes one object rendered by a [`Renderer`].
-    pub fn write_rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
+    pub(crate) fn write_rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
         if self.format == Format::Json {
             if !self.first {
                 self.w.write_all(b",")?;

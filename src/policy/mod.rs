@@ -250,7 +250,7 @@ impl Policy {
     /// let schema = p.health_schema().unwrap();
     /// let mut batch = RecordBatch::new(schema);
     /// for logins in [3, 30] {
-    ///     batch.push(schema.builder().set("id", "C")?.set("logins", logins)?.build()?)?;
+    ///     batch.push(schema.builder().set("id", "C").set("logins", logins).build()?)?;
     /// }
     /// let day = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
     /// let bands: Vec<_> = p.health_each(&batch, day).map(|h| h.unwrap().band).collect();

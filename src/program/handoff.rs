@@ -238,6 +238,16 @@ pub struct Event {
     pub note: Option<Json>,
 }
 
+/// An event object that is not an event (CLI.md "Events for sla").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct EventError {
+    /// The event's input line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
 impl Event {
     /// Reads an event object of CLI.md ("Events for sla") given as a
     /// `serde_json::Value` (its numbers by their text, as
@@ -246,8 +256,9 @@ impl Event {
     pub fn from_json(
         line: usize,
         v: &serde_json::Value,
-    ) -> (Option<String>, Result<Event, String>) {
-        Event::from_value(line, &Json::from_serde(v))
+    ) -> (Option<String>, Result<Event, EventError>) {
+        let (id, event) = Event::from_value(line, &Json::from_serde(v));
+        (id, event.map_err(|message| EventError { line, message }))
     }
 
     /// Reads an event object of CLI.md ("Events for sla"). Returns the

@@ -27,7 +27,10 @@ impl Field {
     }
 }
 
-/// A record under construction ([`Schema::builder`]).
+/// A record under construction ([`Schema::builder`]). Setting a field
+/// never fails on the spot: every mistake (an unknown field, a value whose
+/// type is not the field's, a handle of another schema, a required field
+/// left unset) is collected and [`RecordBuilder::build`] reports them all.
 ///
 /// ```
 /// use baton::{Currency, Money, Record, RecordError, Schema, Value};
@@ -37,28 +40,38 @@ impl Field {
 /// let usd = Currency::parse("USD").unwrap();
 /// let lead: Record = schema
 ///     .builder()
-///     .set("id", "L-1")?
-///     .set("employees", 800)?
-///     .set("budget", Money { amount: "25000".parse().unwrap(), currency: usd })?
-///     .set("tags", Value::text_set(["sso"]))?
+///     .set("id", "L-1")
+///     .set("employees", 800)
+///     .set("budget", Money { amount: "25000".parse().unwrap(), currency: usd })
+///     .set("tags", Value::text_set(["sso"]))
 ///     .build()?;
 /// assert_eq!(lead.get(schema, "employees"), Some(&Value::Int(800)));
 ///
 /// // Mistakes are errors when the record is built, not when it is evaluated.
-/// assert!(schema.builder().set("employees", "many").is_err());
-/// assert!(schema.builder().set("employes", 800).is_err());
-/// assert!(schema.builder().set("id", "L-2")?.build().is_err()); // `employees` is required
+/// let err = schema.builder().set("id", "L-2").set("employees", "many").set("employes", 800).build();
+/// assert_eq!(
+///     err.unwrap_err().to_string(),
+///     "field `employees`: \"many\" is not an int; record `lead` has no field `employes`; \
+///      field `tags` is required but not set"
+/// );
 ///
-/// // A handle resolved once sets a field without a lookup.
+/// // Handles resolved once set fields without a lookup; a builder is
+/// // reused record after record.
 /// let employees = schema.field_handle("employees").unwrap();
-/// let r = schema.builder().set("id", "L-3")?.set_field(employees, 12)?.set("tags", Value::text_set(["api"]))?.build()?;
-/// assert!(r.is_of(schema));
+/// let mut b = schema.builder();
+/// for n in [12, 40] {
+///     let r = b.set("id", "L-3").set_field(employees, n).set("tags", Value::text_set(["api"])).build()?;
+///     assert!(r.is_of(schema));
+/// }
 /// # Ok::<(), RecordError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct RecordBuilder<'s> {
     schema: &'s Schema,
     values: Vec<Option<Value>>,
+    errors: Vec<RecordError>,
+    /// Slots whose value was refused: already an error, not also missing.
+    refused: Vec<u16>,
 }
 
 impl Schema {
@@ -67,6 +80,8 @@ impl Schema {
         RecordBuilder {
             schema: self,
             values: vec![None; self.fields.len()],
+            errors: Vec::new(),
+            refused: Vec::new(),
         }
     }
 
@@ -83,43 +98,58 @@ impl Schema {
 }
 
 impl RecordBuilder<'_> {
-    /// Sets a field by name. An unknown field, or a value whose type is
-    /// not the field's, is an error.
-    pub fn set(self, name: &str, value: impl Into<Value>) -> Result<Self, RecordError> {
+    /// Sets a field by name.
+    pub fn set(&mut self, name: &str, value: impl Into<Value>) -> &mut Self {
         match self.schema.field_handle(name) {
             Some(f) => self.set_field(f, value),
-            None => Err(RecordError::Malformed {
-                message: format!("record `{}` has no field `{name}`", self.schema.name),
-            }),
+            None => {
+                self.errors.push(RecordError::Malformed {
+                    message: format!("record `{}` has no field `{name}`", self.schema.name),
+                });
+                self
+            }
         }
     }
 
     /// Sets a field by a handle of this schema.
-    pub fn set_field(mut self, field: Field, value: impl Into<Value>) -> Result<Self, RecordError> {
+    #[inline]
+    pub fn set_field(&mut self, field: Field, value: impl Into<Value>) -> &mut Self {
         let value = value.into();
-        let name = || {
-            self.schema
-                .field(field.slot)
-                .map_or_else(String::new, |f| f.name.clone())
-        };
-        if field.schema != self.schema.fingerprint {
-            return Err(RecordError::WrongRecordType);
+        if self.values.is_empty() {
+            // After `build`: the next record starts.
+            self.values = vec![None; self.schema.fields.len()];
         }
-        if value.ty() != field.ty {
-            return Err(RecordError::Invalid {
-                field: name(),
-                value: value.as_val().display(),
-                expected: super::expected_name(field.ty).to_string(),
-            });
-        }
-        if let Some(slot) = self.values.get_mut(usize::from(field.slot)) {
+        if field.schema != self.schema.fingerprint || value.ty() != field.ty {
+            self.refuse(field, &value);
+        } else if let Some(slot) = self.values.get_mut(usize::from(field.slot)) {
             *slot = Some(value);
         }
-        Ok(self)
+        self
+    }
+
+    #[cold]
+    fn refuse(&mut self, field: Field, value: &Value) {
+        let e = if field.schema != self.schema.fingerprint {
+            RecordError::WrongRecordType
+        } else {
+            self.refused.push(field.slot);
+            RecordError::Invalid {
+                field: self
+                    .schema
+                    .field(field.slot)
+                    .map_or_else(String::new, |f| f.name.clone()),
+                value: value.as_val().display(),
+                expected: super::expected_name(field.ty).to_string(),
+            }
+        };
+        self.errors.push(e);
     }
 
     /// Clears a field (absent: unknown).
-    pub fn unset(mut self, field: Field) -> Self {
+    pub fn unset(&mut self, field: Field) -> &mut Self {
+        if self.values.is_empty() {
+            self.values = vec![None; self.schema.fields.len()];
+        }
         if field.schema == self.schema.fingerprint {
             if let Some(slot) = self.values.get_mut(usize::from(field.slot)) {
                 *slot = None;
@@ -128,24 +158,27 @@ impl RecordBuilder<'_> {
         self
     }
 
-    /// The record; a required field left unset is an error (all of them
-    /// are named).
-    pub fn build(self) -> Result<Record, RecordError> {
-        let mut missing: Vec<RecordError> = self
-            .schema
-            .fields
-            .iter()
-            .zip(&self.values)
-            .filter(|(f, v)| !f.optional && v.is_none())
-            .map(|(f, _)| RecordError::Missing {
-                field: f.name.clone(),
-                how: "not set".into(),
-            })
-            .collect();
-        match missing.len() {
-            0 => Ok(self.schema.record(self.values)),
-            1 => Err(missing.remove(0)),
-            _ => Err(RecordError::Several { errors: missing }),
+    /// The record, or every mistake made building it (a required field
+    /// left unset among them). The builder is empty again afterwards,
+    /// ready for the next record.
+    pub fn build(&mut self) -> Result<Record, RecordError> {
+        let fields = &self.schema.fields;
+        let mut values = std::mem::take(&mut self.values);
+        values.resize(fields.len(), None);
+        let mut errors = std::mem::take(&mut self.errors);
+        let refused = std::mem::take(&mut self.refused);
+        for ((slot, f), v) in (0u16..).zip(fields).zip(&values) {
+            if !f.optional && v.is_none() && !refused.contains(&slot) {
+                errors.push(RecordError::Missing {
+                    field: f.name.clone(),
+                    how: "not set".into(),
+                });
+            }
+        }
+        match errors.len() {
+            0 => Ok(self.schema.record(values)),
+            1 => Err(errors.remove(0)),
+            _ => Err(RecordError::Several { errors }),
         }
     }
 }

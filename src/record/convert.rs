@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use crate::json::Json;
+use crate::json::{Node, View};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -152,57 +152,66 @@ pub fn convert_text(ty: Type, t: &str, currency: Option<Currency>) -> Result<Val
     })
 }
 
-/// Converts a JSON value to a value of `ty`; on failure returns what was
-/// expected. JSON numbers are read from their exact text.
-pub fn convert_json(ty: Type, v: &Json, currency: Option<Currency>) -> Result<Value, &'static str> {
+/// Converts a JSON value (this crate's exact tree or a `serde_json::Value`)
+/// to a value of `ty`; on failure returns what was expected. A number is
+/// read from its text.
+pub(crate) fn convert_json<J: Node>(
+    ty: Type,
+    v: &J,
+    currency: Option<Currency>,
+) -> Result<Value, &'static str> {
     let fail = || expected_name(ty);
-    match (ty, v) {
-        (_, Json::String(s)) if ty.element().is_none() => convert_text(ty, s, currency),
-        // A number keeps the text it was written with.
+    if ty == Type::Int {
+        if let Some(i) = v.as_int() {
+            return Ok(Value::Int(i));
+        }
+    }
+    match (ty, v.view()) {
+        (_, View::String(s)) if ty.element().is_none() => convert_text(ty, s, currency),
         (
             Type::Int | Type::Decimal | Type::Money | Type::Duration | Type::Text,
-            Json::Number(n),
-        ) => convert_text(ty, &n.to_string(), currency),
-        (Type::Bool, Json::Bool(b)) => Ok(Value::Bool(*b)),
-        (Type::Money, Json::Object(o)) => {
-            let amount = match o.get("amount") {
-                Some(Json::String(s)) => parse_decimal(s),
-                Some(Json::Number(n)) => parse_decimal(&n.to_string()),
+            View::Number(n),
+        ) => convert_text(ty, &n, currency),
+        (Type::Bool, View::Bool(b)) => Ok(Value::Bool(b)),
+        (Type::Money, View::Object) => {
+            let amount = match v.member("amount").map(Node::view) {
+                Some(View::String(s)) => parse_decimal(s),
+                Some(View::Number(n)) => parse_decimal(&n),
                 _ => None,
             }
             .ok_or_else(fail)?;
             // The object form names its currency (LANGUAGE §3): the
             // header's default is for a bare amount only.
-            let currency = match o.get("currency") {
-                Some(Json::String(c)) => Currency::parse(c),
+            let currency = match v.member("currency").map(Node::view) {
+                Some(View::String(c)) => Currency::parse(c),
                 _ => None,
             }
             .ok_or_else(fail)?;
             Ok(Value::Money(Money { amount, currency }))
         }
-        (Type::SetText, Json::Array(items)) => {
+        (Type::SetText, View::Array(items)) => {
             let mut v = Vec::with_capacity(items.len());
             for i in items {
-                match i {
-                    Json::String(s) => v.push(s.as_str()),
+                match i.view() {
+                    View::String(s) => v.push(s),
                     _ => return Err(fail()),
                 }
             }
             Ok(Value::SetText(TextSet::new(v)))
         }
-        (Type::SetInt, Json::Array(items)) => {
+        (Type::SetInt, View::Array(items)) => {
             let mut v = Vec::with_capacity(items.len());
             for i in items {
-                let n = match i {
-                    Json::Number(n) => parse_int(&n.to_string()),
-                    Json::String(s) => parse_int(s),
+                let n = match i.view() {
+                    View::Number(n) => parse_int(&n),
+                    View::String(s) => parse_int(s),
                     _ => None,
                 };
                 v.push(n.ok_or_else(fail)?);
             }
             Ok(Value::SetInt(IntSet::new(v)))
         }
-        (Type::SetText | Type::SetInt, Json::String(s)) => convert_text(ty, s, currency),
+        (Type::SetText | Type::SetInt, View::String(s)) => convert_text(ty, s, currency),
         _ => Err(fail()),
     }
 }

@@ -8,11 +8,11 @@ mod key;
 
 use std::collections::HashMap;
 
-use crate::json::Json;
+use crate::json::{Json, Node, View};
 use serde::Serialize;
 
 pub use builder::{Field, RecordBuilder};
-pub use convert::{
+pub(crate) use convert::{
     convert_json, convert_text, expected_name, parse_date, parse_decimal, parse_timestamp,
     trim_text,
 };
@@ -252,6 +252,12 @@ impl Schema {
 
     /// The slot of a field.
     pub fn slot(&self, name: &str) -> Option<u16> {
+        // A record type rarely has many fields: comparing names is then
+        // cheaper than hashing one.
+        if self.fields.len() <= SCAN_FIELDS {
+            let i = self.fields.iter().position(|f| f.name == name)?;
+            return u16::try_from(i).ok();
+        }
         self.index.get(name).copied()
     }
 
@@ -276,20 +282,20 @@ impl Schema {
     /// beyond a float's 17 are gone). [`Schema::from_json_str`] reads every
     /// number exactly from its digits.
     pub fn from_json(&self, v: &serde_json::Value) -> Result<Record, RecordError> {
-        self.json_record(&Json::from_serde(v))
+        self.json_record(v)
     }
 
-    /// Converts a JSON object with exact numbers.
-    pub(crate) fn json_record(&self, v: &Json) -> Result<Record, RecordError> {
-        let Json::Object(map) = v else {
+    /// Converts a JSON object of either tree (numbers by their text).
+    pub(crate) fn json_record<J: Node>(&self, v: &J) -> Result<Record, RecordError> {
+        if !matches!(v.view(), View::Object) {
             return Err(RecordError::Malformed {
                 message: format!("expected a JSON object, found {}", json_kind(v)),
             });
-        };
-        self.build(|f| match map.get(&f.name) {
+        }
+        self.build(|f| match v.member(&f.name).map(|m| (m, m.view())) {
             None => Cell::Absent("absent"),
-            Some(Json::Null) => Cell::Absent("null"),
-            Some(v) => Cell::Json(v),
+            Some((_, View::Null)) => Cell::Absent("null"),
+            Some((m, _)) => Cell::Json(m),
         })
     }
 
@@ -302,7 +308,7 @@ impl Schema {
     /// [`Schema::from_json`] returns.
     pub(crate) fn clean_record(&self, text: &str) -> Option<Record> {
         let cells = Json::object_fields(text, self.fields.len(), |key| {
-            self.index.get(key).map(|&slot| usize::from(slot))
+            self.slot(key).map(usize::from)
         })?;
         let mut cells = cells.iter();
         self.build(|_| match cells.next() {
@@ -359,7 +365,7 @@ impl Schema {
             let cell = positions.get(i).copied().flatten().and_then(|c| row.get(c));
             i += 1;
             match cell {
-                None => Cell::Absent("absent"),
+                None => Cell::<Json>::Absent("absent"),
                 Some(t) if t.trim().is_empty() => Cell::Empty,
                 Some(t) => Cell::Text(t),
             }
@@ -379,14 +385,14 @@ impl Schema {
         mut get: impl FnMut(&FieldDef) -> Option<&'t str>,
     ) -> Result<Record, RecordError> {
         self.build(|f| match get(f) {
-            None => Cell::Absent("absent"),
+            None => Cell::<Json>::Absent("absent"),
             Some(t) => Cell::Text(t),
         })
     }
 
-    fn build<'v>(
+    fn build<'v, J: Node + 'v>(
         &self,
-        mut cell: impl FnMut(&FieldDef) -> Cell<'v>,
+        mut cell: impl FnMut(&FieldDef) -> Cell<'v, J>,
     ) -> Result<Record, RecordError> {
         let mut values = Vec::with_capacity(self.fields.len());
         let mut errors = Vec::new();
@@ -454,11 +460,11 @@ impl Schema {
     }
 }
 
-enum Cell<'v> {
+enum Cell<'v, J> {
     Absent(&'static str),
     Empty,
     Text(&'v str),
-    Json(&'v Json),
+    Json(&'v J),
 }
 
 fn missing(f: &FieldDef, how: &str) -> Result<Option<Value>, RecordError> {
@@ -488,14 +494,14 @@ fn empty_set(ty: Type) -> Value {
     }
 }
 
-fn json_kind(v: &Json) -> &'static str {
-    match v {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
+fn json_kind<J: Node>(v: &J) -> &'static str {
+    match v.view() {
+        View::Null => "null",
+        View::Bool(_) => "a boolean",
+        View::Number(_) => "a number",
+        View::String(_) => "a string",
+        View::Array(_) => "an array",
+        View::Object => "an object",
     }
 }
 
@@ -523,6 +529,9 @@ impl Value {
         convert_text(ty, text, default_currency)
     }
 }
+
+/// Up to this many fields, a name is found by comparing names.
+const SCAN_FIELDS: usize = 16;
 
 /// FNV-1a over everything that gives a slot its meaning.
 fn fingerprint(name: &str, fields: &[FieldDef], key: Option<u16>, cur: Option<Currency>) -> u64 {
