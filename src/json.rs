@@ -176,7 +176,8 @@ impl Json {
             bytes: text.as_bytes(),
             at: 0,
         };
-        let mut found: Vec<Option<Json>> = vec![None; slots];
+        let mut found: Vec<Option<Json>> = Vec::with_capacity(slots);
+        found.resize_with(slots, || None);
         p.skip_ws();
         if p.peek() != Some(b'{') {
             return None;
@@ -237,6 +238,8 @@ pub(crate) trait Node: Sized + fmt::Display {
     fn view(&self) -> View<'_, Self>;
     /// The member `key` of an object.
     fn member(&self, key: &str) -> Option<&Self>;
+    /// Each member of an object, in order (nothing for another value).
+    fn for_each_member<'a>(&'a self, f: impl FnMut(&'a str, &'a Self));
     /// The value of an integer number, when the tree holds it as one (a
     /// shortcut past its text).
     fn as_int(&self) -> Option<i64> {
@@ -270,6 +273,14 @@ impl Node for Json {
     fn member(&self, key: &str) -> Option<&Json> {
         self.get(key)
     }
+
+    fn for_each_member<'a>(&'a self, mut f: impl FnMut(&'a str, &'a Json)) {
+        if let Json::Object(m) = self {
+            for (k, v) in &m.0 {
+                f(k, v);
+            }
+        }
+    }
 }
 
 impl Node for serde_json::Value {
@@ -287,6 +298,14 @@ impl Node for serde_json::Value {
 
     fn member(&self, key: &str) -> Option<&serde_json::Value> {
         self.get(key)
+    }
+
+    fn for_each_member<'a>(&'a self, mut f: impl FnMut(&'a str, &'a serde_json::Value)) {
+        if let serde_json::Value::Object(m) = self {
+            for (k, v) in m {
+                f(k, v);
+            }
+        }
     }
 
     fn as_int(&self) -> Option<i64> {

@@ -195,7 +195,8 @@ pub(super) fn convert(
     currency: Currency,
     skip: &[u16],
 ) -> Result<Record, String> {
-    let mut values = vec![None; schema.fields.len()];
+    let mut values = Vec::with_capacity(schema.fields.len());
+    values.resize_with(schema.fields.len(), || None);
     let mut errors = Vec::new();
     for (i, f) in schema.fields.iter().enumerate() {
         let slot = u16::try_from(i).unwrap_or(u16::MAX);

@@ -74,12 +74,19 @@ pub struct RecordBuilder<'s> {
     refused: Vec<u16>,
 }
 
+/// `n` absent values, written directly (no clone of a `None` per slot).
+fn empty_slots(n: usize) -> Vec<Option<Value>> {
+    let mut v = Vec::with_capacity(n);
+    v.resize_with(n, || None);
+    v
+}
+
 impl Schema {
     /// A builder for a record of this schema, every field unset.
     pub fn builder(&self) -> RecordBuilder<'_> {
         RecordBuilder {
             schema: self,
-            values: vec![None; self.fields.len()],
+            values: empty_slots(self.fields.len()),
             errors: Vec::new(),
             refused: Vec::new(),
         }
@@ -117,7 +124,7 @@ impl RecordBuilder<'_> {
         let value = value.into();
         if self.values.is_empty() {
             // After `build`: the next record starts.
-            self.values = vec![None; self.schema.fields.len()];
+            self.values = empty_slots(self.schema.fields.len());
         }
         if field.schema != self.schema.fingerprint || value.ty() != field.ty {
             self.refuse(field, &value);
@@ -128,6 +135,7 @@ impl RecordBuilder<'_> {
     }
 
     #[cold]
+    #[inline(never)]
     fn refuse(&mut self, field: Field, value: &Value) {
         let e = if field.schema != self.schema.fingerprint {
             RecordError::WrongRecordType
@@ -148,7 +156,7 @@ impl RecordBuilder<'_> {
     /// Clears a field (absent: unknown).
     pub fn unset(&mut self, field: Field) -> &mut Self {
         if self.values.is_empty() {
-            self.values = vec![None; self.schema.fields.len()];
+            self.values = empty_slots(self.schema.fields.len());
         }
         if field.schema == self.schema.fingerprint {
             if let Some(slot) = self.values.get_mut(usize::from(field.slot)) {

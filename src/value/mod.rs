@@ -119,6 +119,7 @@ pub enum Value {
 
 impl Value {
     /// The value's type.
+    #[inline]
     pub fn ty(&self) -> Type {
         match self {
             Value::Bool(_) => Type::Bool,
@@ -158,6 +159,7 @@ impl Value {
 
 impl Value {
     /// A `text` value.
+    #[inline]
     pub fn text(s: &str) -> Value {
         Value::Text(Text::from(s))
     }
@@ -184,48 +186,56 @@ impl Value {
 }
 
 impl From<bool> for Value {
+    #[inline]
     fn from(b: bool) -> Value {
         Value::Bool(b)
     }
 }
 
 impl From<i64> for Value {
+    #[inline]
     fn from(i: i64) -> Value {
         Value::Int(i)
     }
 }
 
 impl From<i32> for Value {
+    #[inline]
     fn from(i: i32) -> Value {
         Value::Int(i64::from(i))
     }
 }
 
 impl From<Decimal> for Value {
+    #[inline]
     fn from(d: Decimal) -> Value {
         Value::Decimal(d)
     }
 }
 
 impl From<Money> for Value {
+    #[inline]
     fn from(m: Money) -> Value {
         Value::Money(m)
     }
 }
 
 impl From<&str> for Value {
+    #[inline]
     fn from(s: &str) -> Value {
         Value::text(s)
     }
 }
 
 impl From<String> for Value {
+    #[inline]
     fn from(s: String) -> Value {
         Value::Text(Text::from(s))
     }
 }
 
 impl From<NaiveDate> for Value {
+    #[inline]
     fn from(d: NaiveDate) -> Value {
         Value::Date(d)
     }
