@@ -40,8 +40,8 @@
 //!
 //! Handoff tests run the library's SLA evaluator
 //! ([`crate::sla::evaluate_instance`]) and commission tests the ledger
-//! engine ([`crate::clawback::run_pinned`], with the test's own version
-//! governing the deal), so a test sees exactly what `baton sla` and
+//! engine ([`crate::clawback::run`], pinned to the version the test is
+//! written in), so a test sees exactly what `baton sla` and
 //! `baton clawback` would print.
 
 use std::sync::Arc;
