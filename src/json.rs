@@ -238,6 +238,10 @@ pub(crate) trait Node: Sized + fmt::Display {
     fn view(&self) -> View<'_, Self>;
     /// The member `key` of an object.
     fn member(&self, key: &str) -> Option<&Self>;
+    /// Whether it is `null` (without reading a number's text).
+    fn is_null(&self) -> bool {
+        matches!(self.view(), View::Null)
+    }
     /// Each member of an object, in order (nothing for another value).
     fn for_each_member<'a>(&'a self, f: impl FnMut(&'a str, &'a Self));
     /// The value of an integer number, when the tree holds it as one (a
@@ -310,6 +314,10 @@ impl Node for serde_json::Value {
 
     fn as_int(&self) -> Option<i64> {
         self.as_i64()
+    }
+
+    fn is_null(&self) -> bool {
+        serde_json::Value::is_null(self)
     }
 }
 

@@ -294,18 +294,27 @@ impl Schema {
         }
         // The members are walked once, each matched to its slot: cheaper
         // than looking every field up in the object.
-        let mut cells: Vec<Option<&J>> = Vec::with_capacity(self.fields.len());
-        cells.resize_with(self.fields.len(), || None);
+        // Up to 32 fields, the cells live on the stack.
+        let n = self.fields.len();
+        let mut small: [Option<&J>; 32] = [None; 32];
+        let mut big: Vec<Option<&J>> = Vec::new();
+        let cells: &mut [Option<&J>] = match small.get_mut(..n) {
+            Some(cells) => cells,
+            None => {
+                big.resize(n, None);
+                &mut big
+            }
+        };
         v.for_each_member(|key, member| {
             if let Some(cell) = self.slot(key).and_then(|s| cells.get_mut(usize::from(s))) {
                 *cell = Some(member);
             }
         });
-        let mut cells = cells.into_iter();
-        self.build(|_| match cells.next().flatten().map(|m| (m, m.view())) {
+        let mut cells = cells.iter().copied();
+        self.build(|_| match cells.next().flatten() {
             None => Cell::Absent("absent"),
-            Some((_, View::Null)) => Cell::Absent("null"),
-            Some((m, _)) => Cell::Json(m),
+            Some(m) if m.is_null() => Cell::Absent("null"),
+            Some(m) => Cell::Json(m),
         })
     }
 
