@@ -158,6 +158,10 @@ cases! {
     syntax_unterminated_text: exit 2, ["error[E0001]", "this text is never closed"];
     syntax_chained_comparison: exit 2, ["error[E0001]", "do not chain", "between"];
     syntax_missing_equals: exit 2, ["error[E0001]", "expected `=` after `floor`"];
+    // Every broken item of a file, not only the first.
+    syntax_every_broken_item: exit 2, [
+        "did you mean `add`?", "did you mean `when`?", "has no matching `)`", "(3 errors)",
+    ];
     // Literals.
     bad_effective_date: exit 2, ["error[E0003]"];
     huge_number: exit 2, ["error[E0003]"];

@@ -400,14 +400,38 @@ fn expected_here(
     if let Some(prev) = previous_token(src, pos) {
         message.push_str(&format!(" after `{prev}`"));
     }
-    let end = next_char_end(src, pos);
+    let end = token_end(src, pos);
     let mut d = sink
         .make(Code::E0001, Span::new(pos, end), message)
         .with_label(format!("found {found}"));
     if let Some(h) = help {
         d = d.with_help(h);
+    } else if let Some(word) = src.get(pos..end).filter(|w| w.len() > 1) {
+        // A misspelt keyword: `ad` where `add` was expected.
+        // Every `quoted` word of the expectations is a candidate.
+        let keywords: Vec<&str> = expected
+            .iter()
+            .flat_map(|e| e.split('`').skip(1).step_by(2))
+            .filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .collect();
+        d = d.help_if_close(word, keywords);
     }
     d
+}
+
+/// The end of the token at `pos`: a whole word or number, else one
+/// character.
+fn token_end(src: &str, pos: usize) -> usize {
+    let rest = src.get(pos..).unwrap_or("");
+    let word = rest
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map_or(rest.len(), |(i, _)| i);
+    if word > 0 {
+        pos + word
+    } else {
+        next_char_end(src, pos)
+    }
 }
 
 /// Literal tokens as a user reads them.

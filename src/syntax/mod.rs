@@ -6,6 +6,7 @@ pub mod ast;
 mod errors;
 mod expr;
 mod items;
+mod recover;
 
 use std::sync::Arc;
 
@@ -103,6 +104,8 @@ fn parse_rule<T>(
                     .with_label("the parser gave up here")
                     .with_help("split the expression with `let` constants or simplify it"),
                 );
+            } else if rule == Rule::file {
+                sink.diags.extend(recover::every_syntax_error(&sink, e));
             } else {
                 sink.diags.extend(errors::syntax_errors(&sink, e));
             }
