@@ -730,13 +730,7 @@ fn good_lead() -> impl Strategy<Value = Json> {
         prop::option::of(any::<bool>()),
         prop::collection::vec(prop::sample::select(vec!["sso", "api", "on_prem"]), 0..3),
         prop::sample::select(vec!["web", "referral", "student"]),
-        prop::sample::select(vec![
-            "2026-03-02",
-            "0001-01-01",
-            "9999-12-31",
-            "+262142-12-31",
-            "-262143-01-01",
-        ]),
+        prop::sample::select(vec!["2026-03-02", "0001-01-01", "9999-12-31"]),
     )
         .prop_map(
             |(industry, use_case, budget, timeline, employees, dm, features, source, created)| {
@@ -1374,8 +1368,6 @@ fn typed_record() -> impl Strategy<Value = Json> {
             "0001-01-01",
             "9999-12-31",
             "2026-11-22",
-            "+262142-12-31",
-            "-262143-01-01",
         ])),
         prop::option::of(prop::sample::select(vec![
             "9999-12-31T23:59:59Z",

@@ -152,8 +152,10 @@ fn load(path: &Path, quiet: bool) -> Result<PolicySet, Fatal> {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
+    match baton::Value::from_text(baton::Type::Date, s, None) {
+        Ok(baton::Value::Date(d)) => Ok(d),
+        _ => Err(format!("`{s}` is not a date (YYYY-MM-DD)")),
+    }
 }
 
 /// Where results go: `--output FILE`, or standard output.

@@ -92,20 +92,25 @@ pub fn parse_money(text: &str, default: Option<Currency>) -> Option<Money> {
     }
 }
 
-/// Parses a date `YYYY-MM-DD`.
+/// Parses a calendar date, `YYYY-MM-DD` exactly (LANGUAGE.md §2): four
+/// digits of year from 0001, two of month and of day, a day the calendar
+/// has. Every date the crate reads (input cells, policy literals, `--as-of`)
+/// goes through here, so one form is accepted everywhere; `2026-1-2`,
+/// `0000-01-01` and `+99999-12-31` are not dates.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let text = trim_text(text);
-    // The canonical form, without chrono's format interpreter (a hot path
-    // for deals and events); anything else goes through chrono.
-    if let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *text.as_bytes() {
-        let digits = [y1, y2, y3, y4, m1, m2, d1, d2];
-        if digits.iter().all(u8::is_ascii_digit) {
-            let n = |ds: &[u8]| ds.iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
-            let year = i32::try_from(n(&[y1, y2, y3, y4])).ok()?;
-            return NaiveDate::from_ymd_opt(year, n(&[m1, m2]), n(&[d1, d2]));
-        }
+    let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *text.as_bytes() else {
+        return None;
+    };
+    let digits = [y1, y2, y3, y4, m1, m2, d1, d2];
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+    let n = |ds: &[u8]| ds.iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+    let year = i32::try_from(n(&[y1, y2, y3, y4]))
+        .ok()
+        .filter(|y| *y >= 1)?;
+    NaiveDate::from_ymd_opt(year, n(&[m1, m2]), n(&[d1, d2]))
 }
 
 /// Parses an RFC 3339 timestamp into Unix seconds.
@@ -220,6 +225,37 @@ pub(crate) fn convert_json<J: Node>(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// One form of date everywhere (issue 12): what LANGUAGE.md calls a
+    /// date, and nothing else.
+    #[test]
+    fn dates_are_yyyy_mm_dd_and_nothing_else() {
+        for good in [
+            "2026-01-02",
+            " 2026-12-31 ",
+            "0001-01-01",
+            "9999-12-31",
+            "2028-02-29",
+        ] {
+            assert!(parse_date(good).is_some(), "{good}");
+        }
+        for bad in [
+            "2026-1-2",
+            "2026-01-2",
+            "0000-01-01",
+            "+99999-12-31",
+            "99999-01-01",
+            "2026-02-30",
+            "2027-02-29",
+            "2026/01/02",
+            "20260102",
+            "",
+            "2026-01-02T00:00:00Z",
+            "-001-01-01",
+        ] {
+            assert!(parse_date(bad).is_none(), "{bad}");
+        }
+    }
 
     proptest! {
         #[test]

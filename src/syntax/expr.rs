@@ -354,9 +354,9 @@ impl Builder<'_> {
     }
 
     pub(crate) fn date(&mut self, text: &str, span: Span) -> NaiveDate {
-        match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            Ok(d) => d,
-            Err(_) => {
+        match crate::record::parse_date(text) {
+            Some(d) => d,
+            None => {
                 self.sink.error(
                     Code::E0003,
                     span,

@@ -2,8 +2,6 @@
 //! field against a constant) and `between`, set membership and set
 //! relations, and arithmetic specialised by the types of its operands.
 
-use chrono::NaiveDate;
-
 use super::{article, Scope, Typed};
 use crate::check::Checker;
 use crate::diag::Code;
@@ -367,7 +365,7 @@ fn quoted_literal_help(e: &ir::Expr, other: Type) -> Option<String> {
     let plain = t.replace('_', "");
     let fits = match other {
         Type::Int | Type::Decimal => rust_decimal::Decimal::from_str_exact(&plain).is_ok(),
-        Type::Date => NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok(),
+        Type::Date => crate::record::parse_date(t).is_some(),
         Type::Bool => matches!(t, "true" | "false"),
         _ => false,
     };
