@@ -85,7 +85,7 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
                     .to_string(),
             });
         }
-        let cells: HashMap<String, String> = header
+        let mut cells: HashMap<String, String> = header
             .iter()
             .zip(rec.iter())
             .map(|(h, v)| (h.to_string(), v.to_string()))
@@ -102,7 +102,7 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
         // in, and a whole number of its minor unit that a decimal holds
         // (a finer one could never be matched by a ledger line: it would
         // print a difference that rounds to itself, run after run).
-        let currency_text = cells.get("currency").map_or("", String::as_str);
+        let currency_text = cells.get("currency").map_or("", |c| c.trim());
         let currency = match Currency::parse(currency_text) {
             None => Err(format!("currency {currency_text:?} is not a currency code")),
             Some(c) => c
@@ -132,6 +132,8 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
                 })
             }
         }
+        // The key holds the code as the ledger writes it.
+        cells.insert("currency".to_string(), currency.to_string());
         let p = PostedLine {
             cells,
             amount,
@@ -400,6 +402,9 @@ mod tests {
 
     #[test]
     fn the_currency_is_part_of_the_key() {
+        // Blanks around the code do not make another key.
+        let booked = posted("D,ana,E,clawback,applied,p,1,3,1,,-5.00, GBP ,x\n").unwrap();
+        assert_eq!(diff_posted(&[line("-5.00", "GBP")], &booked).unwrap(), []);
         let booked = posted("D,ana,E,clawback,applied,p,1,3,1,,-5.00,EUR,x\n").unwrap();
         let diff = diff_posted(&[line("-5.00", "GBP")], &booked).unwrap();
         let got: Vec<(String, String, String)> = diff
