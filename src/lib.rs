@@ -91,7 +91,7 @@ pub use value::{Currency, IntSet, Money, Text, TextSet, Type, Value};
 /// ledger").
 pub mod ledger {
     pub use crate::clawback::{
-        diff_posted, read_posted, write_ledger, write_summary, PostedError, PostedLine, SummaryRow,
-        COLUMNS,
+        diff_posted, read_posted, write_ledger, write_summary, PostedError, PostedLine,
+        SummaryError, SummaryRow, COLUMNS,
     };
 }

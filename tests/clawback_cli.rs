@@ -388,3 +388,438 @@ fn json_ledgers_hold_the_csv_cells_as_strings() {
         }
     }
 }
+
+// ------------------------------------------------- money that cannot be money
+
+/// A case with a plan of its own.
+fn write_plan_case(name: &str, plan: &str, deals: &str, events: &str) -> std::path::PathBuf {
+    let dir = write_case(name, deals, events);
+    fs::write(dir.join("plan.baton"), plan).expect("policy");
+    dir
+}
+
+const EVENTS_HEAD: &str = "event,deal,type,on,reason,lost_value,added_value,rep,team\n";
+const DEALS_HEAD: &str = "deal,rep,amount,currency,deal_value,closed_on\n";
+
+/// The row of `rows` whose deal and event are these.
+fn row<'r>(rows: &'r [Vec<String>], deal: &str, event: &str) -> &'r [String] {
+    rows.iter()
+        .find(|r| r[0] == deal && r[2] == event)
+        .unwrap_or_else(|| panic!("no line for {deal} {event}: {rows:#?}"))
+}
+
+#[test]
+fn amounts_finer_than_the_minor_unit_are_error_lines_naming_the_field() {
+    let deals = format!(
+        "{DEALS_HEAD}D-1,ana,100.005,USD,1000,2026-03-01\n\
+         D-2,ana,100,USD,1000.001,2026-03-01\n\
+         D-3,ana,100.005,BHD,1000.125,2026-03-01\n\
+         D-4,ana,100.5,JPY,100000,2026-03-01\n\
+         D-5,ana,100.000,USD,1000.00,2026-03-01\n\
+         D-6,ana,100,KWD,1000,2026-03-01\n"
+    );
+    let events = format!(
+        "{EVENTS_HEAD}E-1,D-1,cancellation,2026-03-01,,,,,\n\
+         E-2,D-3,cancellation,2026-03-01,,,,,\n\
+         E-3,D-5,cancellation,2026-03-01,,,,,\n\
+         E-4,D-6,downgrade,2026-03-02,,10.0001,,,\n\
+         E-5,D-6,downgrade,2026-03-02,,10.001,,,\n"
+    );
+    let dir = write_case("finer", &deals, &events);
+    let (rows, err, code) = run_case(&dir, &[]);
+    assert_eq!(code, 1, "{err}");
+    // 100.005 USD was never paid: no line claws back −100.01 (more than
+    // was paid); the deal and its event are error lines naming `amount`.
+    let d1 = row(&rows, "D-1", "");
+    assert_eq!((d1[4].as_str(), d1[10].as_str()), ("error", ""));
+    assert!(
+        d1[12].contains("field `amount`: 100.005 is finer than the minor unit of USD (2 decimals)"),
+        "{d1:?}"
+    );
+    assert_eq!(row(&rows, "D-1", "E-1")[4], "error");
+    let d2 = row(&rows, "D-2", "");
+    assert!(
+        d2[12].contains("field `deal_value`: 1000.001 is finer than the minor unit of USD"),
+        "{d2:?}"
+    );
+    // BHD has three decimals (ISO 4217): 100.005 is an amount, clawed back whole.
+    let e2 = row(&rows, "D-3", "E-2");
+    assert_eq!(
+        (e2[4].as_str(), e2[10].as_str(), e2[11].as_str()),
+        ("applied", "-100.005", "BHD")
+    );
+    let d4 = row(&rows, "D-4", "");
+    assert!(
+        d4[12].contains("field `amount`: 100.5 is finer than the minor unit of JPY (0 decimals)"),
+        "{d4:?}"
+    );
+    // Trailing zeros are not finer: 100.000 USD is 100.00.
+    let e3 = row(&rows, "D-5", "E-3");
+    assert_eq!((e3[4].as_str(), e3[10].as_str()), ("applied", "-100.00"));
+    // An event's money is checked against the deal's currency too.
+    let e4 = row(&rows, "D-6", "E-4");
+    assert_eq!(e4[4], "error");
+    assert!(
+        e4[12].contains(
+            "field `lost_value`: 10.0001 is finer than the minor unit of KWD (3 decimals)"
+        ),
+        "{e4:?}"
+    );
+    let e5 = row(&rows, "D-6", "E-5");
+    assert_eq!((e5[4].as_str(), e5[10].as_str()), ("applied", "-1.000"));
+}
+
+#[test]
+fn minor_units_follow_iso_4217_and_an_unknown_code_is_an_error_line() {
+    let deals = format!(
+        "{DEALS_HEAD}D-1,ana,5000,CLP,100000,2026-03-01\n\
+         D-2,ana,5000,ISK,100000,2026-03-01\n\
+         D-3,ana,50.125,OMR,1000,2026-03-01\n\
+         D-4,ana,100,ABC,1000,2026-03-01\n\
+         D-5,ana,100,XAU,1000,2026-03-01\n\
+         D-6,ana,100,usd,1000,2026-03-01\n"
+    );
+    let events = format!(
+        "{EVENTS_HEAD}E-1,D-1,cancellation,2026-04-15,,,,,\n\
+         E-2,D-2,cancellation,2026-04-15,,,,,\n\
+         E-3,D-3,cancellation,2026-04-15,,,,,\n\
+         E-4,D-4,cancellation,2026-04-15,,,,,\n"
+    );
+    let dir = write_case("iso4217", &deals, &events);
+    let (rows, err, code) = run_case(&dir, &[]);
+    assert_eq!(code, 1, "{err}");
+    // Day 45: 50%. CLP and ISK have no minor unit, OMR three decimals.
+    let amounts: Vec<(&str, &str, &str)> = ["D-1", "D-2", "D-3"]
+        .iter()
+        .map(|d| {
+            let r = row(&rows, d, &d.replace('D', "E"));
+            (r[9].as_str(), r[10].as_str(), r[11].as_str())
+        })
+        .collect();
+    assert_eq!(
+        amounts,
+        [
+            ("5000", "-2500", "CLP"),
+            ("5000", "-2500", "ISK"),
+            ("50.125", "-25.062", "OMR")
+        ]
+    );
+    let d4 = row(&rows, "D-4", "");
+    assert_eq!((d4[4].as_str(), d4[11].as_str()), ("error", ""), "{d4:?}");
+    assert!(
+        d4[12].contains("field `currency`: \"ABC\" is not an ISO 4217 currency code"),
+        "{d4:?}"
+    );
+    assert_eq!(row(&rows, "D-4", "E-4")[4], "error");
+    let d5 = row(&rows, "D-5", "");
+    assert!(
+        d5[12].contains("field `currency`: XAU has no minor unit in ISO 4217"),
+        "{d5:?}"
+    );
+    let d6 = row(&rows, "D-6", "");
+    assert!(
+        d6[12].contains("field `currency`: \"usd\" is not a currency code"),
+        "{d6:?}"
+    );
+}
+
+const BONUS_PLAN: &str = r#"policy "plan" version 1 effective 2026-01-01
+  timezone "UTC"
+commission plan {
+  clawback within 90 days of closed_on prorated
+  bonus support_upsell: 5% of event.added_value on upgrade to event.rep when event.team == "support"
+  bonus retention: 150% of deal.amount if retained 30 days after closed_on
+  rounding half_even
+}
+"#;
+
+#[test]
+fn zero_or_negative_added_value_is_an_error_line() {
+    let deals = format!("{DEALS_HEAD}D-1,ana,2500.00,USD,50000,2026-08-01\n");
+    let events = format!(
+        "{EVENTS_HEAD}E-1,D-1,upgrade,2026-08-10,,,-5000,sam,support\n\
+         E-2,D-1,upgrade,2026-08-11,,,0,sam,support\n\
+         E-3,D-1,upgrade,2026-08-12,,,4000,sam,support\n\
+         E-4,D-1,upgrade,2026-08-13,,,10.005,sam,support\n"
+    );
+    let dir = write_plan_case("added", BONUS_PLAN, &deals, &events);
+    let (rows, err, code) = run_case(&dir, &[]);
+    assert_eq!(code, 1, "{err}");
+    for e in ["E-1", "E-2"] {
+        let r = row(&rows, "D-1", e);
+        assert_eq!((r[4].as_str(), r[10].as_str()), ("error", ""), "{r:?}");
+        assert!(
+            r[12].contains("field `added_value` must be positive"),
+            "{r:?}"
+        );
+    }
+    let e3 = row(&rows, "D-1", "E-3");
+    assert_eq!(
+        (e3[3].as_str(), e3[4].as_str(), e3[10].as_str()),
+        ("bonus:support_upsell", "applied", "200.00")
+    );
+    let e4 = row(&rows, "D-1", "E-4");
+    assert_eq!(e4[4], "error");
+    assert!(
+        e4[12].contains("field `added_value`: 10.005 is finer than the minor unit of USD"),
+        "{e4:?}"
+    );
+}
+
+#[test]
+fn amounts_beyond_the_decimal_range_are_error_lines_naming_the_field() {
+    // The largest amount a decimal holds at two decimals is
+    // 792281625142643375935439503.35; at none, 79228162514264337593543950335.
+    let deals = format!(
+        "{DEALS_HEAD}D-1,ana,8000000000000000000000000000,USD,8000000000000000000000000000,2026-03-01\n\
+         D-2,ana,79228162514264337593543950335,JPY,79228162514264337593543950335,2026-03-01\n\
+         D-3,bo,792281625142643375935439503.35,USD,792281625142643375935439503.35,2026-03-01\n"
+    );
+    let events = format!(
+        "{EVENTS_HEAD}E-1,D-1,cancellation,2026-03-11,,,,,\n\
+         E-2,D-3,cancellation,2026-03-01,,,,,\n"
+    );
+    let dir = write_plan_case("range", BONUS_PLAN, &deals, &events);
+    let (rows, err, code) = run_case(&dir, &[]);
+    assert_eq!(code, 1, "{err}");
+    let d1 = row(&rows, "D-1", "");
+    assert_eq!(d1[4], "error");
+    assert!(
+        d1[12].contains(
+            "field `amount`: 8000000000000000000000000000 does not fit the decimal range in USD"
+        ) && d1[12].contains("field `deal_value`"),
+        "{d1:?}"
+    );
+    assert_eq!(row(&rows, "D-1", "E-1")[4], "error");
+    // 150% of the largest JPY amount leaves the range: the retention bonus
+    // is an error line naming the field, never a line silently left out.
+    let d2 = row(&rows, "D-2", "");
+    assert_eq!(
+        (d2[3].as_str(), d2[4].as_str(), d2[10].as_str()),
+        ("bonus:retention", "error", "")
+    );
+    assert!(
+        d2[12].contains("`amount`") && d2[12].contains("does not fit the decimal range"),
+        "{d2:?}"
+    );
+    // The largest USD amount is clawed back whole on day 0.
+    let e2 = row(&rows, "D-3", "E-2");
+    assert_eq!(
+        (e2[4].as_str(), e2[10].as_str()),
+        ("applied", "-792281625142643375935439503.35")
+    );
+}
+
+#[test]
+fn a_summary_sum_beyond_the_decimal_range_is_an_error_and_nothing_is_written() {
+    let deals = format!(
+        "{DEALS_HEAD}D-1,ana,792281625142643375935439503.35,USD,1000,2026-03-01\n\
+         D-2,ana,1.00,USD,1000,2026-03-01\n\
+         D-3,bo,10.00,USD,1000,2026-03-01\n"
+    );
+    let dir = write_case("sum_range", &deals, EVENTS_HEAD);
+    for format in ["csv", "jsonl"] {
+        let summary = dir.join(format!("summary-{format}.csv"));
+        let (out, err, code) = baton_in(
+            &dir,
+            &[
+                "clawback",
+                "--policy",
+                "plan.baton",
+                "--deals",
+                "deals.csv",
+                "--events",
+                "events.csv",
+                "--as-of",
+                "2026-12-31",
+                "--format",
+                format,
+                "--summary",
+                summary.to_str().expect("utf-8"),
+            ],
+            None,
+        );
+        assert_eq!((out.as_str(), code), ("", 2), "{format}: {err}");
+        assert!(
+            err.contains("rep ana") && err.contains("USD") && err.contains("`paid`"),
+            "{format}: {err}"
+        );
+        assert!(!summary.exists(), "{format}: no summary written");
+    }
+}
+
+#[test]
+fn the_summary_net_keeps_every_place() {
+    // paid is the largest USD amount; a clawback of 0.01 leaves a net that
+    // still fits, to the cent.
+    let deals = format!("{DEALS_HEAD}D-1,ana,792281625142643375935439503.35,USD,792281625142643375935439503.35,2026-03-01\n");
+    let events = format!("{EVENTS_HEAD}E-1,D-1,downgrade,2026-03-02,,0.01,,,\n");
+    let dir = write_case("net_places", &deals, &events);
+    let summary = dir.join("summary.csv");
+    let (rows, err, code) = run_case(&dir, &["--summary", summary.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(rows[0][10], "-0.01");
+    assert_eq!(
+        fs::read_to_string(&summary).expect("summary"),
+        "rep,currency,paid,clawed_back,reinstated,bonuses,net\n\
+         ana,USD,792281625142643375935439503.35,-0.01,0.00,0.00,792281625142643375935439503.34\n"
+    );
+}
+
+#[test]
+fn a_timestamp_anchor_is_the_policy_zone_date() {
+    let plan = PLAN.replace("timezone \"UTC\"", "timezone \"Asia/Tokyo\"");
+    // 20:00 UTC on 1 March is 2 March in Tokyo: the cancellation on
+    // 1 April is day 30 (100%), not day 31 (50%).
+    let deals = format!("{DEALS_HEAD}D-1,ana,2500.00,USD,50000,2026-03-01T20:00:00+00:00\n");
+    let events = format!("{EVENTS_HEAD}E-1,D-1,cancellation,2026-04-01,,,,,\n");
+    let dir = write_plan_case("ts_anchor", &plan, &deals, &events);
+    let (rows, err, code) = run_case(&dir, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        (
+            rows[0][4].as_str(),
+            rows[0][7].as_str(),
+            rows[0][10].as_str()
+        ),
+        ("applied", "30", "-2500.00")
+    );
+    // A deal's anchor that is neither is still refused, naming both forms.
+    let deals = format!("{DEALS_HEAD}D-1,ana,2500.00,USD,50000,2026-03-01 20:00\n");
+    let dir = write_plan_case("ts_anchor_bad", &plan, &deals, &events);
+    let (rows, _, code) = run_case(&dir, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        rows[1][12]
+            .contains("field `closed_on`: \"2026-03-01 20:00\" is not a date or a timestamp"),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn error_lines_name_their_input_line_and_every_bad_field() {
+    let deals = format!(
+        "{DEALS_HEAD}D-1,ana,2500.00,USD,50000,2026-03-01\n\
+         D-6,ana,lots,gbp,-5,nope\n"
+    );
+    let events = format!(
+        "{EVENTS_HEAD}E-1,D-1,cancellation,2026-03-11,,,,,\n\
+         E-2,D-9,cancellation,2026-03-11,,,,,\n\
+         E-3,D-6,cancellation,2026-03-11,,,,,\n"
+    );
+    let dir = write_case("lines", &deals, &events);
+    let (rows, err, code) = run_case(&dir, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        row(&rows, "D-9", "E-2")[12],
+        "events line 3: unknown deal D-9"
+    );
+    let d6 = row(&rows, "D-6", "");
+    assert_eq!(
+        d6[12],
+        "deals line 3: deal D-6: field `amount`: \"lots\" is not money (an amount and a currency); \
+         field `currency`: \"gbp\" is not a currency code; \
+         field `deal_value` must be positive; \
+         field `closed_on`: \"nope\" is not a date or a timestamp"
+    );
+    let e3 = row(&rows, "D-6", "E-3");
+    assert!(
+        e3[12].starts_with("events line 4: deal D-6 (deals line 3): field `amount`"),
+        "{e3:?}"
+    );
+    // With --posted, error events go to standard error, named the same way.
+    let posted = dir.join("posted.csv");
+    fs::write(&posted, HEADER).expect("posted");
+    let (_, err, code) = run_case(&dir, &["--posted", posted.to_str().expect("utf-8")]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("error: events line 3: unknown deal D-9\n"),
+        "{err}"
+    );
+}
+
+// --------------------------------------------------------------- --posted
+
+/// `baton clawback` on the posted-rerun example against `posted` (text).
+fn posted_rerun(name: &str, posted: &str) -> (String, String, i32) {
+    let dir = example("clawback_posted_rerun");
+    let path = tmp(name);
+    fs::write(&path, posted).expect("write posted");
+    baton_in(
+        &dir,
+        &[
+            "clawback",
+            "--policy",
+            "policy.baton",
+            "--deals",
+            "deals.csv",
+            "--events",
+            "events.csv",
+            "--as-of",
+            "2026-12-15",
+            "--posted",
+            path.to_str().expect("utf-8"),
+        ],
+        None,
+    )
+}
+
+#[test]
+fn posted_currency_is_part_of_the_key() {
+    let full = read(&example("clawback_posted_rerun"), "expected.csv");
+    // C-501's downgrade was booked in EUR, not GBP: the EUR line is
+    // reversed and the GBP line booked, each saying why.
+    let booked = full.replacen("-225.00,GBP", "-225.00,EUR", 1);
+    let (out, err, code) = posted_rerun("posted_eur.csv", &booked);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "{HEADER}C-501,omar,X-1,clawback,applied,csm_commission,1,15,0.75,300.00,-225.00,GBP,\
+             downgraded on day 15 of 60 (prorated 45/60) × 300.00 = -225.00 (booked in EUR instead of GBP)\n\
+             C-501,omar,X-1,clawback,applied,csm_commission,1,15,0.75,300.00,225.00,EUR,\
+             reversal: now computed in GBP (booked -225.00)\n"
+        )
+    );
+    // Booking both leaves nothing to book.
+    let mut again = booked.clone();
+    again.push_str(out.strip_prefix(HEADER).expect("header"));
+    let (out, err, code) = posted_rerun("posted_eur_again.csv", &again);
+    assert_eq!((out.as_str(), code), (HEADER, 0), "{err}");
+    // A currency cell that is no currency makes the booked ledger
+    // unreadable, naming the line: nothing is printed.
+    for bad in ["gbp", "XX", "", "ABC"] {
+        let booked = full.replacen("-225.00,GBP", &format!("-225.00,{bad}"), 1);
+        let (out, err, code) = posted_rerun("posted_bad_currency.csv", &booked);
+        assert_eq!((out.as_str(), code), ("", 2), "{bad}: {err}");
+        assert!(err.contains("line 2"), "{bad}: {err}");
+        assert!(err.contains("currency"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn posted_amounts_beyond_the_decimal_range_exit_2_naming_the_line() {
+    let base = read(&example("clawback_posted_rerun"), "posted.csv");
+    // A booked amount that no decimal holds at two decimals.
+    let huge = format!(
+        "{base}C-502,noor,X-2,bonus:support_upsell,applied,csm_commission,1,20,0.1,4000.00,-79228162514264337593543950335,GBP,x\n"
+    );
+    let (out, err, code) = posted_rerun("posted_huge.csv", &huge);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert!(err.contains("line 7"), "{err}");
+    // Recomputed 400.00 less booked −792281625142643375935439503.35 leaves the range.
+    let max = format!(
+        "{base}C-502,noor,X-2,bonus:support_upsell,applied,csm_commission,1,20,0.1,4000.00,-792281625142643375935439503.35,GBP,x\n"
+    );
+    let (out, err, code) = posted_rerun("posted_max.csv", &max);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert!(err.contains("line 7"), "{err}");
+    // Two booked lines whose sum leaves the range: the second is named.
+    let two = format!(
+        "{base}C-503,omar,X-6,clawback,applied,csm_commission,1,50,0.166667,150000,-50000000000000000000000000000,JPY,x\n\
+         C-503,omar,X-6,clawback,applied,csm_commission,1,50,0.166667,150000,-50000000000000000000000000000,JPY,x\n"
+    );
+    let (out, err, code) = posted_rerun("posted_two.csv", &two);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert!(err.contains("line 8"), "{err}");
+}

@@ -5,16 +5,22 @@
 //! version that governs it, and replayed. [`run`] collects the whole
 //! ledger in memory.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::ledger::SummaryRow;
-use super::line::{error_line, kind_label, LedgerLine, Sink};
+use super::line::{error_line, kind_label, Input, LedgerLine, Sink};
 use super::replay::{retention, simulate, Deal, Event};
-use super::table::{cell, convert, date, money, Deals, Events, FastMap, Lookup};
+use super::summary::{SummaryError, SummaryRow};
+use super::table::{
+    cell, convert, date, date_in_zone, join_errors, money, Conversion, Deals, Events, FastMap,
+    Lookup,
+};
 use crate::io::{Item, Row};
 use crate::program::commission::{deal_slot as D, event_slot as E, EventType};
 use crate::program::versions::Versions;
+use crate::program::Program;
 use crate::record::{parse_date, parse_timestamp};
 use crate::value::{Currency, Text, Value};
 
@@ -29,8 +35,9 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// The summary per rep and currency (CLI.md `--summary`).
-    pub fn summary(&self) -> Vec<SummaryRow> {
+    /// The summary per rep and currency (CLI.md `--summary`); `Err` when
+    /// a sum leaves the decimal range.
+    pub fn summary(&self) -> Result<Vec<SummaryRow>, SummaryError> {
         super::summarize(&self.paid, &self.lines)
     }
 }
@@ -139,17 +146,17 @@ impl<'a> Admission<'a> {
         let id = cell(row, dc.fixed(0), "deal").unwrap_or_default();
         if id.is_empty() {
             let rep = cell(row, dc.fixed(1), "rep").unwrap_or_default();
-            let msg = "the deal has no `deal` id".to_string();
-            return Err(Box::new(error_line("", &rep, "", "", item.line, msg, None)));
+            let msg = "the deal has no `deal` id";
+            let at = (Input::Deals, item.line);
+            return Err(Box::new(error_line("", &rep, "", "", at, msg, None)));
         }
         if let Some(&first) = self.seen.get(id.as_ref()) {
             let rep = cell(row, dc.fixed(1), "rep").unwrap_or_default();
             let msg =
                 format!("deal {id} is repeated (first on line {first}); the first row stands");
-            let currency = cell(row, dc.fixed(2), "currency").and_then(|c| Currency::parse(&c));
-            return Err(Box::new(error_line(
-                &id, &rep, "", "", item.line, msg, currency,
-            )));
+            let currency = cell(row, dc.fixed(2), "currency").and_then(|c| payable(&c));
+            let at = (Input::Deals, item.line);
+            return Err(Box::new(error_line(&id, &rep, "", "", at, &msg, currency)));
         }
         self.seen.insert(Text::from(id.as_ref()), item.line);
         let events = self.pending.remove(id.as_ref()).unwrap_or_default();
@@ -206,7 +213,7 @@ impl<'a> Engine<'a> {
                 Err(msg) => {
                     sink.event_line(
                         index,
-                        error_line("", "", "", "", item.line, msg.clone(), None),
+                        error_line("", "", "", "", (Input::Events, item.line), msg, None),
                     );
                     continue;
                 }
@@ -221,8 +228,8 @@ impl<'a> Engine<'a> {
                     "",
                     &id,
                     kind_name,
-                    item.line,
-                    "the event names no `deal`".into(),
+                    (Input::Events, item.line),
+                    "the event names no `deal`",
                     None,
                 );
                 sink.event_line(index, l);
@@ -259,7 +266,8 @@ impl<'a> Engine<'a> {
         let row = match &item.row {
             Ok(r) => r,
             Err(msg) => {
-                sink.deal_line(error_line("", "", "", "", item.line, msg.clone(), None));
+                let at = (Input::Deals, item.line);
+                sink.deal_line(error_line("", "", "", "", at, msg, None));
                 return;
             }
         };
@@ -289,8 +297,8 @@ impl<'a> Engine<'a> {
                     "",
                     &p.id,
                     p.kind.map_or("", kind_label),
-                    p.line,
-                    msg,
+                    (Input::Events, p.line),
+                    &msg,
                     None,
                 ),
             );
@@ -326,8 +334,8 @@ impl<'a> Plan<'a> {
                                 &deal.rep,
                                 &p.id,
                                 p.kind.map_or("", kind_label),
-                                p.line,
-                                msg,
+                                (Input::Events, p.line),
+                                &msg,
                                 Some(deal.currency),
                             );
                             l.policy = deal.policy.name.as_str().into();
@@ -343,15 +351,16 @@ impl<'a> Plan<'a> {
                 }
             }
             Err(msg) => {
-                let currency = Currency::parse(&cur_text);
+                let currency = payable(&cur_text);
+                let for_events = format!("deal {id} (deals line {}): {msg}", item.line);
                 for p in events {
                     let l = error_line(
                         &id,
                         &rep,
                         &p.id,
                         p.kind.map_or("", kind_label),
-                        p.line,
-                        format!("deal {id}: {msg}"),
+                        (Input::Events, p.line),
+                        &for_events,
                         currency,
                     );
                     sink.event_line(p.index, l);
@@ -361,8 +370,8 @@ impl<'a> Plan<'a> {
                     &rep,
                     "",
                     "",
-                    item.line,
-                    format!("deal {id}: {msg}"),
+                    (Input::Deals, item.line),
+                    &format!("deal {id}: {msg}"),
                     currency,
                 ));
             }
@@ -376,6 +385,8 @@ impl<'a> Plan<'a> {
         Lookup::new(header, &fixed, schemas.map(|c| &*c.deal))
     }
 
+    /// A deal row under the version that governs it; `Err`: every bad
+    /// field, in column order.
     fn parse_deal(
         &self,
         item: &Item,
@@ -387,37 +398,95 @@ impl<'a> Plan<'a> {
     ) -> Result<Deal<'a>, String> {
         let set: &'a Versions = self.set;
         let anchor_name = &self.anchor_name;
-        let currency = Currency::parse(cur_text)
-            .ok_or_else(|| format!("field `currency`: {cur_text:?} is not a currency code"))?;
-        let anchor_text = cell(row, dc.fixed(3), anchor_name)
-            .ok_or_else(|| format!("field `{anchor_name}` is required but absent"))?;
-        let anchor_date = parse_date(&anchor_text)
-            .ok_or_else(|| format!("field `{anchor_name}`: {anchor_text:?} is not a date"))?;
-        let found = if self.pinned {
-            set.latest()
-        } else {
-            set.in_force(anchor_date)
+        let mut errors: Vec<(u16, String)> = Vec::new();
+        let currency = match Currency::parse(cur_text) {
+            Some(c) => match c.not_payable() {
+                None => Some(c),
+                Some(why) => {
+                    errors.push((D::CURRENCY, format!("field `currency`: {why}")));
+                    None
+                }
+            },
+            None => {
+                errors.push((
+                    D::CURRENCY,
+                    format!("field `currency`: {cur_text:?} is not a currency code"),
+                ));
+                None
+            }
         };
-        let policy = found.ok_or_else(|| {
-            format!(
-                "no version of the commission policy is in force on {anchor_date} ({anchor_name})"
-            )
-        })?;
-        let def = policy.commission.as_ref().ok_or_else(|| {
-            format!(
-                "version {} of policy `{}` has no `commission` block",
-                policy.version, policy.name
-            )
-        })?;
-        let record = convert(&def.deal, row, dc.schema(&def.deal), currency, &[])?;
-        let amount = money(&record, D::AMOUNT).unwrap_or_default();
-        let value = money(&record, D::VALUE).unwrap_or_default();
-        if value <= Decimal::ZERO {
-            return Err("field `deal_value` must be positive".to_string());
+        // The anchor picks the version; a timestamp is the instant's date
+        // in the zone of the version in force then.
+        let anchor = match cell(row, dc.fixed(3), anchor_name) {
+            None => Err(format!("field `{anchor_name}` is required but absent")),
+            Some(text) => self.anchor(&text).ok_or_else(|| {
+                format!("field `{anchor_name}`: {text:?} is not a date or a timestamp")
+            }),
+        };
+        let governing = anchor.and_then(|(date, found)| {
+            let policy = found.ok_or_else(|| {
+                format!("no version of the commission policy is in force on {date} ({anchor_name})")
+            })?;
+            let def = policy.commission.as_ref().ok_or_else(|| {
+                format!(
+                    "version {} of policy `{}` has no `commission` block",
+                    policy.version, policy.name
+                )
+            })?;
+            Ok((date, policy, def))
+        });
+        // Without a governing version, the fixed columns are still checked
+        // (by the latest plan) so that every bad field is reported.
+        let (checked, fallback) = match &governing {
+            Ok((_, policy, def)) => (Some((*policy, *def)), false),
+            Err(msg) => {
+                let slot = set
+                    .latest()
+                    .and_then(|p| p.commission.as_ref())
+                    .and_then(|c| c.deal.slot(anchor_name))
+                    .unwrap_or(D::CLOSED_ON);
+                errors.push((slot, msg.clone()));
+                let latest = set
+                    .latest()
+                    .and_then(|p| p.commission.as_ref().map(|c| (p, c)));
+                (latest, true)
+            }
+        };
+        let Some((policy, def)) = checked else {
+            return Err(join_errors(errors));
+        };
+        let anchor_slot = def.deal.slot(anchor_name);
+        let mut skip: Vec<u16> = anchor_slot.into_iter().collect();
+        if fallback {
+            let fixed = D::CLOSED_ON + 1;
+            skip.extend((fixed..).take(def.deal.fields.len().saturating_sub(usize::from(fixed))));
         }
-        if amount < Decimal::ZERO {
-            return Err("field `amount` cannot be negative".to_string());
+        let how = Conversion {
+            currency,
+            skip: &skip,
+            paid: &[D::AMOUNT, D::VALUE],
+            zone: policy.timezone,
+        };
+        let mut converted = convert(&def.deal, row, dc.schema(&def.deal), &how);
+        if let (Some(slot), Ok((date, ..))) = (anchor_slot, &governing) {
+            if let Some(s) = converted.values.get_mut(usize::from(slot)) {
+                *s = Some(Value::Date(*date));
+            }
         }
+        errors.append(&mut converted.errors);
+        let record = def.deal.record(converted.values);
+        let amount = money(&record, D::AMOUNT);
+        let value = money(&record, D::VALUE);
+        if value.is_some_and(|v| v <= Decimal::ZERO) {
+            errors.push((D::VALUE, "field `deal_value` must be positive".to_string()));
+        }
+        if amount.is_some_and(|a| a < Decimal::ZERO) {
+            errors.push((D::AMOUNT, "field `amount` cannot be negative".to_string()));
+        }
+        let (Ok((_, policy, def)), Some(currency), true) = (governing, currency, errors.is_empty())
+        else {
+            return Err(join_errors(errors));
+        };
         let anchor =
             date(&record, def.anchor).ok_or_else(|| "the deal has no anchor date".to_string())?;
         Ok(Deal {
@@ -425,13 +494,45 @@ impl<'a> Plan<'a> {
             id: id.into(),
             rep: rep.into(),
             currency,
-            amount,
-            value,
+            amount: amount.unwrap_or_default(),
+            value: value.unwrap_or_default(),
             anchor,
             policy,
             def,
             record,
         })
+    }
+
+    /// The anchor date a cell gives, with the version in force on it (the
+    /// pinned one with `--version`): a date as it is, a timestamp as its
+    /// date in the zone of the version in force at that instant. `None`:
+    /// neither a date nor a timestamp.
+    fn anchor(&self, text: &str) -> Option<(NaiveDate, Option<&'a Arc<Program>>)> {
+        let set: &'a Versions = self.set;
+        if let Some(date) = parse_date(text) {
+            let found = if self.pinned {
+                set.latest()
+            } else {
+                set.in_force(date)
+            };
+            return Some((date, found));
+        }
+        let instant = chrono::DateTime::from_timestamp(parse_timestamp(text)?, 0)?;
+        let date_in = |p: &Program| instant.with_timezone(&p.timezone).date_naive();
+        if self.pinned {
+            let latest = set.latest();
+            let zone = latest.map_or(chrono_tz::UTC, |p| p.timezone);
+            return Some((instant.with_timezone(&zone).date_naive(), latest));
+        }
+        // Each version's effective date is read in its own zone; with no
+        // version in force, the date is the latest version's.
+        match set.all().iter().rev().find(|p| p.effective <= date_in(p)) {
+            Some(p) => Some((date_in(p), Some(p))),
+            None => {
+                let zone = set.timezone();
+                Some((instant.with_timezone(&zone).date_naive(), None))
+            }
+        }
     }
 
     /// An event of `deal`, converted by its plan; `earlier`: the ids of
@@ -459,19 +560,31 @@ impl<'a> Plan<'a> {
         }
         earlier.push((p.id.as_ref(), p.line));
         let on_text = cell(p.row, self.event_cols.fixed(3), "on").unwrap_or_default();
-        let tz = deal.policy.timezone;
-        let on = parse_date(&on_text).or_else(|| {
-            parse_timestamp(&on_text)
-                .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-                .map(|t| t.with_timezone(&tz).date_naive())
-        });
-        let on =
-            on.ok_or_else(|| format!("field `on`: {on_text:?} is not a date or a timestamp"))?;
+        let zone = deal.policy.timezone;
+        let mut errors = Vec::new();
+        let on = date_in_zone(&on_text, zone);
+        if on.is_none() {
+            errors.push((
+                E::ON,
+                format!("field `on`: {on_text:?} is not a date or a timestamp"),
+            ));
+        }
         let cols = self.event_cols.schema(&deal.def.event);
-        let mut record = convert(&deal.def.event, p.row, cols, deal.currency, &[E::ON])?;
-        if let Some(s) = record.values.get_mut(usize::from(E::ON)) {
+        let how = Conversion {
+            currency: Some(deal.currency),
+            skip: &[E::ON],
+            paid: &[E::LOST, E::ADDED],
+            zone,
+        };
+        let mut converted = convert(&deal.def.event, p.row, cols, &how);
+        errors.append(&mut converted.errors);
+        let Some(on) = on.filter(|_| errors.is_empty()) else {
+            return Err(join_errors(errors));
+        };
+        if let Some(s) = converted.values.get_mut(usize::from(E::ON)) {
             *s = Some(Value::Date(on));
         }
+        let record = deal.def.event.record(converted.values);
         Ok(Event {
             index: p.index,
             line: p.line,
@@ -481,4 +594,10 @@ impl<'a> Plan<'a> {
             record,
         })
     }
+}
+
+/// The deal's currency when it is one money can be paid in (for the
+/// currency cell of its error lines).
+fn payable(text: &str) -> Option<Currency> {
+    Currency::parse(text).filter(|c| c.not_payable().is_none())
 }

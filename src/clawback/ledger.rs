@@ -1,13 +1,12 @@
-//! The ledger as finance reads it: CSV lines, the difference against a
-//! ledger already booked (`--posted`), and the per-rep summary.
+//! The ledger as finance reads it: its columns and CSV lines (the
+//! difference against a booked ledger is in `posted`, the per-rep summary
+//! in `summary`).
 
-use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 
 use rust_decimal::Decimal;
 
-use super::line::{LedgerLine, Status};
-use crate::record::parse_decimal;
+use super::line::LedgerLine;
 use crate::value::{format_decimal, format_money, Currency};
 
 /// The ledger's columns, in order (CLI.md).
@@ -27,11 +26,13 @@ pub const COLUMNS: [&str; 13] = [
     "explanation",
 ];
 
-fn minor_of(currency: &str) -> u32 {
+/// Decimals of a currency written in a ledger (2 for a code that is none).
+pub(super) fn minor_of(currency: &str) -> u32 {
     Currency::parse(currency).map_or(2, |c| c.minor_units())
 }
 
-fn money_text(d: Decimal, currency: &str) -> String {
+/// An amount as a ledger writes it in `currency`.
+pub(super) fn money_text(d: Decimal, currency: &str) -> String {
     match Currency::parse(currency) {
         Some(c) => format_money(d, c),
         None => format_decimal(d),
@@ -197,355 +198,6 @@ fn push_int(b: &mut Vec<u8>, v: i64) {
     b.extend_from_slice(crate::value::int_digits(v, &mut [0; 20]));
 }
 
-/// A line of a booked ledger.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PostedLine {
-    /// Its cells, by column name.
-    pub cells: HashMap<String, String>,
-    /// Its amount.
-    pub amount: Decimal,
-    /// Its physical line.
-    pub line: usize,
-}
-
-impl PostedLine {
-    fn get(&self, c: &str) -> String {
-        self.cells.get(c).cloned().unwrap_or_default()
-    }
-
-    fn key(&self) -> (String, String, String) {
-        (self.get("deal"), self.get("event"), self.get("kind"))
-    }
-}
-
-/// Why a posted ledger could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("posted ledger, line {line}: {message}")]
-pub struct PostedError {
-    /// Physical line.
-    pub line: usize,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// Reads a ledger already booked (the ledger's columns). Every line must
-/// name a deal and a kind and carry an amount; error lines (empty amount,
-/// status `error`) are skipped.
-pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
-    let (r, lines) = crate::io::LineIndex::counting(r);
-    let mut rd = csv::ReaderBuilder::new().flexible(false).from_reader(r);
-    let header = rd
-        .headers()
-        .map_err(|e| PostedError {
-            line: 1,
-            message: e.to_string(),
-        })?
-        .clone();
-    for c in ["deal", "event", "kind", "amount", "currency"] {
-        if !header.iter().any(|h| h == c) {
-            return Err(PostedError {
-                line: 1,
-                message: format!("the header has no `{c}` column"),
-            });
-        }
-    }
-    let mut out = Vec::new();
-    for rec in rd.records() {
-        let rec = rec.map_err(|e| PostedError {
-            line: lines.line_of(e.position()),
-            message: crate::io::csv_error_text(&e),
-        })?;
-        let line = lines.line_of(rec.position());
-        if lines.unclosed_quote() {
-            return Err(PostedError {
-                line,
-                message: "a quoted cell is never closed: the rest of the file was read into \
-                          this line"
-                    .to_string(),
-            });
-        }
-        let cells: HashMap<String, String> = header
-            .iter()
-            .zip(rec.iter())
-            .map(|(h, v)| (h.to_string(), v.to_string()))
-            .collect();
-        let amount_text = cells.get("amount").cloned().unwrap_or_default();
-        if cells.get("status").is_some_and(|s| s == "error") && amount_text.trim().is_empty() {
-            continue;
-        }
-        let amount = parse_decimal(&amount_text).ok_or_else(|| PostedError {
-            line,
-            message: format!("amount {amount_text:?} is not a number"),
-        })?;
-        // A booked amount is in the currency's minor unit; a finer one
-        // could never be matched by a ledger line (it would print a
-        // difference that rounds to itself, run after run).
-        let currency = cells.get("currency").map_or("", |c| c.trim());
-        let minor = minor_of(currency);
-        if amount.normalize().scale() > minor {
-            return Err(PostedError {
-                line,
-                message: format!(
-                    "amount {amount_text} has more decimals than {} allows ({minor})",
-                    if currency.is_empty() {
-                        "its currency"
-                    } else {
-                        currency
-                    }
-                ),
-            });
-        }
-        let p = PostedLine {
-            cells,
-            amount,
-            line,
-        };
-        if p.get("deal").is_empty() || p.get("kind").is_empty() {
-            return Err(PostedError {
-                line,
-                message: "a posted line needs `deal` and `kind`".into(),
-            });
-        }
-        out.push(p);
-    }
-    Ok(out)
-}
-
-/// What is still to book: for each (deal, event, kind), the recomputed
-/// amount less the posted ones, where not zero, in ledger order; then
-/// reversals of keys found only in the posted ledger, in its order (except
-/// for events that are error lines now: their booked lines stand).
-pub fn diff_posted(lines: &[LedgerLine], posted: &[PostedLine]) -> Vec<LedgerLine> {
-    let mut booked: HashMap<(String, String, String), Decimal> = HashMap::new();
-    for p in posted {
-        *booked.entry(p.key()).or_default() += p.amount;
-    }
-    let booked_events: std::collections::HashSet<(String, String)> = posted
-        .iter()
-        .map(|p| (p.get("deal"), p.get("event")))
-        .collect();
-    let mut out = Vec::new();
-    let mut recomputed: std::collections::HashSet<(String, String, String)> =
-        std::collections::HashSet::new();
-    for l in lines.iter().filter(|l| l.status != Status::Error) {
-        let key = (l.deal.to_string(), l.event.to_string(), l.kind.to_string());
-        recomputed.insert(key.clone());
-        let amount = l.amount.unwrap_or_default();
-        let (diff, explanation) = match booked.get(&key) {
-            Some(b) => (
-                amount - b,
-                format!(
-                    "recomputed {} less booked {}",
-                    money_text(amount, &l.currency),
-                    money_text(*b, &l.currency)
-                ),
-            ),
-            // The event was booked under another kind: say that this kind
-            // is not; a line for an event never booked keeps its words.
-            None if booked_events.contains(&(l.deal.to_string(), l.event.to_string())) => {
-                (amount, format!("{} (not booked yet)", l.explanation))
-            }
-            None => (amount, l.explanation.clone()),
-        };
-        if !diff.is_zero() {
-            let mut d = l.clone();
-            d.amount = Some(fixed(diff, minor_of(&l.currency)));
-            d.explanation = explanation;
-            out.push(d);
-        }
-    }
-    // An event that is an error line now (bad input) is not reversed: its
-    // booked lines stand until the input is fixed (the error is reported
-    // on standard error and the run exits 1).
-    let in_error: std::collections::HashSet<(String, String)> = lines
-        .iter()
-        .filter(|l| l.status == Status::Error)
-        .map(|l| (l.deal.to_string(), l.event.to_string()))
-        .collect();
-    let mut reversed = std::collections::HashSet::new();
-    for p in posted {
-        let key = p.key();
-        if recomputed.contains(&key)
-            || in_error.contains(&(key.0.clone(), key.1.clone()))
-            || !reversed.insert(key.clone())
-        {
-            continue;
-        }
-        let total = booked.get(&key).copied().unwrap_or_default();
-        if total.is_zero() {
-            continue;
-        }
-        let currency = p.get("currency");
-        out.push(LedgerLine {
-            deal: p.get("deal").into(),
-            rep: p.get("rep").into(),
-            event: p.get("event").into(),
-            kind: p.get("kind").into(),
-            status: Status::Applied,
-            policy: p.get("policy").into(),
-            version: p.get("version").parse().ok(),
-            days_retained: p.get("days_retained").parse().ok(),
-            rate: None,
-            base: None,
-            rate_text: p.get("rate").into(),
-            base_text: p.get("base").into(),
-            amount: Some(fixed(-total, minor_of(&currency))),
-            explanation: format!(
-                "reversal: no longer computed (booked {})",
-                money_text(total, &currency)
-            ),
-            currency: currency.into(),
-            line: p.line,
-        });
-    }
-    out
-}
-
-fn fixed(d: Decimal, minor: u32) -> Decimal {
-    let mut d = if d.is_zero() { Decimal::ZERO } else { d };
-    d.rescale(minor);
-    d
-}
-
-/// One row of the summary (CLI.md `--summary`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SummaryRow {
-    /// Rep.
-    pub rep: String,
-    /// Currency.
-    pub currency: String,
-    /// Commission paid on the rep's deals.
-    pub paid: Decimal,
-    /// Clawback lines (zero or negative).
-    pub clawed_back: Decimal,
-    /// Reinstatement lines.
-    pub reinstated: Decimal,
-    /// Bonus lines.
-    pub bonuses: Decimal,
-    /// paid + clawed_back + reinstated + bonuses.
-    pub net: Decimal,
-}
-
-/// Sums per rep and currency, sorted by rep then currency. `paid` lists
-/// each valid deal's (rep, currency, amount).
-pub fn summarize(paid: &[(String, String, Decimal)], lines: &[LedgerLine]) -> Vec<SummaryRow> {
-    let mut s = Summarizer::default();
-    for (rep, cur, amount) in paid {
-        s.paid(rep, cur, *amount);
-    }
-    for l in lines {
-        s.line(l);
-    }
-    s.finish()
-}
-
-/// The summary, accumulated line by line.
-#[derive(Debug, Default)]
-pub struct Summarizer {
-    /// rep → currency → row: looked up by borrowed keys, no allocation
-    /// once a row exists.
-    rows: std::collections::BTreeMap<String, std::collections::BTreeMap<String, SummaryRow>>,
-}
-
-impl Summarizer {
-    fn add(&mut self, rep: &str, cur: &str, f: impl FnOnce(&mut SummaryRow)) {
-        if let Some(row) = self.rows.get_mut(rep).and_then(|m| m.get_mut(cur)) {
-            f(row);
-            return;
-        }
-        let mut row = SummaryRow {
-            rep: rep.to_string(),
-            currency: cur.to_string(),
-            paid: Decimal::ZERO,
-            clawed_back: Decimal::ZERO,
-            reinstated: Decimal::ZERO,
-            bonuses: Decimal::ZERO,
-            net: Decimal::ZERO,
-        };
-        f(&mut row);
-        self.rows
-            .entry(rep.to_string())
-            .or_default()
-            .insert(cur.to_string(), row);
-    }
-
-    /// A deal's commission paid.
-    pub fn paid(&mut self, rep: &str, currency: &str, amount: Decimal) {
-        self.add(rep, currency, |r| r.paid += amount);
-    }
-
-    /// A ledger line (error lines count for nothing).
-    pub fn line(&mut self, l: &LedgerLine) {
-        if l.status == Status::Error {
-            return;
-        }
-        let a = l.amount.unwrap_or_default();
-        if l.kind == "clawback" {
-            self.add(&l.rep, &l.currency, |r| r.clawed_back += a);
-        } else if l.kind == "reinstatement" {
-            self.add(&l.rep, &l.currency, |r| r.reinstated += a);
-        } else if l.kind.starts_with("bonus:") {
-            self.add(&l.rep, &l.currency, |r| r.bonuses += a);
-        }
-    }
-
-    /// Adds the sums of `other`.
-    pub fn merge(&mut self, other: Summarizer) {
-        for (rep, by_currency) in other.rows {
-            for (cur, r) in by_currency {
-                self.add(&rep, &cur, |row| {
-                    row.paid += r.paid;
-                    row.clawed_back += r.clawed_back;
-                    row.reinstated += r.reinstated;
-                    row.bonuses += r.bonuses;
-                });
-            }
-        }
-    }
-
-    /// The rows, sorted by rep then currency.
-    pub fn finish(self) -> Vec<SummaryRow> {
-        self.rows
-            .into_values()
-            .flat_map(|by_currency| by_currency.into_values())
-            .map(|mut r| {
-                r.net = r.paid + r.clawed_back + r.reinstated + r.bonuses;
-                r
-            })
-            .collect()
-    }
-}
-
-/// Writes the summary as CSV.
-pub fn write_summary<W: Write>(rows: &[SummaryRow], w: W) -> csv::Result<()> {
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(w);
-    out.write_record([
-        "rep",
-        "currency",
-        "paid",
-        "clawed_back",
-        "reinstated",
-        "bonuses",
-        "net",
-    ])?;
-    for r in rows {
-        let m = |d: Decimal| money_text(d, &r.currency);
-        out.write_record([
-            r.rep.clone(),
-            r.currency.clone(),
-            m(r.paid),
-            m(r.clawed_back),
-            m(r.reinstated),
-            m(r.bonuses),
-            m(r.net),
-        ])?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
 /// A ledger line serializes as the ledger's columns, every cell a string
 /// exactly as the CSV shows it (amounts never pass through a float).
 impl serde::Serialize for LedgerLine {
@@ -560,26 +212,10 @@ impl serde::Serialize for LedgerLine {
     }
 }
 
-/// A summary row serializes as the summary's columns, amounts as strings.
-impl serde::Serialize for SummaryRow {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let m_ = |d: Decimal| money_text(d, &self.currency);
-        let mut m = s.serialize_map(Some(7))?;
-        m.serialize_entry("rep", &self.rep)?;
-        m.serialize_entry("currency", &self.currency)?;
-        m.serialize_entry("paid", &m_(self.paid))?;
-        m.serialize_entry("clawed_back", &m_(self.clawed_back))?;
-        m.serialize_entry("reinstated", &m_(self.reinstated))?;
-        m.serialize_entry("bonuses", &m_(self.bonuses))?;
-        m.serialize_entry("net", &m_(self.net))?;
-        m.end()
-    }
-}
-
 #[cfg(test)]
 mod writer_tests {
     use super::*;
+    use crate::clawback::Status;
 
     /// The hand-written CSV is byte for byte what the `csv` crate writes.
     #[test]

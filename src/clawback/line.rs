@@ -69,16 +69,42 @@ pub(super) fn kind_label(k: EventType) -> &'static str {
     }
 }
 
-/// An error line: status `error`, no amount, `msg` as the explanation.
+/// The input a line comes from, named in error lines with its line
+/// number (`events line 3: unknown deal D-9`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Input {
+    /// The deals file.
+    Deals,
+    /// The events file.
+    Events,
+}
+
+impl Input {
+    fn as_str(self) -> &'static str {
+        match self {
+            Input::Deals => "deals",
+            Input::Events => "events",
+        }
+    }
+}
+
+/// An error line: status `error`, no amount, `msg` as the explanation
+/// after the input and line it comes from.
 pub(super) fn error_line(
     deal: &str,
     rep: &str,
     event: &str,
     kind: &str,
-    line: usize,
-    msg: String,
+    (input, line): (Input, usize),
+    msg: &str,
     currency: Option<Currency>,
 ) -> LedgerLine {
+    let mut explanation = String::with_capacity(msg.len() + 20);
+    explanation.push_str(input.as_str());
+    explanation.push_str(" line ");
+    push_i64(&mut explanation, i64::try_from(line).unwrap_or(i64::MAX));
+    explanation.push_str(": ");
+    explanation.push_str(msg);
     LedgerLine {
         deal: deal.into(),
         rep: rep.into(),
@@ -94,7 +120,7 @@ pub(super) fn error_line(
         base_text: Text::default(),
         amount: None,
         currency: currency.map(|c| c.as_str().into()).unwrap_or_default(),
-        explanation: msg,
+        explanation,
         line,
     }
 }

@@ -6,11 +6,14 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::line::{error_line, kind_label, push_date, push_i64, show, LedgerLine, Sink, Status};
+use super::line::{
+    error_line, kind_label, push_date, push_i64, show, Input, LedgerLine, Sink, Status,
+};
 use super::table::{date, money, text};
 use crate::program::commission::{event_slot as E, percent, CommissionDef, EventType, Schedule};
 use crate::program::eval::Env;
 use crate::program::exact::Frac;
+use crate::program::expr::Expr;
 use crate::program::Program;
 use crate::record::Record;
 use crate::value::{format_decimal, format_money, Currency, Text, Val};
@@ -154,6 +157,9 @@ pub(super) fn simulate(deal: &Deal<'_>, evs: &[Event], sink: &mut dyn Sink) -> O
                             deal.id
                         ));
                     }
+                    if money(&e.record, E::ADDED).is_some_and(|a| a <= Decimal::ZERO) {
+                        return Err("field `added_value` must be positive".into());
+                    }
                     upgrade_line(deal, e, &env, days, &mut line)?;
                 }
             }
@@ -165,8 +171,8 @@ pub(super) fn simulate(deal: &Deal<'_>, evs: &[Event], sink: &mut dyn Sink) -> O
                 &deal.rep,
                 &e.id,
                 kind_label(e.kind),
-                e.line,
-                msg,
+                (Input::Events, e.line),
+                &msg,
                 Some(deal.currency),
             );
             line.policy = deal.policy.name.as_str().into();
@@ -221,8 +227,19 @@ fn base_line(deal: &Deal<'_>, e: &Event, days: i64) -> LedgerLine {
     }
 }
 
-fn overflow() -> String {
-    "arithmetic overflow computing this line".to_string()
+/// The error of a computation that leaves the decimal range, naming what
+/// it was computed from.
+fn out_of_range(what: &str) -> String {
+    format!("{what} does not fit the decimal range")
+}
+
+/// `amount × part / deal_value` exactly: the share of the commission on
+/// `part` of the contract value. The ratio first, so that a cancellation
+/// (`part` = `deal_value`) multiplies by one.
+fn share(deal: &Deal<'_>, part: Decimal) -> Option<Frac> {
+    Frac::from_decimal(part)?
+        .checked_div(Frac::from_decimal(deal.value)?)?
+        .checked_mul(Frac::from_decimal(deal.amount)?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -267,6 +284,16 @@ fn clawback_line(
     x.push_str(" of ");
     push_i64(&mut x, c.window);
     x.push_str(" (");
+    let part_name = if e.kind == EventType::Cancellation {
+        "the remaining value"
+    } else {
+        "`lost_value`"
+    };
+    let overflow = || {
+        out_of_range(&format!(
+            "the clawback (rate × `amount` × {part_name} / `deal_value`)"
+        ))
+    };
     let rate = match &c.schedule {
         Schedule::Prorated => {
             x.push_str("prorated ");
@@ -291,10 +318,7 @@ fn clawback_line(
             Frac::from_decimal(r).ok_or_else(overflow)?
         }
     };
-    let base = Frac::from_decimal(deal.amount)
-        .and_then(|a| a.checked_mul(Frac::from_decimal(part)?))
-        .and_then(|x| x.checked_div(Frac::from_decimal(deal.value)?))
-        .ok_or_else(overflow)?;
+    let base = share(deal, part).ok_or_else(overflow)?;
     let base_shown = base.round(minor, deal.def.rounding).ok_or_else(overflow)?;
     show(line, rate, base, base_shown, deal.currency);
     if clawed >= deal.amount {
@@ -382,8 +406,23 @@ fn upgrade_line(
                 ))
             }
         };
+        let overflow = || {
+            let field = match &b.base {
+                Expr::Field(slot) => deal.def.deal.field(*slot).map(|f| f.name.as_str()),
+                Expr::Other(slot) => deal.def.event.field(*slot).map(|f| f.name.as_str()),
+                _ => None,
+            };
+            out_of_range(&match field {
+                Some(f) => format!("bonus {}: {} × `{f}`", b.name, percent(b.rate)),
+                None => format!("bonus {}: {} × its base", b.name, percent(b.rate)),
+            })
+        };
         let rate = Frac::from_decimal(b.rate).ok_or_else(overflow)?;
         let base_f = Frac::from_decimal(base).ok_or_else(overflow)?;
+        // The base is shown at the minor unit: it must fit there too.
+        base_f
+            .round(minor, deal.def.rounding)
+            .ok_or_else(overflow)?;
         let amount = fixed(
             rate.checked_mul(base_f)
                 .and_then(|x| x.round(minor, deal.def.rounding))
@@ -411,7 +450,8 @@ fn upgrade_line(
 }
 
 /// The retention bonus line of a deal: `None` unless the bonus is due
-/// before `as_of` and the deal is active at the end of its day M.
+/// before `as_of` and the deal is active at the end of its day M; an
+/// error line when its amount does not fit the decimal range.
 pub(super) fn retention(
     deal: &Deal<'_>,
     at_m: Option<AtDayM>,
@@ -425,15 +465,35 @@ pub(super) fn retention(
         return None;
     }
     let minor = deal.currency.minor_units();
-    let rate = Frac::from_decimal(r.rate)?;
-    let base = Frac::from_decimal(deal.amount)?
-        .checked_mul(Frac::from_decimal(state.remaining)?)?
-        .checked_div(Frac::from_decimal(deal.value)?)?;
-    let amount = fixed(
-        rate.checked_mul(base)?.round(minor, deal.def.rounding)?,
-        minor,
-    );
-    let base_shown = format_money(base.round(minor, deal.def.rounding)?, deal.currency);
+    let computed = (|| {
+        let rate = Frac::from_decimal(r.rate)?;
+        let base = share(deal, state.remaining)?;
+        let amount = fixed(
+            rate.checked_mul(base)?.round(minor, deal.def.rounding)?,
+            minor,
+        );
+        let base_shown = format_money(base.round(minor, deal.def.rounding)?, deal.currency);
+        Some((rate, base, amount, base_shown))
+    })();
+    let Some((rate, base, amount, base_shown)) = computed else {
+        let what = format!(
+            "bonus {}: {} × `amount` × the remaining value / `deal_value`",
+            r.kind.strip_prefix("bonus:").unwrap_or(&r.kind),
+            r.percent
+        );
+        let mut line = error_line(
+            &deal.id,
+            &deal.rep,
+            "",
+            &r.kind,
+            (Input::Deals, deal.line),
+            &out_of_range(&what),
+            Some(deal.currency),
+        );
+        line.policy = deal.policy.name.as_str().into();
+        line.version = Some(deal.policy.version);
+        return Some(line);
+    };
     // "retained 90 days after 2026-03-01: 2% × 4500.00 = 90.00", built
     // without the formatting machinery (one line per deal of a large run).
     let mut explanation = String::with_capacity(64);

@@ -6,8 +6,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::engine::{Admitted, Engine};
-use super::ledger::{LedgerWriter, Summarizer, SummaryRow};
-use super::line::{error_line, LedgerLine, Sink, Status};
+use super::ledger::LedgerWriter;
+use super::line::{error_line, Input, LedgerLine, Sink, Status};
+use super::summary::{Summarizer, SummaryRow};
 use super::table::Events;
 use crate::batch::{run_ordered, Stopped};
 use crate::io::Item;
@@ -210,8 +211,8 @@ pub fn stream<W: std::io::Write>(
                         "",
                         "",
                         "",
-                        item.line,
-                        msg.clone(),
+                        (Input::Deals, item.line),
+                        msg,
                         None,
                     ))),
                     Ok(row) => match admission.admit(item, row, &dc) {
@@ -271,6 +272,8 @@ pub fn stream<W: std::io::Write>(
         tails.push(part.tail.into_inner()?);
         event_bytes.push(part.event_bytes.into_inner()?);
     }
+    // A summary sum out of range stops the run before anything is written.
+    let summary = summary.finish().map_err(|e| e.to_string())?;
     order.sort_unstable_by_key(|(index, ..)| *index);
     let w = LedgerWriter::new(out).map_err(|e| e.to_string())?;
     let mut out = w.into_inner()?;
@@ -285,8 +288,5 @@ pub fn stream<W: std::io::Write>(
         out.write_all(&chunk).map_err(|e| e.to_string())?;
     }
     out.flush().map_err(|e| e.to_string())?;
-    Ok(StreamOutcome {
-        errors,
-        summary: summary.finish(),
-    })
+    Ok(StreamOutcome { errors, summary })
 }

@@ -9,8 +9,10 @@ use rust_decimal::Decimal;
 
 use crate::io::{Item, Row};
 use crate::json::Json;
-use crate::record::{convert_json, convert_text, Record, Schema};
-use crate::value::{format_decimal, Currency, Value};
+use crate::record::{convert_json, convert_text, parse_date, parse_timestamp, Record, Schema};
+use crate::value::{
+    format_decimal, format_money, in_minor_units, max_at, Currency, NotMoney, Type, Value,
+};
 
 /// Rows of an input file and its CSV header (deals or events).
 #[derive(Debug, Clone, Default)]
@@ -186,59 +188,142 @@ pub(super) fn cell<'a>(
     (!text.is_empty()).then_some(text)
 }
 
-/// Converts a row by a schema; bare amounts are in `currency`, and every
-/// money field must be in it.
+/// How [`convert`] reads a row.
+pub(super) struct Conversion<'c> {
+    /// The deal's currency: bare amounts are in it and every money field
+    /// must be. `None` when the deal's currency cell is not a currency
+    /// (that is its own error): amounts are then read without checking
+    /// their currency.
+    pub(super) currency: Option<Currency>,
+    /// Slots the caller converts itself.
+    pub(super) skip: &'c [u16],
+    /// Slots of money paid in the currency (`amount`, `deal_value`,
+    /// `lost_value`, `added_value`): each must be a whole number of the
+    /// currency's minor unit that a decimal holds at that unit.
+    pub(super) paid: &'c [u16],
+    /// The policy's zone: a date field given as a timestamp is that
+    /// instant's date there.
+    pub(super) zone: chrono_tz::Tz,
+}
+
+/// A row converted by a schema: the values that converted, and an error
+/// for each field that did not, with its slot (for reporting in column
+/// order).
+pub(super) struct Converted {
+    pub(super) values: Vec<Option<Value>>,
+    pub(super) errors: Vec<(u16, String)>,
+}
+
+/// A date, or a timestamp taken as its date in `zone` (LANGUAGE.md §8:
+/// "a timestamp is first converted to that zone's date").
+pub(super) fn date_in_zone(text: &str, zone: chrono_tz::Tz) -> Option<NaiveDate> {
+    parse_date(text).or_else(|| {
+        parse_timestamp(text)
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|t| t.with_timezone(&zone).date_naive())
+    })
+}
+
+/// Why `amount`, a money field of the currency, is not money paid in it.
+pub(super) fn not_paid_money(name: &str, amount: Decimal, currency: Currency) -> Option<String> {
+    let minor = currency.minor_units();
+    match in_minor_units(amount, minor) {
+        Ok(_) => None,
+        Err(NotMoney::Finer) => Some(format!(
+            "field `{name}`: {} is finer than the minor unit of {currency} ({minor} decimals)",
+            format_decimal(amount)
+        )),
+        Err(NotMoney::OutOfRange) => Some(format!(
+            "field `{name}`: {} does not fit the decimal range in {currency} (at most {})",
+            format_decimal(amount),
+            format_money(max_at(minor), currency)
+        )),
+    }
+}
+
+/// Converts a row by a schema (see [`Conversion`]).
 pub(super) fn convert(
     schema: &Schema,
     row: &Row,
     cols: &[Option<usize>],
-    currency: Currency,
-    skip: &[u16],
-) -> Result<Record, String> {
+    how: &Conversion<'_>,
+) -> Converted {
     let mut values = Vec::with_capacity(schema.fields.len());
     values.resize_with(schema.fields.len(), || None);
     let mut errors = Vec::new();
+    // Bare amounts need a currency to be read at all; under a currency
+    // cell that is none, they are read in a placeholder and not checked.
+    let default = how.currency.unwrap_or(Currency::XXX);
     for (i, f) in schema.fields.iter().enumerate() {
         let slot = u16::try_from(i).unwrap_or(u16::MAX);
-        if skip.contains(&slot) {
+        if how.skip.contains(&slot) {
             continue;
         }
-        let converted = match row {
-            Row::Json(v) => match v.get(&f.name) {
-                None | Some(Json::Null) => None,
-                Some(Json::String(s)) if s.trim().is_empty() => None,
-                Some(j) => Some(
-                    convert_json(f.ty, j, Some(currency))
-                        .map_err(|e| format!("field `{}`: {j} is not {e}", f.name)),
-                ),
-            },
-            Row::Csv(_) => cell(row, cols.get(i).copied().flatten(), &f.name).map(|t| {
-                convert_text(f.ty, &t, Some(currency))
-                    .map_err(|e| format!("field `{}`: {t:?} is not {e}", f.name))
-            }),
+        let converted = if f.ty == Type::Date {
+            cell(row, cols.get(i).copied().flatten(), &f.name).map(|t| {
+                date_in_zone(&t, how.zone).map(Value::Date).ok_or_else(|| {
+                    format!("field `{}`: {t:?} is not a date or a timestamp", f.name)
+                })
+            })
+        } else {
+            match row {
+                Row::Json(v) => match v.get(&f.name) {
+                    None | Some(Json::Null) => None,
+                    Some(Json::String(s)) if s.trim().is_empty() => None,
+                    Some(j) => Some(
+                        convert_json(f.ty, j, Some(default))
+                            .map_err(|e| format!("field `{}`: {j} is not {e}", f.name)),
+                    ),
+                },
+                Row::Csv(_) => cell(row, cols.get(i).copied().flatten(), &f.name).map(|t| {
+                    convert_text(f.ty, &t, Some(default))
+                        .map_err(|e| format!("field `{}`: {t:?} is not {e}", f.name))
+                }),
+            }
         };
-        match converted {
-            None if f.optional => {}
-            None => errors.push(format!("field `{}` is required but absent", f.name)),
-            Some(Err(e)) => errors.push(e),
-            Some(Ok(Value::Money(m))) if m.currency != currency => errors.push(format!(
-                "field `{}`: {} {} is not in the deal's currency {currency}",
-                f.name,
-                format_decimal(m.amount),
-                m.currency
-            )),
+        let error = match converted {
+            None if f.optional => None,
+            None => Some(format!("field `{}` is required but absent", f.name)),
+            Some(Err(e)) => Some(e),
+            Some(Ok(Value::Money(m))) if how.currency.is_some_and(|c| m.currency != c) => {
+                Some(format!(
+                    "field `{}`: {} {} is not in the deal's currency {default}",
+                    f.name,
+                    format_decimal(m.amount),
+                    m.currency
+                ))
+            }
             Some(Ok(v)) => {
+                let bad = match (&v, how.currency) {
+                    (Value::Money(m), Some(c)) if how.paid.contains(&slot) => {
+                        not_paid_money(&f.name, m.amount, c)
+                    }
+                    _ => None,
+                };
                 if let Some(s) = values.get_mut(i) {
                     *s = Some(v);
                 }
+                bad
             }
+        };
+        if let Some(e) = error {
+            errors.push((slot, e));
         }
     }
-    if errors.is_empty() {
-        Ok(schema.record(values))
-    } else {
-        Err(errors.join("; "))
+    Converted { values, errors }
+}
+
+/// Errors in column order, `;`-separated (a row reports every bad field).
+pub(super) fn join_errors(mut errors: Vec<(u16, String)>) -> String {
+    errors.sort_by_key(|(slot, _)| *slot);
+    let mut out = String::new();
+    for (i, (_, e)) in errors.iter().enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        out.push_str(e);
     }
+    out
 }
 
 /// The amount of the money value in `slot`, when set.
@@ -262,5 +347,49 @@ pub(super) fn text(r: &Record, slot: u16) -> Option<String> {
     match r.values.get(usize::from(slot))? {
         Some(Value::Text(t)) => Some(t.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timestamp_is_its_date_in_the_zone() {
+        let tokyo: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(date_in_zone("2025-09-30", tokyo), date(2025, 9, 30));
+        assert_eq!(
+            date_in_zone("2025-09-30T13:40:00+00:00", chrono_tz::UTC),
+            date(2025, 9, 30)
+        );
+        assert_eq!(
+            date_in_zone("2025-09-30T13:40:00+00:00", tokyo),
+            date(2025, 9, 30)
+        );
+        assert_eq!(
+            date_in_zone("2025-09-30T15:40:00Z", tokyo),
+            date(2025, 10, 1)
+        );
+        assert_eq!(date_in_zone("2025-09-30 15:40", tokyo), None);
+    }
+
+    #[test]
+    fn paid_money_is_whole_minor_units_within_the_range() {
+        let d = |s: &str| Decimal::from_str_exact(s).unwrap();
+        let c = |s: &str| Currency::parse(s).unwrap();
+        assert_eq!(not_paid_money("amount", d("100.10"), c("USD")), None);
+        assert_eq!(not_paid_money("amount", d("100.005"), c("BHD")), None);
+        assert_eq!(
+            not_paid_money("amount", d("100.005"), c("USD")).as_deref(),
+            Some("field `amount`: 100.005 is finer than the minor unit of USD (2 decimals)")
+        );
+        assert_eq!(
+            not_paid_money("deal_value", d("8000000000000000000000000000"), c("EUR")).as_deref(),
+            Some(
+                "field `deal_value`: 8000000000000000000000000000 does not fit the decimal \
+                 range in EUR (at most 792281625142643375935439503.35)"
+            )
+        );
     }
 }

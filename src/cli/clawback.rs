@@ -109,8 +109,10 @@ impl Job<'_> {
     /// The ledger computed whole (JSON output), then written.
     fn whole(&self) -> Result<ExitCode, Fatal> {
         let ledger = self.ledger()?;
+        // A summary sum out of range stops the run before anything is written.
+        let summary = self.summary_of(&ledger)?;
         self.write_lines(&ledger.lines)?;
-        self.write_summary(&ledger.summary())?;
+        self.write_summary(&summary)?;
         let errors = ledger
             .lines
             .iter()
@@ -127,15 +129,29 @@ impl Job<'_> {
             .map_err(|e| Fatal(format!("cannot read `{}`: {e}", posted.display())))?;
         let booked = read_posted(f).map_err(|e| Fatal(format!("{}: {e}", posted.display())))?;
         let ledger = self.ledger()?;
-        // Error events are reported on standard error, not as lines (CLI.md).
+        // Amounts out of the decimal range stop the run before anything
+        // is written.
+        let diff = diff_posted(&ledger.lines, &booked)
+            .map_err(|e| Fatal(format!("{}: {e}", posted.display())))?;
+        let summary = self.summary_of(&ledger)?;
+        // Error events are reported on standard error, not as lines
+        // (CLI.md); each names its input and line.
         let mut errors = 0u64;
         for e in ledger.lines.iter().filter(|l| l.status == Status::Error) {
-            eprintln!("error: line {}: {}", e.line, e.explanation);
+            eprintln!("error: {}", e.explanation);
             errors += 1;
         }
-        self.write_lines(&diff_posted(&ledger.lines, &booked))?;
-        self.write_summary(&ledger.summary())?;
+        self.write_lines(&diff)?;
+        self.write_summary(&summary)?;
         Ok(exit_for(errors))
+    }
+
+    /// The summary, when one is asked for.
+    fn summary_of(&self, ledger: &baton::Ledger) -> Result<Vec<SummaryRow>, Fatal> {
+        if self.a.summary.is_none() {
+            return Ok(Vec::new());
+        }
+        ledger.summary().map_err(|e| Fatal(e.to_string()))
     }
 
     fn ledger(&self) -> Result<baton::Ledger, Fatal> {

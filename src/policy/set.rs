@@ -279,7 +279,7 @@ impl PolicySet {
     /// let line = &ledger.lines[0];
     /// assert_eq!((line.kind.as_str(), line.status), ("clawback", Status::Applied));
     /// assert_eq!(line.amount.unwrap().to_string(), "-1250.00"); // day 40: 50% of 2500.00
-    /// let summary = ledger.summary();
+    /// let summary = ledger.summary().unwrap(); // Err: a sum out of the decimal range
     /// assert_eq!(summary[0].rep, "ana");
     /// assert_eq!(summary[0].clawed_back.to_string(), "-1250.00");
     /// ```

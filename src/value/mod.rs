@@ -16,7 +16,9 @@ use serde::Serialize;
 
 pub(crate) use decimal::int_digits;
 pub use decimal::{format_decimal, format_fixed, push_fixed, quotient};
-pub use money::{format_money, Currency, Money};
+pub use money::{
+    format_money, from_minor_units, in_minor_units, max_at, Currency, Money, NotMoney,
+};
 pub use sets::{ConstTexts, IntSet, Text, TextSet};
 pub use text::{format_duration, format_timestamp, parse_duration, DurationLit, Ordered};
 

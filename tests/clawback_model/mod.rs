@@ -651,7 +651,9 @@ pub fn replay(deal: &Deal, plan: &Plan, evs: &[(usize, &Event)]) -> (State, Vec<
                 st.active = true;
             }
             EvKind::Upgrade => {
-                if !st.active {
+                // LANGUAGE.md §8: a zero or negative `added_value` is an
+                // error line, whether a rule would use it or not.
+                if !st.active || e.added.is_some_and(|m| m.units <= 0) {
                     err(&mut line);
                     out.push((i, line));
                     continue;
