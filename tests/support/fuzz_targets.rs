@@ -204,11 +204,13 @@ pub fn clawback(data: &[u8]) -> usize {
     let mut booked = Vec::new();
     write_ledger(&ledger.lines, &mut booked).expect("the ledger writes");
     let posted = read_posted(&booked[..]).expect("a ledger baton wrote reads back");
-    let rest = diff_posted(&ledger.lines, &posted);
-    assert!(
-        rest.is_empty(),
-        "a booked ledger still differs from itself: {rest:?}"
-    );
+    // Booked amounts that cannot be summed are refused, never a panic.
+    if let Ok(rest) = diff_posted(&ledger.lines, &posted) {
+        assert!(
+            rest.is_empty(),
+            "a booked ledger still differs from itself: {rest:?}"
+        );
+    }
     ledger.lines.len()
 }
 
