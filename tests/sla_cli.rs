@@ -114,3 +114,39 @@ fn note_updated_merges_and_null_removes() {
     );
     assert_eq!(r[0]["flags"], serde_json::json!(["oversold"]));
 }
+
+/// A goal that falls due after 9999-12-31 has no timestamp to print: the
+/// instance is an error line saying so, never a bare number of seconds.
+#[test]
+fn a_due_instant_beyond_year_9999_is_an_error_line() {
+    let dir = std::env::temp_dir().join(format!("baton-far-due-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("far.baton"),
+        "policy \"far\" version 1 effective 2026-01-01\n\
+         record note key id { id: text }\n\
+         handoff slow note note {\n  sla forever within 500000w met by \"done\"\n}\n",
+    )
+    .unwrap();
+    let events = r#"{"handoff": "H-1", "block": "slow", "type": "opened", "at": "2026-01-02T00:00:00Z", "note": {"id": "H-1"}}
+"#;
+    let (out, _, code) = baton_in(
+        &dir,
+        &[
+            "sla",
+            "--policy",
+            "far.baton",
+            "--at",
+            "2026-02-01T00:00:00Z",
+            "-",
+        ],
+        Some(events),
+    );
+    assert_eq!(code, 1, "{out}");
+    let lines = jsonl(&out);
+    assert_eq!(lines.len(), 1, "{out}");
+    assert_eq!(lines[0]["handoff"], "H-1");
+    let error = lines[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("falls due after 9999-12-31"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -114,6 +114,9 @@ fn ts_opt<S: Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
+/// 9999-12-31T23:59:59Z, the last instant an RFC 3339 timestamp writes.
+const LAST_INSTANT: i64 = 253_402_300_799;
+
 /// Evaluates one handoff instance at instant `at`: only events at or before
 /// `at` count; events are taken in time order (ties keep input order).
 ///
@@ -220,6 +223,20 @@ pub fn evaluate_instance(
     let specs: Vec<_> = def.goals.iter().map(|g| g.spec.clone()).collect();
     let rules: Vec<_> = def.alerts.iter().filter_map(|a| a.rule).collect();
     let (statuses, fired) = goal_timing(&specs, &rules, &marks, at);
+    // Every instant is printed as an RFC 3339 timestamp; one past the last
+    // second of year 9999 has no such form (a target of centuries on a
+    // calendar open an hour a year), so the instance says so instead.
+    for (g, s) in def.goals.iter().zip(&statuses) {
+        if s.due.is_some_and(|d| d > LAST_INSTANT) {
+            return Err(InstanceError {
+                line: first.line,
+                message: format!(
+                    "goal `{}` of handoff {handoff} falls due after 9999-12-31T23:59:59Z, beyond what a timestamp can say",
+                    g.name
+                ),
+            });
+        }
+    }
     let goals = def
         .goals
         .iter()
