@@ -172,6 +172,22 @@ impl Diagnostic {
     /// it, secondary labels included; without it, a plain snippet of the
     /// line, as for a line too long to show whole.
     pub fn render(&self, source: &str) -> String {
+        if source.is_empty() && self.span == Span::default() {
+            // About a path as a whole (unreadable, not a policy directory):
+            // no line to show, no place in it to point at.
+            let mut out = format!(
+                "{}[{}]: {}\n --> {}\n",
+                if self.is_error() { "error" } else { "warning" },
+                self.code,
+                self.message,
+                self.file
+            );
+            if let Some(h) = &self.help {
+                out.push_str(&format!("  = help: {h}\n"));
+            }
+            out.push('\n');
+            return out;
+        }
         if let Some(short) = self.render_plain(source, false) {
             return short;
         }
@@ -450,6 +466,23 @@ mod long_line_tests {
         let source = "let x = oops\n";
         let d = Diagnostic::error(Code::E0001, &file, source, Span::new(8, 12), "unexpected");
         assert!(d.render(source).contains("1 | let x = oops"));
+    }
+
+    /// A diagnostic about a path as a whole shows no made-up line 1.
+    #[test]
+    fn a_path_problem_shows_no_snippet() {
+        let file: Arc<str> = Arc::from("/nowhere");
+        let d = Diagnostic::error(
+            Code::E0004,
+            &file,
+            "",
+            Span::default(),
+            "cannot read `/nowhere`",
+        );
+        assert_eq!(
+            d.render(""),
+            "error[E0004]: cannot read `/nowhere`\n --> /nowhere\n\n"
+        );
     }
 
     /// Without codespan-reporting the snippet is plain, and says as much as
