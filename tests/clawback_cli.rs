@@ -388,3 +388,53 @@ fn json_ledgers_hold_the_csv_cells_as_strings() {
         }
     }
 }
+
+/// `baton clawback` of the posted-rerun example with `extra` arguments,
+/// in `dir` (a copy of the example's files).
+fn posted_case(name: &str, extra: &[&str]) -> (std::path::PathBuf, String, String, i32) {
+    let src = example("clawback_posted_rerun");
+    let dir = tmp(name);
+    fs::create_dir_all(&dir).expect("case dir");
+    for f in ["policy.baton", "deals.csv", "events.csv", "posted.csv"] {
+        fs::copy(src.join(f), dir.join(f)).expect("copy");
+    }
+    let (out, err, code) = posted_run(&dir, extra);
+    (dir, out, err, code)
+}
+
+fn posted_run(dir: &Path, extra: &[&str]) -> (String, String, i32) {
+    run_with(dir, "deals.csv", "events.csv", extra)
+}
+
+fn run_with(dir: &Path, deals: &str, events: &str, extra: &[&str]) -> (String, String, i32) {
+    let mut args = vec![
+        "clawback",
+        "--policy",
+        "policy.baton",
+        "--deals",
+        deals,
+        "--events",
+        events,
+        "--as-of",
+        "2026-12-15",
+    ];
+    args.extend(extra);
+    baton_in(dir, &args, None)
+}
+
+#[test]
+fn an_error_line_cuts_a_long_value() {
+    let (dir, ..) = posted_case("long_value", &[]);
+    let long = "Q".repeat(10_000);
+    let deals = read(&dir, "deals.csv").replace(",GBP,24000.00,", &format!(",{long},24000.00,"));
+    fs::write(dir.join("deals.csv"), deals).expect("write");
+    let (out, err, code) = posted_run(&dir, &[]);
+    assert_eq!(code, 1, "{err}");
+    // CSV doubles the quotes of the message.
+    let want = format!(
+        "field `currency`: \"\"{}…\"\" is not a currency code",
+        "Q".repeat(200)
+    );
+    assert!(out.contains(&want), "{out}");
+    assert!(out.len() < 2_000, "{out}");
+}

@@ -561,3 +561,32 @@ fn invalid_utf8_in_a_policy_is_pointed_at() {
     assert!(err.contains("error[E0004]"), "{err}");
     assert!(err.contains("bad.baton:2:6"), "{err}");
 }
+
+/// `baton qualify` of the scratch policy with `args` in `d`.
+fn qualify_in(d: &tempdir::Dir, args: &[&str]) -> (String, String, i32) {
+    baton_in(d.path(), &[&QUALIFY[..], args].concat(), None)
+}
+
+#[test]
+fn an_error_message_cuts_a_long_value() {
+    let d = tmp_policy(POLICY);
+    let long = "x".repeat(50_000);
+    std::fs::write(d.path().join("in.csv"), format!("id,seats\na,{long}\n")).unwrap();
+    std::fs::write(
+        d.path().join("in.jsonl"),
+        format!("{{\"id\":\"a\",\"seats\":\"{long}\"}}\n{{\"id\":\"b\",\"seats\":[\"{long}\"]}}\n"),
+    )
+    .unwrap();
+    let cut = format!("field `seats`: \"{}…\" is not an int", "x".repeat(200));
+    let (out, _, code) = qualify_in(&d, &["in.csv"]);
+    assert_eq!(code, 1);
+    assert_eq!(jsonl(&out)[0]["error"], cut.as_str());
+    let (out, _, code) = qualify_in(&d, &["in.jsonl"]);
+    assert_eq!(code, 1);
+    let r = jsonl(&out);
+    assert_eq!(r[0]["error"], cut.as_str());
+    assert_eq!(
+        r[1]["error"],
+        format!("field `seats`: [\"{}… is not an int", "x".repeat(198))
+    );
+}

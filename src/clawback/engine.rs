@@ -16,7 +16,7 @@ use crate::io::{Item, Row};
 use crate::program::commission::{deal_slot as D, event_slot as E, EventType};
 use crate::program::versions::Versions;
 use crate::record::{parse_date, parse_timestamp};
-use crate::value::{Currency, Text, Value};
+use crate::value::{clip, Currency, Text, Value};
 
 /// The computed ledger.
 #[derive(Debug, Clone, Default)]
@@ -144,8 +144,10 @@ impl<'a> Admission<'a> {
         }
         if let Some(&first) = self.seen.get(id.as_ref()) {
             let rep = cell(row, dc.fixed(1), "rep").unwrap_or_default();
-            let msg =
-                format!("deal {id} is repeated (first on line {first}); the first row stands");
+            let msg = format!(
+                "deal {} is repeated (first on line {first}); the first row stands",
+                clip(&id)
+            );
             let currency = cell(row, dc.fixed(2), "currency").and_then(|c| Currency::parse(&c));
             return Err(Box::new(error_line(
                 &id, &rep, "", "", item.line, msg, currency,
@@ -281,7 +283,7 @@ impl<'a> Engine<'a> {
         left.sort_by_key(|p| p.index);
         for p in left {
             let deal_id = cell(p.row, self.plan.event_cols.fixed(2), "deal").unwrap_or_default();
-            let msg = format!("unknown deal {deal_id}");
+            let msg = format!("unknown deal {}", clip(&deal_id));
             sink.event_line(
                 p.index,
                 error_line(
@@ -351,7 +353,7 @@ impl<'a> Plan<'a> {
                         &p.id,
                         p.kind.map_or("", kind_label),
                         p.line,
-                        format!("deal {id}: {msg}"),
+                        format!("deal {}: {msg}", clip(&id)),
                         currency,
                     );
                     sink.event_line(p.index, l);
@@ -362,7 +364,7 @@ impl<'a> Plan<'a> {
                     "",
                     "",
                     item.line,
-                    format!("deal {id}: {msg}"),
+                    format!("deal {}: {msg}", clip(&id)),
                     currency,
                 ));
             }
@@ -387,12 +389,20 @@ impl<'a> Plan<'a> {
     ) -> Result<Deal<'a>, String> {
         let set: &'a Versions = self.set;
         let anchor_name = &self.anchor_name;
-        let currency = Currency::parse(cur_text)
-            .ok_or_else(|| format!("field `currency`: {cur_text:?} is not a currency code"))?;
+        let currency = Currency::parse(cur_text).ok_or_else(|| {
+            format!(
+                "field `currency`: {:?} is not a currency code",
+                clip(cur_text)
+            )
+        })?;
         let anchor_text = cell(row, dc.fixed(3), anchor_name)
             .ok_or_else(|| format!("field `{anchor_name}` is required but absent"))?;
-        let anchor_date = parse_date(&anchor_text)
-            .ok_or_else(|| format!("field `{anchor_name}`: {anchor_text:?} is not a date"))?;
+        let anchor_date = parse_date(&anchor_text).ok_or_else(|| {
+            format!(
+                "field `{anchor_name}`: {:?} is not a date",
+                clip(&anchor_text)
+            )
+        })?;
         let found = if self.pinned {
             set.latest()
         } else {
@@ -448,13 +458,14 @@ impl<'a> Plan<'a> {
         let Some(kind) = p.kind else {
             return Err(format!(
                 "unknown event type {:?} (cancellation, downgrade, reinstatement or upgrade)",
-                p.type_text
+                clip(&p.type_text)
             ));
         };
         if let Some((_, first)) = earlier.iter().find(|(id, _)| *id == p.id.as_ref()) {
             return Err(format!(
                 "event {} of deal {} is repeated (first on line {first})",
-                p.id, deal.id
+                clip(&p.id),
+                clip(&deal.id)
             ));
         }
         earlier.push((p.id.as_ref(), p.line));
@@ -465,8 +476,12 @@ impl<'a> Plan<'a> {
                 .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
                 .map(|t| t.with_timezone(&tz).date_naive())
         });
-        let on =
-            on.ok_or_else(|| format!("field `on`: {on_text:?} is not a date or a timestamp"))?;
+        let on = on.ok_or_else(|| {
+            format!(
+                "field `on`: {:?} is not a date or a timestamp",
+                clip(&on_text)
+            )
+        })?;
         let cols = self.event_cols.schema(&deal.def.event);
         let mut record = convert(&deal.def.event, p.row, cols, deal.currency, &[E::ON])?;
         if let Some(s) = record.values.get_mut(usize::from(E::ON)) {

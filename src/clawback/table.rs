@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use crate::io::{Item, Row};
 use crate::json::Json;
 use crate::record::{convert_json, convert_text, Record, Schema};
-use crate::value::{format_decimal, Currency, Value};
+use crate::value::{clip, format_decimal, Currency, Value};
 
 /// Rows of an input file and its CSV header (deals or events).
 #[derive(Debug, Clone, Default)]
@@ -207,14 +207,13 @@ pub(super) fn convert(
             Row::Json(v) => match v.get(&f.name) {
                 None | Some(Json::Null) => None,
                 Some(Json::String(s)) if s.trim().is_empty() => None,
-                Some(j) => Some(
-                    convert_json(f.ty, j, Some(currency))
-                        .map_err(|e| format!("field `{}`: {j} is not {e}", f.name)),
-                ),
+                Some(j) => Some(convert_json(f.ty, j, Some(currency)).map_err(|e| {
+                    format!("field `{}`: {} is not {e}", f.name, clip(&j.to_string()))
+                })),
             },
             Row::Csv(_) => cell(row, cols.get(i).copied().flatten(), &f.name).map(|t| {
                 convert_text(f.ty, &t, Some(currency))
-                    .map_err(|e| format!("field `{}`: {t:?} is not {e}", f.name))
+                    .map_err(|e| format!("field `{}`: {:?} is not {e}", f.name, clip(&t)))
             }),
         };
         match converted {

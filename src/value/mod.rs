@@ -18,6 +18,7 @@ pub(crate) use decimal::int_digits;
 pub use decimal::{format_decimal, format_fixed, push_fixed, quotient};
 pub use money::{format_money, Currency, Money};
 pub use sets::{ConstTexts, IntSet, Text, TextSet};
+pub(crate) use text::clip;
 pub use text::{format_duration, format_timestamp, parse_duration, DurationLit, Ordered};
 
 /// The declared type of a field or the inferred type of an expression.
