@@ -423,6 +423,56 @@ fn run_with(dir: &Path, deals: &str, events: &str, extra: &[&str]) -> (String, S
 }
 
 #[test]
+fn a_header_naming_a_column_twice_is_refused_in_every_input() {
+    let (dir, ..) = posted_case("dup_columns", &[]);
+    let deals = read(&dir, "deals.csv");
+    fs::write(
+        dir.join("deals.csv"),
+        deals
+            .replacen("deal,rep,amount,", "deal,rep,amount,amount,", 1)
+            .replace(",1200.00,", ",1200.00,1.00,")
+            .replace(",900.00,", ",900.00,1.00,"),
+    )
+    .expect("write");
+    let (out, err, code) = posted_run(&dir, &[]);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert_eq!(
+        err,
+        "error: deals.csv: the CSV header names column `amount` twice (columns 3 and 4)\n"
+    );
+    fs::write(dir.join("deals.csv"), &deals).expect("write");
+    let events = read(&dir, "events.csv");
+    fs::write(
+        dir.join("events.csv"),
+        events.replacen(",team\n", ",type\n", 1),
+    )
+    .expect("write");
+    let (out, err, code) = posted_run(&dir, &[]);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert_eq!(
+        err,
+        "error: events.csv: the CSV header names column `type` twice (columns 3 and 9)\n"
+    );
+    fs::write(dir.join("events.csv"), &events).expect("write");
+    // The booked ledger: a second `amount` column used to win silently.
+    let posted = read(&dir, "posted.csv");
+    fs::write(
+        dir.join("posted.csv"),
+        posted
+            .replacen(",explanation\n", ",amount\n", 1)
+            .replace(",booked 2026-10-31\n", ",0.00\n"),
+    )
+    .expect("write");
+    let (out, err, code) = posted_run(&dir, &["--posted", "posted.csv"]);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert_eq!(
+        err,
+        "error: posted.csv: posted ledger, line 1: the header names column `amount` twice \
+         (columns 11 and 13)\n"
+    );
+}
+
+#[test]
 fn an_error_line_cuts_a_long_value() {
     let (dir, ..) = posted_case("long_value", &[]);
     let long = "Q".repeat(10_000);

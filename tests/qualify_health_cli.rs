@@ -568,6 +568,86 @@ fn qualify_in(d: &tempdir::Dir, args: &[&str]) -> (String, String, i32) {
 }
 
 #[test]
+fn a_csv_header_naming_a_column_twice_is_refused_before_any_record() {
+    let d = tmp_policy(POLICY);
+    std::fs::write(d.path().join("in.csv"), "id,seats,seats\na,80,1\n").unwrap();
+    let (out, err, code) = qualify_in(&d, &["in.csv"]);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert_eq!(
+        err,
+        "error: in.csv: the CSV header names column `seats` twice (columns 2 and 3)\n"
+    );
+    // Cells are compared as the columns are matched to fields: trimmed.
+    std::fs::write(d.path().join("in.csv"), "id, seats ,seats\na,80,1\n").unwrap();
+    let (_, err, code) = qualify_in(&d, &["in.csv"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("column `seats` twice"), "{err}");
+    // Unnamed columns match no field: several are harmless.
+    std::fs::write(d.path().join("in.csv"), "id,,seats,\na,,80,\n").unwrap();
+    let (out, err, code) = qualify_in(&d, &["in.csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(jsonl(&out)[0]["scores"]["fit"], "30");
+}
+
+#[test]
+fn policy_files_that_are_not_regular_or_too_large_are_diagnostics() {
+    let d = tempdir::Dir::new();
+    let dir = d.path().join("pol");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("a.baton"), POLICY).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zero.baton")).unwrap();
+        let (_, err, code) = baton_timed(d.path(), &["check", "pol"], 60);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(
+                "`pol/zero.baton` is not a regular file (a character device): \
+                 only regular files are read as policies"
+            ),
+            "{err}"
+        );
+        std::fs::remove_file(dir.join("zero.baton")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(dir.join("fifo.baton"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        let (_, err, code) = baton_timed(d.path(), &["check", "pol"], 60);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("`pol/fifo.baton` is not a regular file (a FIFO)"),
+            "{err}"
+        );
+        std::fs::remove_file(dir.join("fifo.baton")).unwrap();
+        // A symbolic link to a regular file is read.
+        std::os::unix::fs::symlink("a.baton", dir.join("b.baton")).unwrap();
+        let (_, err, code) = baton_timed(d.path(), &["check", "pol/b.baton"], 60);
+        assert_eq!(code, 0, "{err}");
+    }
+    let mut big = String::from(POLICY);
+    while big.len() <= 8 << 20 {
+        big.push_str("# a comment that pads the file to its limit\n");
+    }
+    big.truncate((8 << 20) + 1);
+    std::fs::write(d.path().join("big.baton"), &big).unwrap();
+    let (_, err, code) = baton_timed(d.path(), &["check", "big.baton"], 60);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "`big.baton` holds 8388609 bytes, more than a policy file may (8388608, 8 MiB)"
+        ),
+        "{err}"
+    );
+    // At the limit the file is read (whether the parser copes with that
+    // much text is its own matter).
+    big.pop();
+    std::fs::write(d.path().join("big.baton"), &big).unwrap();
+    let (_, err, _) = baton_timed(d.path(), &["check", "big.baton"], 120);
+    assert!(!err.contains("more than a policy file may"), "{err}");
+}
+
+#[test]
 fn an_error_message_cuts_a_long_value() {
     let d = tmp_policy(POLICY);
     let long = "x".repeat(50_000);

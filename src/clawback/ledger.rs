@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::line::{LedgerLine, Status};
 use crate::record::parse_decimal;
-use crate::value::{format_decimal, format_money, Currency};
+use crate::value::{clip, format_decimal, format_money, Currency};
 
 /// The ledger's columns, in order (CLI.md).
 pub const COLUMNS: [&str; 13] = [
@@ -241,6 +241,18 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
             message: e.to_string(),
         })?
         .clone();
+    if let Some((len, max)) = lines.cut_through(rd.position().byte()) {
+        return Err(PostedError {
+            line: 1,
+            message: crate::io::too_long(len, max),
+        });
+    }
+    if let Some(repeated) = crate::io::repeated_column(&header) {
+        return Err(PostedError {
+            line: 1,
+            message: format!("the header names {repeated}"),
+        });
+    }
     for c in ["deal", "event", "kind", "amount", "currency"] {
         if !header.iter().any(|h| h == c) {
             return Err(PostedError {
@@ -250,12 +262,23 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
         }
     }
     let mut out = Vec::new();
-    for rec in rd.records() {
+    let mut records = rd.records();
+    while let Some(rec) = records.next() {
+        let cut = lines.cut_through(records.reader().position().byte());
         let rec = rec.map_err(|e| PostedError {
             line: lines.line_of(e.position()),
-            message: crate::io::csv_error_text(&e),
+            message: cut.map_or_else(
+                || crate::io::csv_error_text(&e),
+                |(len, max)| crate::io::too_long(len, max),
+            ),
         })?;
         let line = lines.line_of(rec.position());
+        if let Some((len, max)) = cut {
+            return Err(PostedError {
+                line,
+                message: crate::io::too_long(len, max),
+            });
+        }
         if lines.unclosed_quote() {
             return Err(PostedError {
                 line,
@@ -275,7 +298,7 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
         }
         let amount = parse_decimal(&amount_text).ok_or_else(|| PostedError {
             line,
-            message: format!("amount {amount_text:?} is not a number"),
+            message: format!("amount {:?} is not a number", clip(&amount_text)),
         })?;
         // A booked amount is in the currency's minor unit; a finer one
         // could never be matched by a ledger line (it would print a
@@ -288,9 +311,9 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
                 message: format!(
                     "amount {amount_text} has more decimals than {} allows ({minor})",
                     if currency.is_empty() {
-                        "its currency"
+                        "its currency".into()
                     } else {
-                        currency
+                        clip(currency)
                     }
                 ),
             });

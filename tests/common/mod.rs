@@ -93,3 +93,31 @@ pub fn check_jsonl_example(name: &str, args: &[&str], exit: i32) {
     let want = jsonl(&std::fs::read_to_string(dir.join("expected.jsonl")).expect("expected.jsonl"));
     assert_same_results(&jsonl(&out), &want);
 }
+
+/// Runs `baton ARGS` in `dir` with no standard input, killing it after
+/// `secs` seconds; returns (stdout, stderr, exit code), the code `-1` when
+/// it was killed (a hang) or ended by a signal.
+pub fn baton_timed(dir: &Path, args: &[&str], secs: u64) -> (String, String, i32) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("baton runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("baton finishes");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
