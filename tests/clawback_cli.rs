@@ -522,6 +522,14 @@ fn an_output_that_is_an_input_is_refused_and_left_alone() {
         assert_eq!(read(&dir, "deals.csv"), deals);
         assert!(!dir.join("out.csv").exists());
     }
+    // Devices are written directly and overwrite nothing: the same one
+    // twice is fine.
+    #[cfg(unix)]
+    {
+        let args = ["--output", "/dev/null", "--summary", "/dev/null"];
+        let (out, err, code) = posted_run(&dir, &args);
+        assert_eq!((out.as_str(), err.as_str(), code), ("", "", 0));
+    }
 }
 
 #[test]

@@ -166,12 +166,16 @@ impl Inputs {
                 continue;
             };
             let shown = format!("{flag} `{}`", path.display());
-            if let Some(id) = fs::metadata(path).ok().and_then(|m| id_of(path, &m)) {
+            // Only a regular file can be overwritten: writing to a device
+            // or a pipe (`/dev/null`) destroys nothing.
+            let existing = fs::metadata(path).ok();
+            let regular = existing.as_ref().filter(|m| m.is_file());
+            if let Some(id) = regular.and_then(|m| id_of(path, m)) {
                 if let Some((name, _)) = self.0.iter().chain(&taken).find(|(_, i)| *i == id) {
                     return Err(Fatal(format!("{shown} is the same file as {name}")));
                 }
                 taken.push((shown.clone(), id));
-            } else if let Some(place) = place_of(path) {
+            } else if let Some(place) = place_of(path).filter(|_| existing.is_none()) {
                 if let Some((name, _)) = new.iter().find(|(_, p)| *p == place) {
                     return Err(Fatal(format!("{shown} is the same file as {name}")));
                 }
