@@ -823,3 +823,280 @@ fn posted_amounts_beyond_the_decimal_range_exit_2_naming_the_line() {
     assert_eq!((out.as_str(), code), ("", 2), "{err}");
     assert!(err.contains("line 8"), "{err}");
 }
+
+/// `baton clawback` of the posted-rerun example with `extra` arguments,
+/// in `dir` (a copy of the example's files).
+fn posted_case(name: &str, extra: &[&str]) -> (std::path::PathBuf, String, String, i32) {
+    let src = example("clawback_posted_rerun");
+    let dir = tmp(name);
+    fs::create_dir_all(&dir).expect("case dir");
+    for f in ["policy.baton", "deals.csv", "events.csv", "posted.csv"] {
+        fs::copy(src.join(f), dir.join(f)).expect("copy");
+    }
+    let (out, err, code) = posted_run(&dir, extra);
+    (dir, out, err, code)
+}
+
+fn posted_run(dir: &Path, extra: &[&str]) -> (String, String, i32) {
+    run_with(dir, "deals.csv", "events.csv", extra)
+}
+
+fn run_with(dir: &Path, deals: &str, events: &str, extra: &[&str]) -> (String, String, i32) {
+    let mut args = vec![
+        "clawback",
+        "--policy",
+        "policy.baton",
+        "--deals",
+        deals,
+        "--events",
+        events,
+        "--as-of",
+        "2026-12-15",
+    ];
+    args.extend(extra);
+    baton_in(dir, &args, None)
+}
+
+#[test]
+fn a_header_naming_a_column_twice_is_refused_in_every_input() {
+    let (dir, ..) = posted_case("dup_columns", &[]);
+    let deals = read(&dir, "deals.csv");
+    fs::write(
+        dir.join("deals.csv"),
+        deals
+            .replacen("deal,rep,amount,", "deal,rep,amount,amount,", 1)
+            .replace(",1200.00,", ",1200.00,1.00,")
+            .replace(",900.00,", ",900.00,1.00,"),
+    )
+    .expect("write");
+    let (out, err, code) = posted_run(&dir, &[]);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert_eq!(
+        err,
+        "error: deals.csv: the CSV header names column `amount` twice (columns 3 and 4)\n"
+    );
+    fs::write(dir.join("deals.csv"), &deals).expect("write");
+    let events = read(&dir, "events.csv");
+    fs::write(
+        dir.join("events.csv"),
+        events.replacen(",team\n", ",type\n", 1),
+    )
+    .expect("write");
+    let (out, err, code) = posted_run(&dir, &[]);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert_eq!(
+        err,
+        "error: events.csv: the CSV header names column `type` twice (columns 3 and 9)\n"
+    );
+    fs::write(dir.join("events.csv"), &events).expect("write");
+    // The booked ledger: a second `amount` column used to win silently.
+    let posted = read(&dir, "posted.csv");
+    fs::write(
+        dir.join("posted.csv"),
+        posted
+            .replacen(",explanation\n", ",amount\n", 1)
+            .replace(",booked 2026-10-31\n", ",0.00\n"),
+    )
+    .expect("write");
+    let (out, err, code) = posted_run(&dir, &["--posted", "posted.csv"]);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert_eq!(
+        err,
+        "error: posted.csv: posted ledger, line 1: the header names column `amount` twice \
+         (columns 11 and 13)\n"
+    );
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused_and_left_alone() {
+    let (dir, ..) = posted_case("same_file", &[]);
+    let posted = read(&dir, "posted.csv");
+    let deals = read(&dir, "deals.csv");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--posted", "posted.csv", "--output", "posted.csv"],
+            "error: --output `posted.csv` is the same file as --posted `posted.csv`\n",
+        ),
+        (
+            &[
+                "--posted",
+                "posted.csv",
+                "--format",
+                "jsonl",
+                "--output",
+                "posted.csv",
+            ],
+            "error: --output `posted.csv` is the same file as --posted `posted.csv`\n",
+        ),
+        (
+            &["--output", "deals.csv"],
+            "error: --output `deals.csv` is the same file as --deals `deals.csv`\n",
+        ),
+        (
+            &["--summary", "events.csv"],
+            "error: --summary `events.csv` is the same file as --events `events.csv`\n",
+        ),
+        (
+            &["--summary", "./posted.csv", "--posted", "posted.csv"],
+            "error: --summary `./posted.csv` is the same file as --posted `posted.csv`\n",
+        ),
+        (
+            &["--summary", "policy.baton"],
+            "error: --summary `policy.baton` is the same file as the policy file `policy.baton`\n",
+        ),
+        (
+            &["--summary", "out.csv", "--output", "out.csv"],
+            "error: --summary `out.csv` is the same file as --output `out.csv`\n",
+        ),
+    ];
+    for (args, message) in cases {
+        let (out, err, code) = posted_run(&dir, args);
+        assert_eq!((out.as_str(), code), ("", 2), "{args:?}: {err}");
+        assert_eq!(err, *message, "{args:?}");
+        assert_eq!(read(&dir, "posted.csv"), posted);
+        assert_eq!(read(&dir, "deals.csv"), deals);
+        assert!(!dir.join("out.csv").exists());
+    }
+    // Devices are written directly and overwrite nothing: the same one
+    // twice is fine.
+    #[cfg(unix)]
+    {
+        let args = ["--output", "/dev/null", "--summary", "/dev/null"];
+        let (out, err, code) = posted_run(&dir, &args);
+        assert_eq!((out.as_str(), err.as_str(), code), ("", "", 0));
+    }
+}
+
+#[test]
+fn a_summary_onto_the_redirected_ledger_is_refused() {
+    let (dir, ..) = posted_case("summary_stdout", &[]);
+    fs::write(dir.join("ledger.csv"), "old\n").expect("write");
+    let ledger = fs::File::create(dir.join("ledger.csv")).expect("create");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args([
+            "clawback",
+            "--policy",
+            "policy.baton",
+            "--deals",
+            "deals.csv",
+            "--events",
+            "events.csv",
+            "--as-of",
+            "2026-12-15",
+            "--summary",
+            "ledger.csv",
+        ])
+        .current_dir(&dir)
+        .stdout(ledger)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --summary `ledger.csv` is the same file as standard output\n"
+    );
+    assert_eq!(read(&dir, "ledger.csv"), "");
+}
+
+#[test]
+fn an_unwritable_summary_is_refused_before_the_ledger_is_printed() {
+    let (dir, out, err, code) = posted_case("bad_summary", &["--summary", "no/such/dir/s.csv"]);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert!(
+        err.starts_with("error: cannot write `no/such/dir/s.csv`: "),
+        "{err}"
+    );
+    for extra in [&["--format", "jsonl"][..], &["--posted", "posted.csv"][..]] {
+        let args = [extra, &["--summary", "no/such/dir/s.csv"]].concat();
+        let (out, err, code) = posted_run(&dir, &args);
+        assert_eq!((out.as_str(), code), ("", 2), "{extra:?}: {err}");
+    }
+    // A summary that can be written is, with the ledger on standard output.
+    let (out, err, code) = posted_run(&dir, &["--summary", "s.csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, read(&example("clawback_posted_rerun"), "expected.csv"));
+    assert!(read(&dir, "s.csv").starts_with("rep,currency,paid,"));
+}
+
+#[test]
+fn a_failed_run_leaves_an_existing_ledger_and_summary_as_they_were() {
+    let (dir, ..) = posted_case("failed_run", &[]);
+    fs::write(dir.join("ledger.csv"), "old ledger\n").expect("write");
+    fs::write(dir.join("s.csv"), "old summary\n").expect("write");
+    // A directory named like JSON lines opens, then fails at its first
+    // read, once the ledger has begun.
+    fs::create_dir(dir.join("deals_dir.jsonl")).expect("dir");
+    for extra in [&[][..], &["--format", "json"][..]] {
+        let args = [extra, &["--output", "ledger.csv", "--summary", "s.csv"]].concat();
+        let (_, err, code) = run_with(&dir, "deals_dir.jsonl", "events.csv", &args);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("Is a directory"), "{err}");
+        assert_eq!(read(&dir, "ledger.csv"), "old ledger\n");
+        assert_eq!(read(&dir, "s.csv"), "old summary\n");
+    }
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "deals.csv",
+            "deals_dir.jsonl",
+            "events.csv",
+            "ledger.csv",
+            "policy.baton",
+            "posted.csv",
+            "s.csv"
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_input_extension_is_refused_naming_input_format() {
+    let (dir, ..) = posted_case("unknown_ext", &[]);
+    fs::copy(dir.join("events.csv"), dir.join("events.txt")).expect("copy");
+    let (out, err, code) = run_with(&dir, "deals.csv", "events.txt", &[]);
+    assert_eq!((out.as_str(), code), ("", 2));
+    assert_eq!(
+        err,
+        "error: cannot tell the format of `events.txt` by its extension (.jsonl, .ndjson, \
+         .json or .csv): name it with --input-format jsonl, json or csv\n"
+    );
+    let (out, err, code) = run_with(&dir, "deals.csv", "events.txt", &["--input-format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, read(&example("clawback_posted_rerun"), "expected.csv"));
+}
+
+#[test]
+fn an_error_line_cuts_a_long_value() {
+    let (dir, ..) = posted_case("long_value", &[]);
+    let long = "Q".repeat(10_000);
+    let deals = read(&dir, "deals.csv").replace(",GBP,24000.00,", &format!(",{long},24000.00,"));
+    fs::write(dir.join("deals.csv"), deals).expect("write");
+    let (out, err, code) = posted_run(&dir, &[]);
+    assert_eq!(code, 1, "{err}");
+    // CSV doubles the quotes of the message.
+    let want = format!(
+        "field `currency`: \"\"{}…\"\" is not a currency code",
+        "Q".repeat(200)
+    );
+    assert!(out.contains(&want), "{out}");
+    assert!(out.len() < 2_000, "{out}");
+}
+
+#[test]
+fn an_overlong_line_of_a_csv_input_is_that_records_error() {
+    let (dir, ..) = posted_case("long_line", &[]);
+    let deals = read(&dir, "deals.csv");
+    let long = format!("C-509,ana,1.00,GBP,{},2026-09-01\n", "9".repeat(300));
+    fs::write(dir.join("deals.csv"), format!("{deals}{long}")).expect("write");
+    let (out, err, code) = posted_run(&dir, &["--max-line-bytes", "100"]);
+    assert_eq!(code, 1, "{err}");
+    let last = out.lines().last().unwrap_or_default();
+    assert!(
+        last == ",,,,error,,,,,,,,\"deals line 5: the line holds 330 bytes, more than the limit of 100\"",
+        "{out}"
+    );
+}

@@ -153,3 +153,31 @@ proptest! {
     }
 
 }
+
+#[cfg(unix)]
+#[test]
+fn a_policy_path_that_is_not_a_regular_file_is_reported_not_read() {
+    let d = dir("special");
+    fs::write(d.join("a.baton"), CANONICAL).expect("write");
+    std::os::unix::fs::symlink("/dev/zero", d.join("zero.baton")).expect("symlink");
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(d.join("fifo.baton"))
+        .status()
+        .expect("mkfifo");
+    assert!(fifo.success());
+    let (_, err, code) = common::baton_timed(&d, &["fmt", "--check", "."], 60);
+    assert_eq!(code, 2, "{err}");
+    for name in [
+        "fifo.baton` is not a regular file (a FIFO)",
+        "zero.baton` is not a regular file (a character device)",
+    ] {
+        assert!(err.contains(name), "{err}");
+    }
+    let (_, err, code) = common::baton_timed(&d, &["fmt", "."], 60);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        fs::read_to_string(d.join("a.baton")).expect("read"),
+        CANONICAL
+    );
+    fs::remove_dir_all(&d).expect("clean up");
+}

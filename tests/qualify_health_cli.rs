@@ -561,3 +561,368 @@ fn invalid_utf8_in_a_policy_is_pointed_at() {
     assert!(err.contains("error[E0004]"), "{err}");
     assert!(err.contains("bad.baton:2:6"), "{err}");
 }
+
+/// `baton qualify` of the scratch policy with `args` in `d`.
+fn qualify_in(d: &tempdir::Dir, args: &[&str]) -> (String, String, i32) {
+    baton_in(d.path(), &[&QUALIFY[..], args].concat(), None)
+}
+
+/// The names in a scratch directory, sorted (no temporary file left over).
+fn names_in(d: &tempdir::Dir) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_csv_header_naming_a_column_twice_is_refused_before_any_record() {
+    let d = tmp_policy(POLICY);
+    std::fs::write(d.path().join("in.csv"), "id,seats,seats\na,80,1\n").unwrap();
+    let (out, err, code) = qualify_in(&d, &["in.csv"]);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert_eq!(
+        err,
+        "error: in.csv: the CSV header names column `seats` twice (columns 2 and 3)\n"
+    );
+    // Cells are compared as the columns are matched to fields: trimmed.
+    std::fs::write(d.path().join("in.csv"), "id, seats ,seats\na,80,1\n").unwrap();
+    let (_, err, code) = qualify_in(&d, &["in.csv"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("column `seats` twice"), "{err}");
+    // Unnamed columns match no field: several are harmless.
+    std::fs::write(d.path().join("in.csv"), "id,,seats,\na,,80,\n").unwrap();
+    let (out, err, code) = qualify_in(&d, &["in.csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(jsonl(&out)[0]["scores"]["fit"], "30");
+}
+
+#[test]
+fn an_output_that_is_an_input_or_the_policy_is_refused_and_left_alone() {
+    let d = tmp_policy(POLICY);
+    let input = "{\"id\":\"a\",\"seats\":80}\n";
+    std::fs::write(d.path().join("in.jsonl"), input).unwrap();
+    std::fs::hard_link(d.path().join("in.jsonl"), d.path().join("alias.jsonl")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("in.jsonl", d.path().join("link.jsonl")).unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["in.jsonl", "--output", "in.jsonl"],
+            "error: --output `in.jsonl` is the same file as the input `in.jsonl`\n",
+        ),
+        (
+            &["in.jsonl", "--output", "alias.jsonl"],
+            "error: --output `alias.jsonl` is the same file as the input `in.jsonl`\n",
+        ),
+        #[cfg(unix)]
+        (
+            &["link.jsonl", "--output", "in.jsonl"],
+            "error: --output `in.jsonl` is the same file as the input `link.jsonl`\n",
+        ),
+        (
+            &["in.jsonl", "--output", "policy.baton"],
+            "error: --output `policy.baton` is the same file as the policy file `policy.baton`\n",
+        ),
+    ];
+    for (args, message) in cases {
+        let (out, err, code) = qualify_in(&d, args);
+        assert_eq!((out.as_str(), code), ("", 2), "{args:?}: {err}");
+        assert_eq!(err, *message, "{args:?}");
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("in.jsonl")).unwrap(),
+            input
+        );
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("policy.baton")).unwrap(),
+            POLICY
+        );
+    }
+    // Standard input redirected from the file named by --output.
+    let stdin = std::fs::File::open(d.path().join("in.jsonl")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args([&QUALIFY[..], &["--output", "in.jsonl", "-"]].concat())
+        .current_dir(d.path())
+        .stdin(stdin)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --output `in.jsonl` is the same file as the input `-`\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("in.jsonl")).unwrap(),
+        input
+    );
+    // Standard output appended to the input would read its own results.
+    let append = std::fs::OpenOptions::new()
+        .append(true)
+        .open(d.path().join("in.jsonl"))
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args([&QUALIFY[..], &["in.jsonl"]].concat())
+        .current_dir(d.path())
+        .stdout(append)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: standard output is the same file as the input `in.jsonl`\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("in.jsonl")).unwrap(),
+        input
+    );
+}
+
+#[test]
+fn an_output_file_is_replaced_whole_or_not_at_all() {
+    let d = tmp_policy(POLICY);
+    std::fs::write(d.path().join("in.jsonl"), "{\"id\":\"a\",\"seats\":80}\n").unwrap();
+    std::fs::write(d.path().join("out.jsonl"), "old\n").unwrap();
+    // A directory named like an input opens, then fails at its first read:
+    // the run stops (exit 2) and the output keeps what it held.
+    std::fs::create_dir(d.path().join("dir.jsonl")).unwrap();
+    let (_, err, code) = qualify_in(&d, &["dir.jsonl", "--output", "out.jsonl"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("out.jsonl")).unwrap(),
+        "old\n"
+    );
+    assert_eq!(
+        names_in(&d),
+        ["dir.jsonl", "in.jsonl", "out.jsonl", "policy.baton"]
+    );
+    // A run that completes replaces it, keeping its permissions.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let p = std::fs::Permissions::from_mode(0o640);
+        std::fs::set_permissions(d.path().join("out.jsonl"), p).unwrap();
+    }
+    let (_, err, code) = qualify_in(&d, &["in.jsonl", "--output", "out.jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    let r = jsonl(&std::fs::read_to_string(d.path().join("out.jsonl")).unwrap());
+    assert_eq!((r.len(), &r[0]["key"]), (1, &serde_json::json!("a")));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(d.path().join("out.jsonl")).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o640);
+    }
+    assert_eq!(
+        names_in(&d),
+        ["dir.jsonl", "in.jsonl", "out.jsonl", "policy.baton"]
+    );
+    // An output through a symbolic link replaces the file it points to.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("out.jsonl", d.path().join("to-out.jsonl")).unwrap();
+        std::fs::write(d.path().join("out.jsonl"), "old\n").unwrap();
+        let (_, err, code) = qualify_in(&d, &["in.jsonl", "--output", "to-out.jsonl"]);
+        assert_eq!(code, 0, "{err}");
+        let meta = std::fs::symlink_metadata(d.path().join("to-out.jsonl")).unwrap();
+        assert!(meta.file_type().is_symlink());
+        let r = jsonl(&std::fs::read_to_string(d.path().join("out.jsonl")).unwrap());
+        assert_eq!(r.len(), 1);
+    }
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_refused_before_any_record() {
+    let d = tmp_policy(POLICY);
+    std::fs::write(d.path().join("in.jsonl"), "{\"id\":\"a\",\"seats\":80}\n").unwrap();
+    let (out, err, code) = qualify_in(&d, &["in.jsonl", "--output", "no/such/dir/out.jsonl"]);
+    assert_eq!((out.as_str(), code), ("", 2), "{err}");
+    assert!(
+        err.starts_with("error: cannot write `no/such/dir/out.jsonl`: "),
+        "{err}"
+    );
+    std::fs::create_dir(d.path().join("out")).unwrap();
+    let (_, err, code) = qualify_in(&d, &["in.jsonl", "--output", "out"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: cannot write `out`: "), "{err}");
+}
+
+#[test]
+fn a_closed_standard_output_ends_the_run_quietly() {
+    let d = tmp_policy(POLICY);
+    let mut input = String::new();
+    for i in 0..40_000 {
+        input.push_str(&format!("{{\"id\":\"L-{i}\",\"seats\":{}}}\n", i % 100));
+    }
+    std::fs::write(d.path().join("in.jsonl"), &input).unwrap();
+    std::fs::write(d.path().join("in.csv"), "id,seats\n").unwrap();
+    let mut csv = String::from("id,seats\n");
+    for i in 0..40_000 {
+        csv.push_str(&format!("L-{i},{}\n", i % 100));
+    }
+    std::fs::write(d.path().join("in.csv"), &csv).unwrap();
+    for args in [
+        &[&QUALIFY[..], &["in.jsonl"]].concat(),
+        &[&QUALIFY[..], &["in.csv", "--format", "csv"]].concat(),
+        &[&QUALIFY[..], &["in.jsonl", "--format", "json"]].concat(),
+    ] {
+        let (lines, err, code) = baton_closing_stdout(d.path(), args, 3);
+        assert_eq!(lines.len(), 3, "{args:?}");
+        assert_eq!((err.as_str(), code), ("", 0), "{args:?}");
+    }
+    // The commands on policies go on checking: the exit status still
+    // tells whether every policy is clean.
+    let (_, err, code) = baton_closing_stdout(d.path(), &["check", "policy.baton"], 0);
+    assert_eq!((err.as_str(), code), ("", 0));
+    std::fs::write(d.path().join("bad.baton"), "policy").unwrap();
+    let (_, err, code) = baton_closing_stdout(d.path(), &["check", "policy.baton", "bad.baton"], 0);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bad.baton failed its check"), "{err}");
+}
+
+#[test]
+fn an_overlong_json_line_is_that_records_error_and_the_run_goes_on() {
+    let d = tmp_policy(POLICY);
+    let long = format!(
+        "{{\"id\":\"b\",\"seats\":80,\"note\":\"{}\"}}",
+        "x".repeat(70)
+    );
+    let input =
+        format!("{{\"id\":\"a\",\"seats\":80}}\n{long}\n{{\"id\":\"c\",\"seats\":80}}\n{long}");
+    std::fs::write(d.path().join("in.jsonl"), &input).unwrap();
+    for source in ["in.jsonl", "-"] {
+        let stdin = (source == "-").then_some(input.as_str());
+        let args = [&QUALIFY[..], &["--max-line-bytes", "64", source]].concat();
+        let (out, err, code) = baton_in(d.path(), &args, stdin);
+        assert_eq!(code, 1, "{err}");
+        let r = jsonl(&out);
+        assert_eq!(r.len(), 4, "{out}");
+        assert_eq!((&r[0]["key"], &r[2]["key"]), (&"a".into(), &"c".into()));
+        for (i, line) in [(1, 2), (3, 4)] {
+            assert_eq!(
+                r[i],
+                serde_json::json!({
+                    "error": "the line holds 101 bytes, more than the limit of 64",
+                    "line": line,
+                    "key": null
+                })
+            );
+        }
+    }
+    // The limit is 16 MiB unless set.
+    let big = format!("{{\"id\":\"b\",\"note\":\"{}\"}}\n", "x".repeat(16 << 20));
+    let (out, err, code) = baton_in(d.path(), &[&QUALIFY[..], &["-"]].concat(), Some(&big));
+    assert_eq!(code, 1, "{err}");
+    let r = jsonl(&out);
+    assert_eq!(
+        r[0]["error"],
+        format!(
+            "the line holds {} bytes, more than the limit of 16777216",
+            big.len() - 1
+        )
+    );
+    let (_, err, code) = qualify_in(&d, &["--max-line-bytes", "0", "in.jsonl"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn policy_files_that_are_not_regular_or_too_large_are_diagnostics() {
+    let d = tempdir::Dir::new();
+    let dir = d.path().join("pol");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("a.baton"), POLICY).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zero.baton")).unwrap();
+        let (_, err, code) = baton_timed(d.path(), &["check", "pol"], 60);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(
+                "`pol/zero.baton` is not a regular file (a character device): \
+                 only regular files are read as policies"
+            ),
+            "{err}"
+        );
+        std::fs::remove_file(dir.join("zero.baton")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(dir.join("fifo.baton"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        let (_, err, code) = baton_timed(d.path(), &["check", "pol"], 60);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("`pol/fifo.baton` is not a regular file (a FIFO)"),
+            "{err}"
+        );
+        std::fs::remove_file(dir.join("fifo.baton")).unwrap();
+        // A symbolic link to a regular file is read.
+        std::os::unix::fs::symlink("a.baton", dir.join("b.baton")).unwrap();
+        let (_, err, code) = baton_timed(d.path(), &["check", "pol/b.baton"], 60);
+        assert_eq!(code, 0, "{err}");
+    }
+    let mut big = String::from(POLICY);
+    while big.len() <= 8 << 20 {
+        big.push_str("# a comment that pads the file to its limit\n");
+    }
+    big.truncate((8 << 20) + 1);
+    std::fs::write(d.path().join("big.baton"), &big).unwrap();
+    let (_, err, code) = baton_timed(d.path(), &["check", "big.baton"], 60);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "`big.baton` holds 8388609 bytes, more than a policy file may (8388608, 8 MiB)"
+        ),
+        "{err}"
+    );
+    // At the limit the file is read (whether the parser copes with that
+    // much text is its own matter).
+    big.pop();
+    std::fs::write(d.path().join("big.baton"), &big).unwrap();
+    let (_, err, _) = baton_timed(d.path(), &["check", "big.baton"], 120);
+    assert!(!err.contains("more than a policy file may"), "{err}");
+}
+
+#[test]
+fn an_unknown_input_extension_is_refused_naming_input_format() {
+    let d = tmp_policy(POLICY);
+    std::fs::write(d.path().join("leads.txt"), "{\"id\":\"a\",\"seats\":80}\n").unwrap();
+    let (out, err, code) = qualify_in(&d, &["leads.txt"]);
+    assert_eq!((out.as_str(), code), ("", 2));
+    assert_eq!(
+        err,
+        "error: cannot tell the format of `leads.txt` by its extension (.jsonl, .ndjson, \
+         .json or .csv): name it with --input-format jsonl, json or csv\n"
+    );
+    let (out, err, code) = qualify_in(&d, &["--input-format", "jsonl", "leads.txt"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(jsonl(&out)[0]["key"], "a");
+    // Upper case extensions and `.ndjson` are known.
+    std::fs::write(d.path().join("l.NDJSON"), "{\"id\":\"a\",\"seats\":80}\n").unwrap();
+    let (_, err, code) = qualify_in(&d, &["l.NDJSON"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn an_error_message_cuts_a_long_value() {
+    let d = tmp_policy(POLICY);
+    let long = "x".repeat(50_000);
+    std::fs::write(d.path().join("in.csv"), format!("id,seats\na,{long}\n")).unwrap();
+    std::fs::write(
+        d.path().join("in.jsonl"),
+        format!("{{\"id\":\"a\",\"seats\":\"{long}\"}}\n{{\"id\":\"b\",\"seats\":[\"{long}\"]}}\n"),
+    )
+    .unwrap();
+    let cut = format!("field `seats`: \"{}…\" is not an int", "x".repeat(200));
+    let (out, _, code) = qualify_in(&d, &["in.csv"]);
+    assert_eq!(code, 1);
+    assert_eq!(jsonl(&out)[0]["error"], cut.as_str());
+    let (out, _, code) = qualify_in(&d, &["in.jsonl"]);
+    assert_eq!(code, 1);
+    let r = jsonl(&out);
+    assert_eq!(r[0]["error"], cut.as_str());
+    assert_eq!(
+        r[1]["error"],
+        format!("field `seats`: [\"{}… is not an int", "x".repeat(198))
+    );
+}

@@ -150,3 +150,39 @@ fn a_due_instant_beyond_year_9999_is_an_error_line() {
     assert!(error.contains("falls due after 9999-12-31"), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn an_overlong_event_line_is_an_error_object_and_the_rest_is_reported() {
+    let dir = example("sla_tier2_escalations");
+    let long = format!(
+        r#"{{"handoff": "B", "type": "paused", "at": "2026-06-19T01:00:00Z", "why": "{}"}}"#,
+        "x".repeat(600)
+    );
+    let events = format!("{OPEN}\n{long}\n");
+    let (out, err, code) = baton_in(
+        &dir,
+        &[
+            "sla",
+            "--policy",
+            "policy.baton",
+            "--at",
+            "2026-06-19T12:00:00Z",
+            "--max-line-bytes",
+            "512",
+            "-",
+        ],
+        Some(&events),
+    );
+    assert_eq!(code, 1, "{err}");
+    let r = jsonl(&out);
+    assert_eq!(r.len(), 2, "{out}");
+    assert_eq!(r[0]["handoff"], "A");
+    assert_eq!(
+        r[1],
+        serde_json::json!({
+            "error": format!("the line holds {} bytes, more than the limit of 512", long.len()),
+            "line": 2,
+            "handoff": null
+        })
+    );
+}

@@ -22,7 +22,7 @@ use crate::program::commission::{deal_slot as D, event_slot as E, EventType};
 use crate::program::versions::Versions;
 use crate::program::Program;
 use crate::record::{parse_date, parse_timestamp};
-use crate::value::{Currency, Text, Value};
+use crate::value::{clip, Currency, Text, Value};
 
 /// The computed ledger.
 #[derive(Debug, Clone, Default)]
@@ -152,8 +152,10 @@ impl<'a> Admission<'a> {
         }
         if let Some(&first) = self.seen.get(id.as_ref()) {
             let rep = cell(row, dc.fixed(1), "rep").unwrap_or_default();
-            let msg =
-                format!("deal {id} is repeated (first on line {first}); the first row stands");
+            let msg = format!(
+                "deal {} is repeated (first on line {first}); the first row stands",
+                clip(&id)
+            );
             let currency = cell(row, dc.fixed(2), "currency").and_then(|c| payable(&c));
             let at = (Input::Deals, item.line);
             return Err(Box::new(error_line(&id, &rep, "", "", at, &msg, currency)));
@@ -289,7 +291,7 @@ impl<'a> Engine<'a> {
         left.sort_by_key(|p| p.index);
         for p in left {
             let deal_id = cell(p.row, self.plan.event_cols.fixed(2), "deal").unwrap_or_default();
-            let msg = format!("unknown deal {deal_id}");
+            let msg = format!("unknown deal {}", clip(&deal_id));
             sink.event_line(
                 p.index,
                 error_line(
@@ -352,7 +354,7 @@ impl<'a> Plan<'a> {
             }
             Err(msg) => {
                 let currency = payable(&cur_text);
-                let for_events = format!("deal {id} (deals line {}): {msg}", item.line);
+                let for_events = format!("deal {} (deals line {}): {msg}", clip(&id), item.line);
                 for p in events {
                     let l = error_line(
                         &id,
@@ -371,7 +373,7 @@ impl<'a> Plan<'a> {
                     "",
                     "",
                     (Input::Deals, item.line),
-                    &format!("deal {id}: {msg}"),
+                    &format!("deal {}: {msg}", clip(&id)),
                     currency,
                 ));
             }
@@ -410,7 +412,10 @@ impl<'a> Plan<'a> {
             None => {
                 errors.push((
                     D::CURRENCY,
-                    format!("field `currency`: {cur_text:?} is not a currency code"),
+                    format!(
+                        "field `currency`: {:?} is not a currency code",
+                        clip(cur_text)
+                    ),
                 ));
                 None
             }
@@ -566,7 +571,10 @@ impl<'a> Plan<'a> {
         if on.is_none() {
             errors.push((
                 E::ON,
-                format!("field `on`: {on_text:?} is not a date or a timestamp"),
+                format!(
+                    "field `on`: {:?} is not a date or a timestamp",
+                    clip(&on_text)
+                ),
             ));
         }
         let cols = self.event_cols.schema(&deal.def.event);

@@ -9,7 +9,9 @@ use rust_decimal::Decimal;
 use super::ledger::{minor_of, money_text};
 use super::line::{LedgerLine, Status};
 use crate::record::parse_decimal;
-use crate::value::{format_money, from_minor_units, in_minor_units, max_at, Currency, NotMoney};
+use crate::value::{
+    clip, format_money, from_minor_units, in_minor_units, max_at, Currency, NotMoney,
+};
 
 /// A line of a booked ledger.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +64,18 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
             message: e.to_string(),
         })?
         .clone();
+    if let Some((len, max)) = lines.cut_through(rd.position().byte()) {
+        return Err(PostedError {
+            line: 1,
+            message: crate::io::too_long(len, max),
+        });
+    }
+    if let Some(repeated) = crate::io::repeated_column(&header) {
+        return Err(PostedError {
+            line: 1,
+            message: format!("the header names {repeated}"),
+        });
+    }
     for c in ["deal", "event", "kind", "amount", "currency"] {
         if !header.iter().any(|h| h == c) {
             return Err(PostedError {
@@ -71,12 +85,23 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
         }
     }
     let mut out = Vec::new();
-    for rec in rd.records() {
+    let mut records = rd.records();
+    while let Some(rec) = records.next() {
+        let cut = lines.cut_through(records.reader().position().byte());
         let rec = rec.map_err(|e| PostedError {
             line: lines.line_of(e.position()),
-            message: crate::io::csv_error_text(&e),
+            message: cut.map_or_else(
+                || crate::io::csv_error_text(&e),
+                |(len, max)| crate::io::too_long(len, max),
+            ),
         })?;
         let line = lines.line_of(rec.position());
+        if let Some((len, max)) = cut {
+            return Err(PostedError {
+                line,
+                message: crate::io::too_long(len, max),
+            });
+        }
         if lines.unclosed_quote() {
             return Err(PostedError {
                 line,
@@ -96,7 +121,7 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
         }
         let amount = parse_decimal(&amount_text).ok_or_else(|| PostedError {
             line,
-            message: format!("amount {amount_text:?} is not a number"),
+            message: format!("amount {:?} is not a number", clip(&amount_text)),
         })?;
         // A booked amount is money in its currency: a code money is paid
         // in, and a whole number of its minor unit that a decimal holds
@@ -104,7 +129,10 @@ pub fn read_posted<R: Read>(r: R) -> Result<Vec<PostedLine>, PostedError> {
         // print a difference that rounds to itself, run after run).
         let currency_text = cells.get("currency").map_or("", |c| c.trim());
         let currency = match Currency::parse(currency_text) {
-            None => Err(format!("currency {currency_text:?} is not a currency code")),
+            None => Err(format!(
+                "currency {:?} is not a currency code",
+                clip(currency_text)
+            )),
             Some(c) => c
                 .not_payable()
                 .map_or(Ok(c), |why| Err(format!("currency {why}"))),

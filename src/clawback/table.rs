@@ -11,7 +11,7 @@ use crate::io::{Item, Row};
 use crate::json::Json;
 use crate::record::{convert_json, convert_text, parse_date, parse_timestamp, Record, Schema};
 use crate::value::{
-    format_decimal, format_money, in_minor_units, max_at, Currency, NotMoney, Type, Value,
+    clip, format_decimal, format_money, in_minor_units, max_at, Currency, NotMoney, Type, Value,
 };
 
 /// Rows of an input file and its CSV header (deals or events).
@@ -262,7 +262,11 @@ pub(super) fn convert(
         let converted = if f.ty == Type::Date {
             cell(row, cols.get(i).copied().flatten(), &f.name).map(|t| {
                 date_in_zone(&t, how.zone).map(Value::Date).ok_or_else(|| {
-                    format!("field `{}`: {t:?} is not a date or a timestamp", f.name)
+                    format!(
+                        "field `{}`: {:?} is not a date or a timestamp",
+                        f.name,
+                        clip(&t)
+                    )
                 })
             })
         } else {
@@ -270,14 +274,13 @@ pub(super) fn convert(
                 Row::Json(v) => match v.get(&f.name) {
                     None | Some(Json::Null) => None,
                     Some(Json::String(s)) if s.trim().is_empty() => None,
-                    Some(j) => Some(
-                        convert_json(f.ty, j, Some(default))
-                            .map_err(|e| format!("field `{}`: {j} is not {e}", f.name)),
-                    ),
+                    Some(j) => Some(convert_json(f.ty, j, Some(default)).map_err(|e| {
+                        format!("field `{}`: {} is not {e}", f.name, clip(&j.to_string()))
+                    })),
                 },
                 Row::Csv(_) => cell(row, cols.get(i).copied().flatten(), &f.name).map(|t| {
                     convert_text(f.ty, &t, Some(default))
-                        .map_err(|e| format!("field `{}`: {t:?} is not {e}", f.name))
+                        .map_err(|e| format!("field `{}`: {:?} is not {e}", f.name, clip(&t)))
                 }),
             }
         };

@@ -9,7 +9,8 @@ use baton::ledger::{diff_posted, read_posted, write_ledger, write_summary, Summa
 use baton::{Block, ClawbackOptions, LedgerLine, NaiveDate, PolicySet, Status, Table, Utc};
 use clap::Args;
 
-use super::{exit_for, load, output_for, parse_date, reader_for, Fatal, FormatArg};
+use super::files::{Inputs, Target};
+use super::{exit_for, format_of, load, parse_date, parse_max_line, reader_for, Fatal, FormatArg};
 
 #[derive(Args)]
 pub(super) struct ClawbackArgs {
@@ -45,14 +46,18 @@ pub(super) struct ClawbackArgs {
     /// Write the ledger here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// The most bytes one input line (or CSV record) may hold; a longer
+    /// one is that record's error.
+    #[arg(long, value_parser = parse_max_line, default_value_t = baton::io::DEFAULT_MAX_LINE_BYTES)]
+    max_line_bytes: usize,
     /// Silence warnings.
     #[arg(long)]
     quiet: bool,
 }
 
 /// A whole input read into a table.
-fn read_table(path: &str, format: Option<FormatArg>) -> Result<Table, Fatal> {
-    Table::read(reader_for(path, format)?).map_err(|e| Fatal(e.message))
+fn read_table(path: &str, format: Option<FormatArg>, max_line: usize) -> Result<Table, Fatal> {
+    Table::read(reader_for(path, format, max_line)?).map_err(|e| Fatal(e.message))
 }
 
 pub(super) fn run(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
@@ -73,18 +78,51 @@ pub(super) fn run(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
     if a.summary.is_some() {
         options = options.with_summary();
     }
-    let events = read_table(&a.events, a.input_format)?;
+    // Every output is opened before anything is read or computed.
+    let mut inputs = Inputs::default();
+    inputs.policy(&a.policy);
+    inputs.file("--deals", &a.deals);
+    inputs.file("--events", &a.events);
+    if let Some(posted) = &a.posted {
+        inputs.path("--posted", posted);
+    }
+    let mut outputs = vec![("--output", a.output.as_deref())];
+    if let Some(summary) = &a.summary {
+        outputs.push(("--summary", Some(summary.as_path())));
+    }
+    let mut targets = inputs.open(&outputs)?.into_iter();
+    let ledger = targets
+        .next()
+        .ok_or_else(|| Fatal("internal error: no output".into()))?;
+    let summary = targets.next();
+    // Refused before anything is read: a deals or events path whose
+    // format cannot be told.
+    format_of(&a.deals, a.input_format)?;
+    let events = read_table(&a.events, a.input_format, a.max_line_bytes)?;
     let job = Job {
         a,
         set: &set,
         options,
         events,
+        ledger: &ledger,
     };
-    match (&a.posted, Format::from(a.format)) {
-        (None, Format::Csv) => job.stream(),
-        (None, _) => job.whole(),
-        (Some(posted), _) => job.posted(posted),
+    let (code, rows) = match (&a.posted, Format::from(a.format)) {
+        (None, Format::Csv) => job.stream()?,
+        (None, _) => job.whole()?,
+        (Some(posted), _) => job.posted(posted)?,
+    };
+    if let Some(summary) = &summary {
+        let fail = |e: &dyn std::fmt::Display| {
+            let path = a.summary.as_deref().unwrap_or(std::path::Path::new(""));
+            Fatal(format!("cannot write `{}`: {e}", path.display()))
+        };
+        write_summary(&rows, summary.writer()?).map_err(|e| fail(&e))?;
     }
+    ledger.commit()?;
+    if let Some(summary) = summary {
+        summary.commit()?;
+    }
+    Ok(code)
 }
 
 struct Job<'a> {
@@ -92,37 +130,41 @@ struct Job<'a> {
     set: &'a PolicySet,
     options: ClawbackOptions,
     events: Table,
+    /// Where the ledger goes.
+    ledger: &'a Target,
 }
+
+/// A finished run: its exit status and the summary rows (empty when no
+/// summary was asked for).
+type Done = (ExitCode, Vec<SummaryRow>);
 
 impl Job<'_> {
     /// The whole ledger as CSV: deals stream through, one row at a time.
-    fn stream(&self) -> Result<ExitCode, Fatal> {
-        let mut deals = reader_for(&self.a.deals, self.a.input_format)?;
-        let out = output_for(&self.a.output)?;
+    fn stream(&self) -> Result<Done, Fatal> {
+        let mut deals = reader_for(&self.a.deals, self.a.input_format, self.a.max_line_bytes)?;
+        let out = self.ledger.writer()?;
         let outcome = self
             .set
             .clawback_stream(&mut deals, &self.events, &self.options, out)?;
-        self.write_summary(&outcome.summary)?;
-        Ok(exit_for(outcome.errors as u64))
+        Ok((exit_for(outcome.errors as u64), outcome.summary))
     }
 
     /// The ledger computed whole (JSON output), then written.
-    fn whole(&self) -> Result<ExitCode, Fatal> {
+    fn whole(&self) -> Result<Done, Fatal> {
         let ledger = self.ledger()?;
         // A summary sum out of range stops the run before anything is written.
         let summary = self.summary_of(&ledger)?;
         self.write_lines(&ledger.lines)?;
-        self.write_summary(&summary)?;
         let errors = ledger
             .lines
             .iter()
             .filter(|l| l.status == Status::Error)
             .count();
-        Ok(exit_for(errors as u64))
+        Ok((exit_for(errors as u64), summary))
     }
 
     /// What is still to book against the ledger at `posted`.
-    fn posted(&self, posted: &std::path::Path) -> Result<ExitCode, Fatal> {
+    fn posted(&self, posted: &std::path::Path) -> Result<Done, Fatal> {
         // Read the booked ledger before printing anything: a bad one
         // prints nothing.
         let f = std::fs::File::open(posted)
@@ -142,11 +184,11 @@ impl Job<'_> {
             errors += 1;
         }
         self.write_lines(&diff)?;
-        self.write_summary(&summary)?;
-        Ok(exit_for(errors))
+        Ok((exit_for(errors), summary))
     }
 
-    /// The summary, when one is asked for.
+    /// The summary, when one is asked for; a sum out of range stops the
+    /// run before anything is written.
     fn summary_of(&self, ledger: &baton::Ledger) -> Result<Vec<SummaryRow>, Fatal> {
         if self.a.summary.is_none() {
             return Ok(Vec::new());
@@ -155,7 +197,7 @@ impl Job<'_> {
     }
 
     fn ledger(&self) -> Result<baton::Ledger, Fatal> {
-        let deals = read_table(&self.a.deals, self.a.input_format)?;
+        let deals = read_table(&self.a.deals, self.a.input_format, self.a.max_line_bytes)?;
         Ok(self.set.clawback(&deals, &self.events, &self.options)?)
     }
 
@@ -163,25 +205,13 @@ impl Job<'_> {
         let fail = |e: &dyn std::fmt::Display| Fatal(format!("cannot write the ledger: {e}"));
         let format = Format::from(self.a.format);
         if format == Format::Csv {
-            return write_ledger(lines, output_for(&self.a.output)?).map_err(|e| fail(&e));
+            return write_ledger(lines, self.ledger.writer()?).map_err(|e| fail(&e));
         }
         let columns = baton::ledger::COLUMNS.map(String::from).to_vec();
-        let mut out =
-            Output::new(output_for(&self.a.output)?, format, columns).map_err(|e| fail(&e))?;
+        let mut out = Output::new(self.ledger.writer()?, format, columns).map_err(|e| fail(&e))?;
         for l in lines {
             out.write(l).map_err(|e| fail(&e))?;
         }
         out.finish().map_err(|e| fail(&e))
-    }
-
-    fn write_summary(&self, rows: &[SummaryRow]) -> Result<(), Fatal> {
-        if let Some(path) = &self.a.summary {
-            let fail = |e: &dyn std::fmt::Display| {
-                Fatal(format!("cannot write `{}`: {e}", path.display()))
-            };
-            let f = std::fs::File::create(path).map_err(|e| fail(&e))?;
-            write_summary(rows, f).map_err(|e| fail(&e))?;
-        }
-        Ok(())
     }
 }

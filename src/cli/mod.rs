@@ -5,10 +5,11 @@
 //! input.
 
 mod clawback;
+mod files;
 mod policies;
 mod records;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -109,6 +110,9 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader of standard output has gone (`baton … | head`): the
+        // run ends quietly, as Unix tools do.
+        Err(_) if files::stdout_closed() => ExitCode::SUCCESS,
         Err(Fatal(msg)) => {
             if !msg.is_empty() {
                 eprintln!("error: {msg}");
@@ -158,21 +162,39 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
     }
 }
 
-/// Where results go: `--output FILE`, or standard output.
-fn output_for(path: &Option<PathBuf>) -> Result<Box<dyn Write>, Fatal> {
-    match path {
-        Some(p) => std::fs::File::create(p)
-            .map(|f| Box::new(f) as Box<dyn Write>)
-            .map_err(|e| Fatal(format!("cannot write `{}`: {e}", p.display()))),
-        None => Ok(Box::new(std::io::stdout().lock())),
+/// The format of an input: `--input-format`, else its extension; an
+/// extension that names none is refused rather than guessed.
+fn format_of(path: &str, format: Option<FormatArg>) -> Result<Format, Fatal> {
+    match format {
+        Some(f) => Ok(f.into()),
+        None => Format::by_extension(path).ok_or_else(|| {
+            Fatal(format!(
+                "cannot tell the format of `{path}` by its extension (.jsonl, .ndjson, .json \
+                 or .csv): name it with --input-format jsonl, json or csv"
+            ))
+        }),
     }
 }
 
-/// Opens an input and its reader; `format` or the extension decides.
-fn reader_for(path: &str, format: Option<FormatArg>) -> Result<baton::io::Reader, Fatal> {
-    let format = format.map_or_else(|| Format::of_path(path), Format::from);
+/// Opens an input and its reader; `format` or the extension decides, and
+/// no line may hold more than `max_line` bytes.
+fn reader_for(
+    path: &str,
+    format: Option<FormatArg>,
+    max_line: usize,
+) -> Result<baton::io::Reader, Fatal> {
+    let format = format_of(path, format)?;
     let input = baton::io::open(path).map_err(|e| Fatal(format!("cannot read `{path}`: {e}")))?;
-    baton::io::Reader::new(input, format).map_err(|e| Fatal(format!("{path}: {e}")))
+    baton::io::Reader::with_max_line(input, format, max_line)
+        .map_err(|e| Fatal(format!("{path}: {e}")))
+}
+
+/// `--max-line-bytes`: a positive number of bytes.
+fn parse_max_line(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{s}` is not a positive number of bytes")),
+    }
 }
 
 /// A spinner on standard error while records are evaluated, when it is a

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::files::{say, Pending};
 use super::{load, Fatal};
 use baton::FormatError;
 
@@ -16,12 +17,12 @@ pub(super) fn check(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
                     .iter()
                     .map(|p| p.version().to_string())
                     .collect();
-                println!(
+                say(format_args!(
                     "{}: ok (policy `{}`, version {})",
                     path.display(),
                     set.name(),
                     versions.join(", ")
-                );
+                ))?;
             }
             Err(Fatal(msg)) => {
                 eprintln!("error: {msg}");
@@ -44,18 +45,18 @@ pub(super) fn test(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
             for t in p.run_tests() {
                 if t.passed() {
                     passed += 1;
-                    println!("ok   {} ({})", t.name, t.location);
+                    say(format_args!("ok   {} ({})", t.name, t.location))?;
                 } else {
                     failed += 1;
-                    println!("FAIL {} ({})", t.name, t.location);
+                    say(format_args!("FAIL {} ({})", t.name, t.location))?;
                     for f in &t.failures {
-                        println!("       {f}");
+                        say(format_args!("       {f}"))?;
                     }
                 }
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    say(format_args!("{passed} passed, {failed} failed"))?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -79,7 +80,7 @@ pub(super) fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, Fatal> {
     let (mut broken, mut unformatted) = (0usize, 0usize);
     for file in files {
         let name = file.display().to_string();
-        let source = match std::fs::read(&file).map(String::from_utf8) {
+        let source = match baton::read_policy_file(&file).map(String::from_utf8) {
             Ok(Ok(s)) => s,
             Ok(Err(_)) => {
                 eprintln!("error: {name} is not UTF-8 text");
@@ -87,7 +88,7 @@ pub(super) fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, Fatal> {
                 continue;
             }
             Err(e) => {
-                eprintln!("error: cannot read `{name}`: {e}");
+                eprintln!("error: {e}");
                 broken += 1;
                 continue;
             }
@@ -107,11 +108,13 @@ pub(super) fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, Fatal> {
         }
         unformatted += 1;
         if check {
-            println!("{name}: not in the canonical layout");
+            say(format_args!("{name}: not in the canonical layout"))?;
         } else {
-            std::fs::write(&file, formatted)
-                .map_err(|e| Fatal(format!("cannot write `{name}`: {e}")))?;
-            println!("{name}: formatted");
+            // Replaced whole: an interrupted run leaves the file as it was.
+            let pending = Pending::open(&file)?;
+            pending.write_all(formatted.as_bytes())?;
+            pending.commit()?;
+            say(format_args!("{name}: formatted"))?;
         }
     }
     Ok(if broken > 0 {

@@ -8,7 +8,10 @@ use baton::io::{Format, Output};
 use baton::{At, Block, DateTime, EvalOptions, NaiveDate, Utc};
 use clap::Args;
 
-use super::{exit_for, load, output_for, parse_date, progress, reader_for, Fatal, FormatArg};
+use super::files::{Inputs, Target};
+use super::{
+    exit_for, format_of, load, parse_date, parse_max_line, progress, reader_for, Fatal, FormatArg,
+};
 
 #[derive(Args)]
 pub(super) struct EvalArgs {
@@ -33,6 +36,10 @@ pub(super) struct EvalArgs {
     /// Write results here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// The most bytes one input line (or CSV record) may hold; a longer
+    /// one is that record's error.
+    #[arg(long, value_parser = parse_max_line, default_value_t = baton::io::DEFAULT_MAX_LINE_BYTES)]
+    max_line_bytes: usize,
     /// Silence warnings.
     #[arg(long)]
     quiet: bool,
@@ -60,6 +67,10 @@ pub(super) struct SlaArgs {
     /// Write results here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// The most bytes one input line (or CSV record) may hold; a longer
+    /// one is that record's error.
+    #[arg(long, value_parser = parse_max_line, default_value_t = baton::io::DEFAULT_MAX_LINE_BYTES)]
+    max_line_bytes: usize,
     /// Silence warnings.
     #[arg(long)]
     quiet: bool,
@@ -79,7 +90,8 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
     let at = a.as_of.map_or_else(|| At::Instant(Utc::now()), At::Date);
     let resolved = set.resolve_for(block, at, a.version)?;
     let policy = resolved.policy;
-    let reader = reader_for(&a.input, a.input_format)?;
+    let target = output(&a.policy, &a.input, a.output.as_deref())?;
+    let reader = reader_for(&a.input, a.input_format, a.max_line_bytes)?;
     if !a.quiet {
         let schema = match block {
             Block::Health => policy.health_schema(),
@@ -107,12 +119,8 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
         // drop the request unnoticed.
         eprintln!("warning: --explain is shown in JSON output only (--format jsonl or json)");
     }
-    let mut out = Output::new(
-        output_for(&a.output)?,
-        a.format.into(),
-        policy.columns(block),
-    )
-    .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    let mut out = Output::new(target.writer()?, a.format.into(), policy.columns(block))
+        .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
     let mut options = EvalOptions::on(resolved.date);
     if a.explain {
         options = options.explained();
@@ -129,26 +137,43 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
     }
     out.finish()
         .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    target.commit()?;
     Ok(exit_for(stats.errors))
+}
+
+/// The output of a command reading `input` with the policy at `policy`:
+/// `--output` (`path`) or standard output, opened before anything is read.
+fn output(
+    policy: &std::path::Path,
+    input: &str,
+    path: Option<&std::path::Path>,
+) -> Result<Target, Fatal> {
+    let mut inputs = Inputs::default();
+    inputs.policy(policy);
+    inputs.file("the input", input);
+    let targets = inputs.open(&[("--output", path)])?;
+    targets
+        .into_iter()
+        .next()
+        .ok_or_else(|| Fatal("internal error: no output".into()))
 }
 
 /// `sla`: one status per handoff instance at `--at`.
 pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
     let set = load(&a.policy, a.quiet)?;
     let resolved = set.resolve_for(Block::Handoff, a.at, a.version)?;
-    let format = a
-        .input_format
-        .map_or_else(|| Format::of_path(&a.events), Format::from);
+    let format = format_of(&a.events, a.input_format)?;
     if format == Format::Csv {
         return Err(Fatal(
             "sla events are JSON (one object a line, or an array): a note does not fit in CSV"
                 .into(),
         ));
     }
-    let reader = reader_for(&a.events, a.input_format)?;
+    let target = output(&a.policy, &a.events, a.output.as_deref())?;
+    let reader = reader_for(&a.events, a.input_format, a.max_line_bytes)?;
     let policy = resolved.policy;
     let mut out = Output::new(
-        output_for(&a.output)?,
+        target.writer()?,
         a.format.into(),
         policy.columns(Block::Handoff),
     )
@@ -156,5 +181,6 @@ pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
     let stats = policy.sla_input(reader, &mut out, a.at)?;
     out.finish()
         .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    target.commit()?;
     Ok(exit_for(stats.errors))
 }

@@ -2,9 +2,11 @@
 //! numbers, and writing results (JSON lines, JSON, CSV).
 //!
 //! This module holds the formats, the rows and items read, the [`Reader`]
-//! and the conversion of rows by a schema. The line numbering of input
-//! lives in `lines`, the writing of results in `output`.
+//! and the conversion of rows by a schema. JSON lines are read in
+//! `lines`, the physical lines of CSV records are counted in `csv_lines`,
+//! results are written in `output`.
 
+mod csv_lines;
 mod lines;
 mod output;
 
@@ -16,7 +18,8 @@ use crate::json::Json;
 
 use crate::record::{Key, Record, RecordError, Schema};
 
-pub(crate) use lines::{csv_error_text, jsonl_item, read_line_lossy, Counted, LineIndex};
+pub(crate) use csv_lines::{csv_error_text, Counted, LineIndex};
+pub(crate) use lines::{jsonl_item, read_line, too_long, LineState};
 pub use output::Output;
 pub(crate) use output::{ErrorLine, Renderer};
 
@@ -35,6 +38,10 @@ impl From<String> for InputError {
     }
 }
 
+/// The longest input line read by default, in bytes (16 MiB): a longer
+/// line is that record's error, and the input goes on with the next line.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 16 << 20;
+
 /// An input or output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -48,17 +55,57 @@ pub enum Format {
 
 impl Format {
     /// The format of a path by its extension; JSON lines for standard input
-    /// and unknown extensions.
+    /// and unknown extensions (see [`Format::by_extension`] to refuse
+    /// those).
     pub fn of_path(path: &str) -> Format {
-        let lower = path.to_ascii_lowercase();
-        if lower.ends_with(".csv") {
-            Format::Csv
-        } else if lower.ends_with(".json") {
-            Format::Json
-        } else {
-            Format::Jsonl
+        Format::by_extension(path).unwrap_or(Format::Jsonl)
+    }
+
+    /// The format a path's extension names, in any case: `.jsonl` and
+    /// `.ndjson` JSON lines, `.json` a JSON array, `.csv` CSV; standard
+    /// input (`-`) is JSON lines. `None` for any other path.
+    ///
+    /// ```
+    /// use baton::io::Format;
+    /// assert_eq!(Format::by_extension("leads.NDJSON"), Some(Format::Jsonl));
+    /// assert_eq!(Format::by_extension("-"), Some(Format::Jsonl));
+    /// assert_eq!(Format::by_extension("leads.txt"), None);
+    /// ```
+    pub fn by_extension(path: &str) -> Option<Format> {
+        if path == "-" {
+            return Some(Format::Jsonl);
+        }
+        let (_, ext) = path.rsplit_once('.')?;
+        match ext.to_ascii_lowercase().as_str() {
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            _ => None,
         }
     }
+}
+
+/// The first column a CSV header names twice, as a message: `column
+/// `amount` twice (columns 3 and 4)`. Names are compared trimmed, as
+/// columns are matched to fields; unnamed columns match no field and are
+/// not counted.
+pub(crate) fn repeated_column(header: &csv::StringRecord) -> Option<String> {
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, name) in header.iter().enumerate() {
+        let name = name.trim();
+        if name.is_empty() {
+            continue;
+        }
+        if let Some(first) = seen.insert(name, i) {
+            return Some(format!(
+                "column `{}` twice (columns {} and {})",
+                crate::value::clip(name),
+                first + 1,
+                i + 1
+            ));
+        }
+    }
+    None
 }
 
 /// One input row as read, before conversion by a schema.
@@ -92,6 +139,7 @@ enum ReaderKind {
         lines: Box<dyn BufRead + Send>,
         line: usize,
         buf: String,
+        max: usize,
     },
     Array(std::vec::IntoIter<Json>, usize),
     Csv(csv::Reader<Counted<Box<dyn Read + Send>>>, LineIndex),
@@ -106,9 +154,29 @@ pub fn open(path: &str) -> io::Result<Box<dyn Read + Send>> {
 }
 
 impl Reader {
-    /// A reader over `input` in `format`.
+    /// A reader over `input` in `format`, lines limited to
+    /// [`DEFAULT_MAX_LINE_BYTES`].
     pub fn new(input: Box<dyn Read + Send>, format: Format) -> Result<Reader, InputError> {
-        Reader::open_as(input, format).map_err(InputError::from)
+        Reader::with_max_line(input, format, DEFAULT_MAX_LINE_BYTES)
+    }
+
+    /// A reader over `input` in `format` whose lines (JSON lines) or
+    /// records (CSV) may hold at most `max_line_bytes` bytes before their
+    /// line break. A longer one is read to its end without being kept and
+    /// is that record's error; the input goes on with the next.
+    ///
+    /// ```
+    /// use baton::io::{Format, Reader};
+    /// let input = "{\"id\":\"a\"}\n{\"id\":\"a-long-one\"}\n";
+    /// let r = Reader::with_max_line(Box::new(std::io::Cursor::new(input)), Format::Jsonl, 12);
+    /// assert!(r.is_ok());
+    /// ```
+    pub fn with_max_line(
+        input: Box<dyn Read + Send>,
+        format: Format,
+        max_line_bytes: usize,
+    ) -> Result<Reader, InputError> {
+        Reader::open_as(input, format, max_line_bytes).map_err(InputError::from)
     }
 
     /// The column names of a CSV input's header (`None` for JSON).
@@ -116,13 +184,14 @@ impl Reader {
         self.header.as_ref().map(|h| h.iter().collect())
     }
 
-    fn open_as(input: Box<dyn Read + Send>, format: Format) -> Result<Reader, String> {
+    fn open_as(input: Box<dyn Read + Send>, format: Format, max: usize) -> Result<Reader, String> {
         match format {
             Format::Jsonl => Ok(Reader {
                 inner: ReaderKind::Jsonl {
                     lines: Box::new(BufReader::with_capacity(1 << 16, input)),
                     line: 0,
                     buf: String::new(),
+                    max,
                 },
                 header: None,
             }),
@@ -143,7 +212,7 @@ impl Reader {
                 }
             }
             Format::Csv => {
-                let (input, lines) = LineIndex::counting(input);
+                let (input, lines) = LineIndex::counting_with(input, max);
                 let mut r = csv::ReaderBuilder::new()
                     .flexible(true)
                     .has_headers(true)
@@ -152,6 +221,12 @@ impl Reader {
                     .headers()
                     .map_err(|e| format!("cannot read the CSV header: {e}"))?
                     .clone();
+                if let Some((len, max)) = lines.cut_through(r.position().byte()) {
+                    return Err(format!("the CSV header: {}", too_long(len, max)));
+                }
+                if let Some(repeated) = repeated_column(&header) {
+                    return Err(format!("the CSV header names {repeated}"));
+                }
                 Ok(Reader {
                     inner: ReaderKind::Csv(r, lines),
                     header: Some(header),
@@ -178,7 +253,10 @@ impl Reader {
             Ok(false) => None,
             Ok(true) => {
                 item.line = lines.line_of(rec.position());
-                if lines.unclosed_quote() {
+                if let Some((len, max)) = lines.cut_through(r.position().byte()) {
+                    // Only the bytes up to the limit were kept.
+                    item.row = Err(too_long(len, max));
+                } else if lines.unclosed_quote() {
                     // Nothing is dropped unnoticed: the records swallowed
                     // into this one are named by this error.
                     item.row = Err(
@@ -193,7 +271,10 @@ impl Reader {
                 csv::ErrorKind::Io(_) => Some(Err(format!("cannot read input: {e}"))),
                 _ => {
                     item.line = lines.line_of(e.position());
-                    item.row = Err(format!("unreadable CSV row: {}", csv_error_text(&e)));
+                    item.row = Err(match lines.cut_through(r.position().byte()) {
+                        Some((len, max)) => too_long(len, max),
+                        None => format!("unreadable CSV row: {}", csv_error_text(&e)),
+                    });
                     Some(Ok(()))
                 }
             },
@@ -221,12 +302,18 @@ impl Reader {
         matches!(self.inner, ReaderKind::Jsonl { .. })
     }
 
-    /// The raw lines of JSON lines input not yet read (for readers that
-    /// hand lines to other threads; see [`jsonl_item`]). `None` for other
-    /// formats or once a line has been read.
-    pub(crate) fn into_lines(self) -> Option<Box<dyn BufRead + Send>> {
+    /// The raw lines of JSON lines input not yet read, and the longest
+    /// line to read (for readers that hand lines to other threads; see
+    /// [`read_line`], [`jsonl_item`]). `None` for other formats or once a
+    /// line has been read.
+    pub(crate) fn into_lines(self) -> Option<(Box<dyn BufRead + Send>, usize)> {
         match self.inner {
-            ReaderKind::Jsonl { lines, line: 0, .. } => Some(lines),
+            ReaderKind::Jsonl {
+                lines,
+                line: 0,
+                max,
+                ..
+            } => Some((lines, max)),
             _ => None,
         }
     }
@@ -234,13 +321,18 @@ impl Reader {
     /// The next item; `Err` only for an I/O failure.
     pub(crate) fn next_item(&mut self) -> Option<Result<Item, String>> {
         match &mut self.inner {
-            ReaderKind::Jsonl { lines, line, buf } => loop {
+            ReaderKind::Jsonl {
+                lines,
+                line,
+                buf,
+                max,
+            } => loop {
                 buf.clear();
-                match read_line_lossy(lines.as_mut(), buf) {
+                match read_line(lines.as_mut(), buf, *max) {
                     Ok((0, _)) => return None,
-                    Ok((_, utf8)) => {
+                    Ok((_, state)) => {
                         *line += 1;
-                        match jsonl_item(*line, buf, utf8) {
+                        match jsonl_item(*line, buf, state) {
                             Some(item) => return Some(Ok(item)),
                             None => continue,
                         }

@@ -108,12 +108,113 @@ pub fn policy_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, LoadError> {
     Ok(files)
 }
 
+/// The most bytes a policy file may hold (8 MiB): a larger file is
+/// refused, not read.
+pub const MAX_POLICY_BYTES: u64 = 8 << 20;
+
+/// Why a policy file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyFileError {
+    /// The file could not be opened or read.
+    #[error("cannot read `{path}`: {error}")]
+    Io {
+        /// The path as given.
+        path: String,
+        /// What the system said.
+        error: std::io::Error,
+    },
+    /// Not a regular file (a FIFO, a device, a directory…): reading it
+    /// could wait forever or never end.
+    #[error("`{path}` is not a regular file ({kind}): only regular files are read as policies")]
+    NotRegular {
+        /// The path as given.
+        path: String,
+        /// What it is instead ("a FIFO").
+        kind: &'static str,
+    },
+    /// More than [`MAX_POLICY_BYTES`].
+    #[error("`{path}` holds {len} bytes, more than a policy file may ({MAX_POLICY_BYTES}, 8 MiB)")]
+    TooLarge {
+        /// The path as given.
+        path: String,
+        /// Its size, or the bytes read before giving up.
+        len: u64,
+    },
+}
+
+/// What a file that is not regular is, for messages.
+fn kind_of(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+/// The bytes of a policy file. Only a regular file (or a symbolic link to
+/// one) of at most [`MAX_POLICY_BYTES`] is read: a FIFO, a device or a
+/// larger file is an error naming it, never a wait or an unbounded read.
+///
+/// ```
+/// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+/// assert!(baton::read_policy_file(&dir.join("policies/commission")).is_err());
+/// let file = baton::policy_files(&dir.join("policies/commission")).unwrap().remove(0);
+/// let text = String::from_utf8(baton::read_policy_file(&file).unwrap()).unwrap();
+/// assert!(text.contains("policy \"ae_commission\" version 1"));
+/// ```
+pub fn read_policy_file(path: &Path) -> Result<Vec<u8>, PolicyFileError> {
+    use std::io::Read;
+    let shown = || path.display().to_string();
+    let io = |error| PolicyFileError::Io {
+        path: shown(),
+        error,
+    };
+    // Looked at before opening: opening a FIFO waits for a writer.
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(PolicyFileError::NotRegular {
+            path: shown(),
+            kind: kind_of(meta.file_type()),
+        });
+    }
+    let too_large = |len| PolicyFileError::TooLarge { path: shown(), len };
+    if meta.len() > MAX_POLICY_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or_default());
+    // A file that grew since is read no further than the limit.
+    file.take(MAX_POLICY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_POLICY_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 /// Reads a policy file: its name for diagnostics and its text (a byte
 /// order mark dropped, invalid UTF-8 pointed at where it is).
 pub(crate) fn read_source(path: &Path) -> Result<(String, String), LoadError> {
     let name = path.display().to_string();
-    let mut bytes = std::fs::read(path)
-        .map_err(|e| LoadError::path(Code::E0004, path, format!("cannot read `{name}`: {e}")))?;
+    let mut bytes =
+        read_policy_file(path).map_err(|e| LoadError::path(Code::E0004, path, e.to_string()))?;
     // A byte order mark, as some Windows editors write, is not text.
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);

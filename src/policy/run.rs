@@ -13,7 +13,7 @@ use super::options::{EvalOptions, ResolveError};
 use super::{Block, Policy};
 use crate::batch::{run_ordered, Stopped};
 use crate::health::Scorecard;
-use crate::io::{jsonl_item, read_line_lossy, ErrorLine, Item, Output, Reader, Renderer, Row};
+use crate::io::{jsonl_item, read_line, ErrorLine, Item, LineState, Output, Reader, Renderer, Row};
 use crate::program::eval::EvalError;
 use crate::program::handoff::Event;
 use crate::qualify::Decision;
@@ -95,9 +95,8 @@ enum Written {
     Error(ErrorLine),
 }
 
-/// A batch of JSON lines: each line's number, text, and whether it was
-/// valid UTF-8.
-type Lines = Vec<(usize, String, bool)>;
+/// A batch of JSON lines: each line's number, text, and how it was read.
+type Lines = Vec<(usize, String, LineState)>;
 
 /// Lines of JSON input per batch handed to a worker.
 const LINES_PER_BATCH: usize = 512;
@@ -159,10 +158,10 @@ impl Policy {
         };
         let workers = crate::batch::workers();
         if input.is_jsonl() && workers > 1 {
-            let lines = input
+            let (lines, max) = input
                 .into_lines()
                 .ok_or_else(|| RunError::Input("internal error: not JSON lines".into()))?;
-            job.parallel(lines, out, workers, progress)
+            job.parallel(lines, max, out, workers, progress)
         } else {
             job.sequential(input, out, progress)
         }
@@ -361,6 +360,7 @@ impl Job<'_> {
     fn parallel(
         &self,
         mut lines: Box<dyn BufRead + Send>,
+        max: usize,
         out: &mut Output,
         workers: usize,
         progress: &mut dyn FnMut(u64),
@@ -384,13 +384,13 @@ impl Job<'_> {
                 let mut batch = Vec::with_capacity(LINES_PER_BATCH);
                 while batch.len() < LINES_PER_BATCH {
                     text.clear();
-                    match read_line_lossy(lines.as_mut(), &mut text) {
+                    match read_line(lines.as_mut(), &mut text, max) {
                         Ok((0, _)) => break,
-                        Ok((_, utf8)) => {
+                        Ok((_, state)) => {
                             s.line += 1;
                             // The next line gets a buffer of this one's size.
                             let next = String::with_capacity(text.len() + 64);
-                            batch.push((s.line, std::mem::replace(&mut text, next), utf8));
+                            batch.push((s.line, std::mem::replace(&mut text, next), state));
                         }
                         Err(e) => return Err(RunError::Input(format!("cannot read input: {e}"))),
                     }
@@ -422,15 +422,15 @@ impl Job<'_> {
     fn render(
         &self,
         renderer: &Renderer,
-        batch: &[(usize, String, bool)],
+        batch: &[(usize, String, LineState)],
     ) -> std::io::Result<(Vec<u8>, Vec<usize>, u64)> {
         let mut buf = Vec::with_capacity(batch.len() * 256);
         let mut ends = Vec::with_capacity(batch.len());
         let mut errors = 0;
-        for (line, text, utf8) in batch {
+        for (line, text, state) in batch {
             // A clean record converts straight from its text; anything
             // else takes the general path, which says what is wrong.
-            let clean = if *utf8 {
+            let clean = if *state == LineState::Text {
                 self.schema
                     .clean_record(text)
                     .map(|rec| self.decide(&rec, *line))
@@ -440,7 +440,7 @@ impl Job<'_> {
             let written = match clean {
                 Some(w) => w,
                 None => {
-                    let Some(item) = jsonl_item(*line, text, *utf8) else {
+                    let Some(item) = jsonl_item(*line, text, *state) else {
                         continue;
                     };
                     self.work(item)

@@ -8,6 +8,7 @@ use crate::json::Json;
 use super::calendar::Calendar;
 use super::expr::Expr;
 use crate::record::parse_timestamp;
+use crate::value::clip;
 
 /// The clock a goal counts on.
 #[derive(Clone, Debug)]
@@ -285,14 +286,20 @@ impl Event {
                 None => {
                     return (
                         handoff,
-                        Err(format!("field `at`: {t:?} is not a timestamp (RFC 3339)")),
+                        Err(format!(
+                            "field `at`: {:?} is not a timestamp (RFC 3339)",
+                            clip(t)
+                        )),
                     )
                 }
             },
             Some(other) => {
                 return (
                     handoff,
-                    Err(format!("field `at`: {other} is not a timestamp (RFC 3339)")),
+                    Err(format!(
+                        "field `at`: {} is not a timestamp (RFC 3339)",
+                        clip(&other.to_string())
+                    )),
                 )
             }
             None => return (handoff, Err("the event has no `at` timestamp".into())),

@@ -4,7 +4,7 @@
 //! required field left unset) is an error before anything is evaluated.
 
 use super::{Record, RecordError, Schema};
-use crate::value::{Type, Value};
+use crate::value::{clip, Type, Value};
 
 /// A field of a schema, resolved once by name ([`Schema::field_handle`]):
 /// setting it costs no lookup.
@@ -146,7 +146,7 @@ impl RecordBuilder<'_> {
                     .schema
                     .field(field.slot)
                     .map_or_else(String::new, |f| f.name.clone()),
-                value: value.as_val().display(),
+                value: clip(&value.as_val().display()).into_owned(),
                 expected: super::expected_name(field.ty).to_string(),
             }
         };

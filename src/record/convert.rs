@@ -7,7 +7,7 @@ use crate::json::{Node, View};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::value::{parse_duration, Currency, IntSet, Money, TextSet, Type, Value};
+use crate::value::{clip, parse_duration, Currency, IntSet, Money, TextSet, Type, Value};
 
 /// What a type is called in "… is not an int".
 pub fn expected_name(ty: Type) -> &'static str {
@@ -218,6 +218,19 @@ pub(crate) fn convert_json<J: Node>(
         }
         (Type::SetText | Type::SetInt, View::String(s)) => convert_text(ty, s, currency),
         _ => Err(fail()),
+    }
+}
+
+/// A JSON value as an error message shows it: its JSON text, cut when
+/// long (a string's text is cut inside its quotes).
+pub(crate) fn shown_json<J: Node>(j: &J) -> String {
+    let text = j.to_string();
+    if matches!(clip(&text), std::borrow::Cow::Borrowed(_)) {
+        return text;
+    }
+    match j.view() {
+        View::String(s) => serde_json::to_string(&*clip(s)).unwrap_or_default(),
+        _ => clip(&text).into_owned(),
     }
 }
 

@@ -12,13 +12,14 @@ use crate::json::{Json, Node, View};
 use serde::Serialize;
 
 pub use builder::{Field, RecordBuilder};
+use convert::shown_json;
 pub(crate) use convert::{
     convert_json, convert_text, expected_name, parse_date, parse_decimal, parse_timestamp,
     trim_text,
 };
 pub use key::Key;
 
-use crate::value::{Currency, IntSet, TextSet, Type, Value};
+use crate::value::{clip, Currency, IntSet, TextSet, Type, Value};
 
 /// One declared field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,7 +66,8 @@ pub enum RecordError {
     Invalid {
         /// The field.
         field: String,
-        /// The value as given.
+        /// The value as given, cut to its first 200 characters and `…`
+        /// when longer.
         value: String,
         /// What was expected ("an int").
         expected: String,
@@ -422,10 +424,10 @@ impl Schema {
                 Cell::Empty => missing(f, "the cell is empty"),
                 Cell::Text(t) => convert_text(f.ty, t, self.default_currency)
                     .map(Some)
-                    .map_err(|expected| invalid(f, format!("{t:?}"), expected)),
+                    .map_err(|expected| invalid(f, format!("{:?}", clip(t)), expected)),
                 Cell::Json(j) => convert_json(f.ty, j, self.default_currency)
                     .map(Some)
-                    .map_err(|expected| invalid(f, j.to_string(), expected)),
+                    .map_err(|expected| invalid(f, shown_json(j), expected)),
             };
             match converted {
                 Ok(v) => values.push(v),

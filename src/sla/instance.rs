@@ -12,7 +12,7 @@ use crate::program::handoff::{Event, EventKind, HandoffDef};
 use crate::program::Program;
 use crate::record::{convert_json, FieldDef, Record, Schema};
 use crate::value::Ordered;
-use crate::value::{format_timestamp, Value};
+use crate::value::{clip, format_timestamp, Value};
 
 /// Why an instance could not be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
@@ -136,7 +136,8 @@ pub fn evaluate_instance(
         return Err(InstanceError {
             line,
             message: format!(
-                "handoff {handoff} is not opened by {}",
+                "handoff {} is not opened by {}",
+                clip(handoff),
                 format_timestamp(at)
             ),
         });
@@ -145,15 +146,16 @@ pub fn evaluate_instance(
         return Err(InstanceError {
             line: first.line,
             message: format!(
-                "event `{}` for handoff {handoff} comes before `opened`",
-                kind_name(&first.kind)
+                "event `{}` for handoff {} comes before `opened`",
+                kind_name(&first.kind),
+                clip(handoff)
             ),
         });
     }
     let Some(block_name) = &first.block else {
         return Err(InstanceError {
             line: first.line,
-            message: format!("`opened` for handoff {handoff} names no `block`"),
+            message: format!("`opened` for handoff {} names no `block`", clip(handoff)),
         });
     };
     let Some(def) = p.handoffs.iter().find(|h| h.name == *block_name) else {
@@ -161,7 +163,9 @@ pub fn evaluate_instance(
         return Err(InstanceError {
             line: first.line,
             message: format!(
-                "unknown handoff block `{block_name}` for handoff {handoff} (policy `{}` has {})",
+                "unknown handoff block `{}` for handoff {} (policy `{}` has {})",
+                clip(block_name),
+                clip(handoff),
                 p.name,
                 if known.is_empty() {
                     "none".to_string()

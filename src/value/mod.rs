@@ -20,6 +20,7 @@ pub use money::{
     format_money, from_minor_units, in_minor_units, max_at, Currency, Money, NotMoney,
 };
 pub use sets::{ConstTexts, IntSet, Text, TextSet};
+pub(crate) use text::clip;
 pub use text::{format_duration, format_timestamp, parse_duration, DurationLit, Ordered};
 
 /// The declared type of a field or the inferred type of an expression.

@@ -1,8 +1,21 @@
-//! Text forms of values in output: timestamps, durations as literals, and
-//! ordered JSON objects.
+//! Text forms of values in output: timestamps, durations as literals,
+//! ordered JSON objects, and long values cut for error messages.
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+
+/// The most characters of a value an error message shows.
+pub const MAX_SHOWN: usize = 200;
+
+/// A value as an error message shows it: whole up to [`MAX_SHOWN`]
+/// characters, else its first [`MAX_SHOWN`] followed by `…`, so that a huge
+/// input value is never echoed whole.
+pub fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_SHOWN) {
+        Some((at, _)) => format!("{}…", s.get(..at).unwrap_or_default()).into(),
+        None => s.into(),
+    }
+}
 
 /// A timestamp as `2026-11-22T14:00:00Z`.
 pub fn format_timestamp(t: i64) -> String {
@@ -117,5 +130,14 @@ mod tests {
         assert_eq!(format_duration(129_600), "1d12h");
         assert_eq!(format_duration(0), "0m");
         assert_eq!(format_duration(5_400), "1h30m");
+    }
+
+    #[test]
+    fn long_values_are_cut_by_characters() {
+        assert_eq!(clip("abc"), "abc");
+        let exact = "é".repeat(MAX_SHOWN);
+        assert_eq!(clip(&exact), exact);
+        let long = format!("{exact}é");
+        assert_eq!(clip(&long), format!("{exact}…"));
     }
 }

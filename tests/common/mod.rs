@@ -93,3 +93,63 @@ pub fn check_jsonl_example(name: &str, args: &[&str], exit: i32) {
     let want = jsonl(&std::fs::read_to_string(dir.join("expected.jsonl")).expect("expected.jsonl"));
     assert_same_results(&jsonl(&out), &want);
 }
+
+/// Runs `baton ARGS` in `dir` with no standard input, killing it after
+/// `secs` seconds; returns (stdout, stderr, exit code), the code `-1` when
+/// it was killed (a hang) or ended by a signal.
+pub fn baton_timed(dir: &Path, args: &[&str], secs: u64) -> (String, String, i32) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("baton runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("baton finishes");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// Runs `baton ARGS` in `dir` with its standard output on a pipe that is
+/// closed after reading `keep` lines of it (0: closed before baton
+/// writes); returns (the lines read, stderr, exit code).
+pub fn baton_closing_stdout(dir: &Path, args: &[&str], keep: usize) -> (Vec<String>, String, i32) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("baton runs");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = Vec::new();
+    if keep > 0 {
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        while lines.len() < keep && reader.read_line(&mut line).expect("read stdout") > 0 {
+            lines.push(std::mem::take(&mut line));
+        }
+    } else {
+        drop(stdout);
+    }
+    let out = child.wait_with_output().expect("baton finishes");
+    (
+        lines,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
