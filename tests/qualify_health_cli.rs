@@ -926,3 +926,26 @@ fn an_error_message_cuts_a_long_value() {
         format!("field `seats`: [\"{}… is not an int", "x".repeat(198))
     );
 }
+
+/// `baton check policies`, a folder of policy folders, checks each of them
+/// (those holding `.baton` files), in name order.
+#[test]
+fn check_of_a_folder_of_policies_checks_each() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (out, err, code) = baton_in(root, &["check", "policies"], None);
+    assert_eq!(code, 0, "{err}");
+    let checked: Vec<&str> = out
+        .lines()
+        .map(|l| l.split(':').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        checked,
+        [
+            "policies/commission",
+            "policies/handoff",
+            "policies/health",
+            "policies/qualification"
+        ],
+        "{out}"
+    );
+}

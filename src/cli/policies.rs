@@ -7,9 +7,36 @@ use super::files::{say, Pending};
 use super::{load, Fatal};
 use baton::FormatError;
 
+/// The policies a path names: a file, a policy directory, or a folder of
+/// policy directories (no `.baton` file of its own, subfolders that have
+/// them), each of its subfolders then in name order.
+fn policies_in(path: &PathBuf) -> Vec<PathBuf> {
+    let own = baton::policy_files(path).unwrap_or_default();
+    if !path.is_dir() || !own.is_empty() {
+        return vec![path.clone()];
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir() && baton::policy_files(p).is_ok_and(|f| !f.is_empty()))
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    if dirs.is_empty() {
+        // Nothing to expand: the load says what is wrong with the path.
+        vec![path.clone()]
+    } else {
+        dirs
+    }
+}
+
 pub(super) fn check(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
     let mut failed = 0;
-    for path in paths {
+    let paths: Vec<PathBuf> = paths.iter().flat_map(policies_in).collect();
+    for path in &paths {
         match load(path, quiet) {
             Ok(set) => {
                 let versions: Vec<String> = set
