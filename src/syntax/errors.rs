@@ -404,8 +404,20 @@ fn expected_here(
     let mut d = sink
         .make(Code::E0001, Span::new(pos, end), message)
         .with_label(format!("found {found}"));
+    let here = src.get(pos..).unwrap_or("");
+    let token = src.get(pos..end).unwrap_or("");
+    let expects = |what: &str| expected.iter().any(|e| e.starts_with(what));
     if let Some(h) = help {
         d = d.with_help(h);
+    } else if here.starts_with('=') && !here.starts_with("==") && expects("a comparison") {
+        d = d.with_help("`=` does not compare: did you mean `==`?");
+    } else if !token.is_empty()
+        && token.bytes().all(|b| b.is_ascii_digit())
+        && expects("a duration")
+    {
+        d = d.with_help(format!(
+            "a duration has a unit: `{token}d`, `{token}h` or `{token}m`"
+        ));
     } else if let Some(word) = src.get(pos..end).filter(|w| w.len() > 1) {
         // A misspelt keyword: `ad` where `add` was expected.
         // Every `quoted` word of the expectations is a candidate.
@@ -684,6 +696,23 @@ mod tests {
         let d = errors("let x = \"a\\qb\"\n");
         assert_eq!(d.len(), 1, "{d:#?}");
         assert_eq!(d[0].message, "unknown escape `\\q` in a text");
+    }
+
+    #[test]
+    fn a_single_equals_and_a_bare_number_for_a_duration_get_their_fix() {
+        let eq = errors("qualify lead { stage MQL when employees = 10 }\n");
+        assert_eq!(
+            eq[0].help.as_deref(),
+            Some("`=` does not compare: did you mean `==`?")
+        );
+        let body = "record note key id { id: text }\n\
+            handoff h note note {\n  sla first within 90 met by \"x\"\n}\n";
+        let dur = errors(body);
+        assert_eq!(
+            dur[0].help.as_deref(),
+            Some("a duration has a unit: `90d`, `90h` or `90m`"),
+            "{dur:#?}"
+        );
     }
 
     #[test]
