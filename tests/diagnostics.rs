@@ -182,6 +182,7 @@ cases! {
     handoff_rules: exit 2, ["error[E0302]", "would fire at once", "did you mean `first_response`?"];
     commission_schedule: exit 2, ["error[E0401]", "overlaps", "did you mean `half_even`?"];
     commission_gap: exit 2, ["error[E0401]", "not covered"];
+    commission_day_limit: exit 2, ["error[E0401]", "at most 36500 days", "(3 errors)"];
     test_block: exit 2, ["error[E0101]", "error[E0601]"];
     // A policy directory whose files disagree.
     bad_directory: exit 2, ["error[E0501]", "v2.baton", "v3.baton"];
@@ -344,4 +345,65 @@ fn a_given_field_of_the_wrong_type_is_not_also_missing() {
     ));
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].code, Code::E0103);
+}
+
+// ---------------------------------------------------------------------------
+// Day counts of a commission plan: a bound past the documented maximum is a
+// diagnostic, never an overflow in the checker.
+
+fn commission(clause: &str) -> String {
+    format!(
+        "policy \"plan\" version 1 effective 2026-01-01\n\
+         commission ae_plan {{\n{clause}\n}}\n"
+    )
+}
+
+#[test]
+fn commission_day_counts_past_the_maximum_are_diagnostics() {
+    const HUGE: &str = "9223372036854775807";
+    for (clause, want) in [
+        (
+            format!("  clawback within 90 days of closed_on {{\n    days 0 to {HUGE}: 100%\n  }}"),
+            "band `days 0 to 9223372036854775807` runs past day 36500",
+        ),
+        (
+            format!("  clawback within {HUGE} days of closed_on {{\n    days 0 to 90: 100%\n  }}"),
+            "the clawback window is at most 36500 days",
+        ),
+        (
+            format!(
+                "  clawback within {HUGE} days of closed_on {{\n    days 0 to {HUGE}: 100%\n  }}"
+            ),
+            "the clawback window is at most 36500 days",
+        ),
+        (
+            format!("  clawback within {HUGE} days of closed_on prorated"),
+            "the clawback window is at most 36500 days",
+        ),
+        (
+            "  clawback within 36501 days of closed_on prorated".to_string(),
+            "the clawback window is at most 36500 days",
+        ),
+        (
+            format!("  bonus retention: 2% of deal.amount if retained {HUGE} days after closed_on"),
+            "a retention period is at most 36500 days",
+        ),
+    ] {
+        let d = diagnostics(&commission(&clause));
+        assert!(
+            d.iter()
+                .any(|x| x.code == Code::E0401 && x.message.contains(want)),
+            "{clause}: {d:#?}"
+        );
+    }
+    // The maximum itself is accepted.
+    for clause in [
+        "  clawback within 36500 days of closed_on {\n    days 0 to 30: 100%\n    days 31 to 36500: 50%\n  }",
+        "  clawback within 36500 days of closed_on prorated",
+        "  bonus retention: 2% of deal.amount if retained 36500 days after closed_on",
+    ] {
+        if let Err(e) = Policy::from_source("t.baton", &commission(clause)) {
+            panic!("{clause}: {:#?}", e.diagnostics);
+        }
+    }
 }

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::{Checker, Scope};
 use crate::diag::Code;
 use crate::program::commission::{
-    deal_slot, ClawbackDef, CommissionDef, RetentionBonus, Schedule, UpgradeBonus,
+    deal_slot, ClawbackDef, CommissionDef, RetentionBonus, Schedule, UpgradeBonus, MAX_DAYS,
 };
 use crate::program::exact::Rounding;
 use crate::record::{FieldDef, Schema};
@@ -224,18 +224,35 @@ impl Checker<'_> {
                     anchor = a;
                 }
                 let window = cl.window.node;
-                if window <= 0 {
+                let window_fits = if window <= 0 {
                     self.sink.error(
                         Code::E0401,
                         cl.window.span,
                         "the clawback window must be at least one day",
                     );
-                }
+                    true
+                } else if window > MAX_DAYS {
+                    self.sink.push(
+                        self.sink
+                            .make(
+                                Code::E0401,
+                                cl.window.span,
+                                format!("the clawback window is at most {MAX_DAYS} days"),
+                            )
+                            .with_help("a window is a number of days up to a hundred years"),
+                    );
+                    false
+                } else {
+                    true
+                };
                 let except = cl.except.as_ref().and_then(|e| self.bool_expr(e, &scope));
                 let schedule = match &cl.schedule {
                     ScheduleDecl::Prorated => Schedule::Prorated,
                     ScheduleDecl::Bands(bands) => {
-                        Schedule::Bands(self.schedule(bands, window, cl.span))
+                        // Coverage is not measured against a window past
+                        // the maximum (reported once, above).
+                        let against = if window_fits { Some(window) } else { None };
+                        Schedule::Bands(self.schedule(bands, against, cl.span))
                     }
                 };
                 Some(ClawbackDef {
@@ -319,6 +336,12 @@ impl Checker<'_> {
                             days.span,
                             "a retention period must be at least one day",
                         );
+                    } else if days.node > MAX_DAYS {
+                        self.sink.error(
+                            Code::E0401,
+                            days.span,
+                            format!("a retention period is at most {MAX_DAYS} days"),
+                        );
                     }
                     if retention.is_some() {
                         self.sink.error(
@@ -394,14 +417,22 @@ impl Checker<'_> {
     }
 
     /// Bands must cover exactly 0 … window, without gaps or overlaps.
+    /// `window` is `None` when it is itself wrong (reported already): the
+    /// bands are then checked on their own. Every bound is at most
+    /// [`MAX_DAYS`], so the arithmetic below stays far from overflow; it is
+    /// checked all the same.
     fn schedule(
         &mut self,
         bands: &[ast::BandRate],
-        window: i64,
+        window: Option<i64>,
         span: crate::span::Span,
     ) -> Vec<(i64, i64, Decimal)> {
         let mut out: Vec<(i64, i64, Decimal)> = Vec::new();
-        for b in bands {
+        // The bands whose bounds can be checked for coverage, by index.
+        let mut valid: Vec<(usize, (i64, i64))> = Vec::new();
+        // A band past the maximum (reported as such).
+        let mut past_max = false;
+        for (i, b) in bands.iter().enumerate() {
             if b.from.node > b.to.node {
                 self.sink.error(
                     Code::E0401,
@@ -413,6 +444,18 @@ impl Checker<'_> {
                 );
                 continue;
             }
+            if b.to.node > MAX_DAYS {
+                self.sink.error(
+                    Code::E0401,
+                    b.span,
+                    format!(
+                        "band `days {} to {}` runs past day {MAX_DAYS}, the longest window",
+                        b.from.node, b.to.node
+                    ),
+                );
+                past_max = true;
+                continue;
+            }
             if b.rate.node < Decimal::ZERO || b.rate.node > Decimal::ONE {
                 self.sink.error(
                     Code::E0401,
@@ -421,49 +464,69 @@ impl Checker<'_> {
                 );
             }
             out.push((b.from.node, b.to.node, b.rate.node));
+            valid.push((i, (b.from.node, b.to.node)));
         }
-        let mut sorted: Vec<(usize, (i64, i64, Decimal))> =
-            out.iter().copied().enumerate().collect();
-        sorted.sort_by_key(|(_, b)| b.0);
-        let mut next = 0i64;
-        for (i, (from, to, _)) in &sorted {
+        if past_max {
+            // Coverage is not measured without the band reported above.
+            return out;
+        }
+        if valid.is_empty() {
+            self.sink
+                .error(Code::E0401, span, "a schedule needs at least one band");
+            return out;
+        }
+        valid.sort_by_key(|(_, (from, _))| *from);
+        // `next`: the first day not covered by the bands seen so far.
+        let mut next = Some(0i64);
+        for (i, (from, to)) in &valid {
+            let Some(n) = next else { break };
             let bspan = bands.get(*i).map_or(span, |b| b.span);
-            if *from > next {
+            if *from > n {
                 self.sink.push(
                     self.sink
                         .make(
                             Code::E0401,
                             bspan,
-                            format!("days {next} to {} are not covered by any band", from - 1),
+                            format!(
+                                "days {n} to {} are not covered by any band",
+                                from.saturating_sub(1)
+                            ),
                         )
                         .with_help("bands must cover every day from 0 to the window"),
                 );
-            } else if *from < next {
+            } else if *from < n {
                 self.sink.error(
                     Code::E0401,
                     bspan,
                     format!("this band overlaps another one on day {from}"),
                 );
             }
-            next = next.max(to + 1);
+            next = to.checked_add(1).map(|after| after.max(n));
         }
-        if next != window + 1 && !sorted.is_empty() {
-            if next <= window {
-                self.sink.push(self.sink.make(Code::E0401, span, format!("days {next} to {window} of the {window}-day window are not covered")).with_help("the last band must end on the window's last day"));
-            } else {
-                self.sink.error(
-                    Code::E0401,
-                    span,
-                    format!(
-                        "the bands run to day {}, past the {window}-day window",
-                        next - 1
-                    ),
-                );
-            }
-        }
-        if sorted.is_empty() {
-            self.sink
-                .error(Code::E0401, span, "a schedule needs at least one band");
+        let (Some(window), Some(next)) = (window, next) else {
+            return out;
+        };
+        if next <= window {
+            self.sink.push(
+                self.sink
+                    .make(
+                        Code::E0401,
+                        span,
+                        format!(
+                            "days {next} to {window} of the {window}-day window are not covered"
+                        ),
+                    )
+                    .with_help("the last band must end on the window's last day"),
+            );
+        } else if next > window.saturating_add(1) {
+            self.sink.error(
+                Code::E0401,
+                span,
+                format!(
+                    "the bands run to day {}, past the {window}-day window",
+                    next.saturating_sub(1)
+                ),
+            );
         }
         out
     }
