@@ -407,3 +407,45 @@ fn commission_day_counts_past_the_maximum_are_diagnostics() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// A field a commission rule reads must be a fixed column or declared
+// (LANGUAGE.md §8): a misspelled one is an error with a suggestion, never
+// an always-absent text that silently changes money.
+
+#[test]
+fn a_misspelled_column_in_a_commission_rule_is_an_error() {
+    let d = diagnostics(&commission(
+        "  clawback within 90 days of closed_on except when event.reasn in {\"acquired\"} {\n    days 0 to 90: 100%\n  }",
+    ));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].is_error(), "{d:#?}");
+    assert_eq!(d[0].code, Code::E0101);
+    assert!(d[0].message.contains("`event.reasn`"), "{}", d[0].message);
+    assert_eq!(d[0].help.as_deref(), Some("did you mean `reason`?"));
+    // A column that is close to nothing says how to declare it.
+    let d = diagnostics(&commission(
+        "  bonus upsell: 5% of event.added_value on upgrade to event.rep when event.segment == \"emea\"",
+    ));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(
+        d[0].is_error() && d[0].message.contains("`event.segment`"),
+        "{d:#?}"
+    );
+    assert!(
+        d[0].help.as_deref().unwrap_or("").contains("record event"),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn a_declared_column_in_a_commission_rule_is_clean() {
+    let src = "policy \"plan\" version 1 effective 2026-01-01\n\
+               record event { region: text? }\n\
+               commission ae_plan {\n  \
+               bonus upsell: 5% of event.added_value on upgrade to event.rep when event.region == \"emea\"\n}\n";
+    match Policy::from_source("t.baton", src) {
+        Ok(p) => assert!(p.warnings().is_empty(), "{:#?}", p.warnings()),
+        Err(e) => panic!("{:#?}", e.diagnostics),
+    }
+}

@@ -70,8 +70,10 @@ fn mentioned(e: &ast::Expr, out: &mut Vec<(String, ast::Ident)>) {
 
 impl Checker<'_> {
     /// Builds a deal or event schema: fixed columns, then the fields of a
-    /// `record deal` / `record event` declaration, then any other column an
-    /// expression mentions (undeclared columns are text).
+    /// `record deal` / `record event` declaration. Any other column an
+    /// expression mentions is an error (LANGUAGE.md §8: a field a rule
+    /// reads is a fixed column or declared), reported once per column at
+    /// its first mention; later mentions are silent.
     fn commission_schema(
         &mut self,
         which: &str,
@@ -98,28 +100,34 @@ impl Checker<'_> {
                 }
             }
         }
+        let schema = Schema::new(which, fields, Some(which), None);
         for (q, f) in used {
-            if q == which && !fields.iter().any(|x| x.name == f.node) {
-                let known: Vec<&str> = fields.iter().map(|x| x.name.as_str()).collect();
-                let mut d = self
-                    .sink
-                    .make(
-                        Code::E0101,
-                        f.span,
-                        format!(
-                            "`{which}.{}` is not a known column; it is read as optional text",
-                            f.node
-                        ),
-                    )
-                    .warning();
-                d = d.help_closest(&f.node, known, || {
-                    format!("declare it in `record {which} {{ … }}` to give it a type")
-                });
-                self.sink.push(d);
-                fields.push(fixed(&f.node, Type::Text, true));
+            if q != which || schema.slot(&f.node).is_some() {
+                continue;
             }
+            if !self
+                .unknown_columns
+                .insert((which.to_string(), f.node.clone()))
+            {
+                continue;
+            }
+            let known = schema.fields.iter().map(|x| x.name.as_str());
+            let d = self
+                .sink
+                .make(
+                    Code::E0101,
+                    f.span,
+                    format!("unknown column `{which}.{}`", f.node),
+                )
+                .with_label(format!(
+                    "neither a fixed column of {which}s nor declared in `record {which}`"
+                ))
+                .help_closest(&f.node, known, || {
+                    format!("declare it with its type in `record {which} {{ … }}`")
+                });
+            self.sink.push(d);
         }
-        Schema::new(which, fields, Some(which), None)
+        schema
     }
 
     fn record_span(&self, name: &str) -> crate::span::Span {

@@ -15,7 +15,7 @@ mod handoff;
 mod records;
 mod test_blocks;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -53,6 +53,7 @@ pub(crate) fn condition(
         record_spans: Vec::new(),
         field_spans: Vec::new(),
         bad_keys: Vec::new(),
+        unknown_columns: HashSet::new(),
     };
     for item in &program.ast.items {
         if let Item::Let(l) = item {
@@ -90,6 +91,7 @@ pub fn check(
         record_spans: Vec::new(),
         field_spans: Vec::new(),
         bad_keys: Vec::new(),
+        unknown_columns: HashSet::new(),
     };
     let compiled = c.policy(&ast);
     if c.sink.has_errors() {
@@ -119,6 +121,9 @@ pub struct Checker<'a> {
     pub(crate) field_spans: Vec<(String, String, Span)>,
     /// Records whose `key` names no field (reported once, at the key).
     pub(crate) bad_keys: Vec<String>,
+    /// `deal.x` / `event.x` columns that are neither fixed nor declared:
+    /// (record, column), reported once; a mention of one is silent.
+    pub(crate) unknown_columns: HashSet<(String, String)>,
 }
 
 impl<'a> Checker<'a> {

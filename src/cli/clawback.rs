@@ -9,7 +9,7 @@ use baton::ledger::{diff_posted, read_posted, write_ledger, write_summary, Summa
 use baton::{Block, ClawbackOptions, LedgerLine, NaiveDate, PolicySet, Status, Table, Utc};
 use clap::Args;
 
-use super::{exit_for, load, output_for, parse_date, reader_for, Fatal, FormatArg};
+use super::{exit_for, load, output_for, parse_date, reader_for, Fatal, FormatArg, Warnings};
 
 #[derive(Args)]
 pub(super) struct ClawbackArgs {
@@ -45,9 +45,8 @@ pub(super) struct ClawbackArgs {
     /// Write the ledger here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
-    /// Silence warnings.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    warnings: Warnings,
 }
 
 /// A whole input read into a table.
@@ -56,7 +55,7 @@ fn read_table(path: &str, format: Option<FormatArg>) -> Result<Table, Fatal> {
 }
 
 pub(super) fn run(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
-    let set = load(&a.policy, a.quiet)?;
+    let set = load(&a.policy, a.warnings)?;
     if let Some(v) = a.version {
         if set.version(v).is_none() {
             return Err(Fatal(format!("the policy has no version {v}")));

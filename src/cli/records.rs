@@ -8,7 +8,9 @@ use baton::io::{Format, Output};
 use baton::{At, Block, DateTime, EvalOptions, NaiveDate, Utc};
 use clap::Args;
 
-use super::{exit_for, load, output_for, parse_date, progress, reader_for, Fatal, FormatArg};
+use super::{
+    exit_for, load, output_for, parse_date, progress, reader_for, Fatal, FormatArg, Warnings,
+};
 
 #[derive(Args)]
 pub(super) struct EvalArgs {
@@ -33,9 +35,8 @@ pub(super) struct EvalArgs {
     /// Write results here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
-    /// Silence warnings.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    warnings: Warnings,
     /// Input records (`-` for standard input).
     input: String,
 }
@@ -60,9 +61,8 @@ pub(super) struct SlaArgs {
     /// Write results here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
-    /// Silence warnings.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    warnings: Warnings,
     /// Events, one JSON object a line (`-` for standard input).
     events: String,
 }
@@ -75,37 +75,36 @@ fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
 
 /// `qualify` and `health`.
 pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
-    let set = load(&a.policy, a.quiet)?;
+    let set = load(&a.policy, a.warnings)?;
     let at = a.as_of.map_or_else(|| At::Instant(Utc::now()), At::Date);
     let resolved = set.resolve_for(block, at, a.version)?;
     let policy = resolved.policy;
     let reader = reader_for(&a.input, a.input_format)?;
-    if !a.quiet {
-        let schema = match block {
-            Block::Health => policy.health_schema(),
-            _ => policy.qualify_schema(),
-        };
-        if let (Some(schema), Some(header)) = (schema, reader.header()) {
-            let missing = reader.missing_columns(schema);
-            if !missing.is_empty() {
-                eprintln!(
-                    "warning: {} has no column for required field{} {} (header: {})",
-                    a.input,
-                    if missing.len() == 1 { "" } else { "s" },
-                    missing
-                        .iter()
-                        .map(|m| format!("`{m}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    header.join(",")
-                );
-            }
+    let schema = match block {
+        Block::Health => policy.health_schema(),
+        _ => policy.qualify_schema(),
+    };
+    if let (Some(schema), Some(header)) = (schema, reader.header()) {
+        let missing = reader.missing_columns(schema);
+        if !missing.is_empty() {
+            a.warnings.command(&format!(
+                "{} has no column for required field{} {} (header: {})",
+                a.input,
+                if missing.len() == 1 { "" } else { "s" },
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                header.join(",")
+            ))?;
         }
     }
-    if a.explain && a.format == FormatArg::Csv && !a.quiet {
+    if a.explain && a.format == FormatArg::Csv {
         // A CSV row has no place for an explanation: say so rather than
         // drop the request unnoticed.
-        eprintln!("warning: --explain is shown in JSON output only (--format jsonl or json)");
+        a.warnings
+            .command("--explain is shown in JSON output only (--format jsonl or json)")?;
     }
     let mut out = Output::new(
         output_for(&a.output)?,
@@ -134,7 +133,7 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
 
 /// `sla`: one status per handoff instance at `--at`.
 pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
-    let set = load(&a.policy, a.quiet)?;
+    let set = load(&a.policy, a.warnings)?;
     let resolved = set.resolve_for(Block::Handoff, a.at, a.version)?;
     let format = a
         .input_format

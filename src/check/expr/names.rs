@@ -160,6 +160,13 @@ impl Checker<'_> {
                     ty,
                 ))
             }
+            // Reported once, where the commission schema was built.
+            None if self
+                .unknown_columns
+                .contains(&(schema.name.clone(), f.node.clone())) =>
+            {
+                None
+            }
             None => {
                 let mut d = self.sink.make(
                     Code::E0101,
