@@ -176,6 +176,9 @@ cases! {
         "error[E0109]", "error[E0106]", "error[E0101]", "error[E0103]", "error[E0107]",
         "error[E0105]", "(6 errors)",
     ];
+    // A failed declaration still declares its name: one diagnostic per
+    // root cause, and the real error behind one is not hidden.
+    cascades: exit 2, ["error[E0106]", "error[E0109]", "would fire at once", "error[E0101]", "(4 errors)"];
     // Block rules.
     health_rules: exit 2, ["error[E0201]", "(3 errors)"];
     calendar_rules: exit 2, ["error[E0301]", "(4 errors)"];
@@ -448,4 +451,161 @@ fn a_declared_column_in_a_commission_rule_is_clean() {
         Ok(p) => assert!(p.warnings().is_empty(), "{:#?}", p.warnings()),
         Err(e) => panic!("{:#?}", e.diagnostics),
     }
+}
+
+// ---------------------------------------------------------------------------
+// Cascades: a declaration that fails still declares its name, so that each
+// root cause is reported once and no real error is hidden behind it.
+
+#[test]
+fn a_field_with_a_bad_type_is_reported_once_not_at_every_use() {
+    let d = diagnostics(
+        "policy \"leads\" version 1 effective 2026-01-01\n\
+         record lead key id {\n  id: text\n  employees: integer\n  tags: set of date\n}\n\
+         score fit for lead {\n  add 10 when employees > 5\n  add 10 when lead.employees > 50\n  \
+         add 5 when tags is set\n}\n\
+         qualify lead {\n  stage MQL when employees >= 500 and fit > 0\n}\n",
+    );
+    let messages: Vec<&str> = d.iter().map(|x| x.message.as_str()).collect();
+    assert_eq!(d.len(), 2, "{messages:#?}");
+    assert_eq!(d[0].code, Code::E0106);
+    assert!(d[0].message.contains("`integer`"), "{messages:#?}");
+    assert_eq!(d[1].code, Code::E0106, "{messages:#?}");
+}
+
+const NOTE: &str = "record handoff_note key id {\n  id: text\n  risks: text?\n}\n";
+
+#[test]
+fn a_calendar_that_fails_still_declares_its_name_and_goals_their_names() {
+    // A bad time zone: the calendar is reported, the goal that counts on
+    // it is still declared, and the real error after it is not hidden.
+    let d = diagnostics(&format!(
+        "policy \"h\" version 1 effective 2026-01-01\n\
+         calendar support_hours {{\n  timezone \"America/New_Yrok\"\n  mon-fri 09:00-17:00\n}}\n{NOTE}\
+         handoff onboarding note handoff_note {{\n  \
+         requires risks\n  \
+         sla first_response within 4h on support_hours met by \"responded\"\n  \
+         warn 5h before first_response breach to \"cx-lead\"\n  \
+         escalate at first_response breach to \"cx-manager\"\n  \
+         escalate 1d after first_response breach to \"vp-cx\"\n}}\n"
+    ));
+    let messages: Vec<&str> = d.iter().map(|x| x.message.as_str()).collect();
+    assert_eq!(d.len(), 3, "{messages:#?}");
+    assert_eq!(d[0].code, Code::E0109, "{messages:#?}");
+    assert!(
+        messages.iter().any(|m| m.contains("would fire at once")),
+        "the 5h warning on a 4h goal: {messages:#?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("business time")),
+        "a day on a business clock: {messages:#?}"
+    );
+    assert!(
+        !messages
+            .iter()
+            .any(|m| m.contains("unknown goal") || m.contains("unknown calendar")),
+        "{messages:#?}"
+    );
+
+    // A calendar with no open time, and one that is not declared at all:
+    // one diagnostic each, no `unknown goal`.
+    for (calendar, on) in [
+        (
+            "calendar support_hours {\n  mon-fri 17:00-09:00\n}\n",
+            "support_hours",
+        ),
+        ("", "support_hurs"),
+    ] {
+        let d = diagnostics(&format!(
+            "policy \"h\" version 1 effective 2026-01-01\n{calendar}{NOTE}\
+             handoff onboarding note handoff_note {{\n  \
+             requires risks\n  \
+             sla first_response within 4h on {on} met by \"responded\"\n  \
+             warn 1h before first_response breach to \"cx-lead\"\n  \
+             escalate at first_response breach to \"cx-manager\"\n}}\n"
+        ));
+        let messages: Vec<&str> = d.iter().map(|x| x.message.as_str()).collect();
+        assert_eq!(d.len(), 1, "{on}: {messages:#?}");
+    }
+}
+
+#[test]
+fn a_misspelled_column_in_a_bonus_base_is_one_diagnostic() {
+    for clause in [
+        "  bonus retention: 10% of deal.amout if retained 90 days after closed_on",
+        "  bonus upsell: 5% of event.added_valu on upgrade to event.rep",
+    ] {
+        let d = diagnostics(&commission(clause));
+        let messages: Vec<&str> = d.iter().map(|x| x.message.as_str()).collect();
+        assert_eq!(d.len(), 1, "{clause}: {messages:#?}");
+        assert_eq!(d[0].code, Code::E0101, "{messages:#?}");
+        assert!(d[0].help.as_deref().unwrap_or("").contains("did you mean"));
+    }
+    // A retention bonus on another column is one error, not also a type error.
+    let d = diagnostics(&commission(
+        "  bonus retention: 10% of deal.rep if retained 90 days after closed_on",
+    ));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].code, Code::E0401);
+}
+
+#[test]
+fn a_score_over_an_unknown_record_is_reported_once() {
+    let d = diagnostics(
+        "policy \"leads\" version 1 effective 2026-01-01\n\
+         record lead key id {\n  id: text\n  employees: int\n}\n\
+         score fit for leads {\n  add 10 when employees > 5\n}\n\
+         qualify lead {\n  stage MQL when fit > 0\n}\n",
+    );
+    let messages: Vec<&str> = d.iter().map(|x| x.message.as_str()).collect();
+    assert_eq!(d.len(), 1, "{messages:#?}");
+    assert_eq!(d[0].help.as_deref(), Some("did you mean `lead`?"));
+}
+
+#[test]
+fn a_block_or_key_that_fails_does_not_fail_again_in_tests() {
+    // The key's field has a bad type; the qualify block is over an
+    // undeclared record; so is the handoff: one diagnostic each, and the
+    // tests that need those blocks say nothing more.
+    let d = diagnostics(
+        "policy \"p\" version 1 effective 2026-01-01\n\
+         record lead key id {\n  id: integr\n  seats: int\n}\n\
+         qualify leads {\n  stage MQL when seats >= 10\n}\n\
+         health lead {\n  measure size weight 1 {\n    100 when seats >= 10\n    else 0\n  }\n  \
+         band healthy when score >= 50\n  band at_risk otherwise\n}\n\
+         test \"t\" {\n  given lead { id: \"x\", seats: 20 }\n  expect stage MQL\n  expect band healthy\n}\n\
+         record note key id { id: text }\n\
+         handoff onboarding note notes {\n  sla first_response within 4h met by \"responded\"\n}\n\
+         test \"h\" {\n  given note { id: \"n1\" }\n  event { type: \"opened\", at: 2026-01-01T00:00:00Z }\n  \
+         at 2026-01-01T01:00:00Z\n  expect goal first_response running\n}\n",
+    );
+    let messages: Vec<&str> = d.iter().map(|x| x.message.as_str()).collect();
+    assert_eq!(d.len(), 3, "{messages:#?}");
+    assert_eq!(
+        d.iter().map(|x| x.code).collect::<Vec<_>>(),
+        [Code::E0106, Code::E0101, Code::E0101],
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn a_declared_commission_column_of_a_bad_type_is_reported_once() {
+    let d = diagnostics(
+        "policy \"plan\" version 1 effective 2026-01-01\n\
+         record event { region: tex }\n\
+         commission ae_plan {\n  \
+         clawback within 90 days of closed_on except when event.region == \"emea\" prorated\n}\n",
+    );
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].code, Code::E0106);
+}
+
+#[test]
+fn a_stage_whose_condition_fails_is_still_a_stage_for_tests() {
+    let d = diagnostics(&format!(
+        "{HEAD}qualify lead {{\n  stage MQL when employees >= 10\n  stage SQL when MQL and employes > 5\n}}\n\
+         test \"t\" {{\n  given lead {{ id: \"x\", employees: 20 }}\n  expect stage SQL\n}}\n"
+    ));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].help.as_deref(), Some("did you mean `employees`?"));
 }

@@ -97,6 +97,8 @@ impl Checker<'_> {
         for item in &f.items {
             let Item::Score(s) = item else { continue };
             let Some(r) = self.record_index(records, &s.record) else {
+                // Reported at the record; uses of the score are silent.
+                self.reported_names.insert(s.name.node.clone());
                 continue;
             };
             let Some(schema) = records.get(r) else {
@@ -208,7 +210,10 @@ impl Checker<'_> {
             self.sink
                 .error(Code::E0102, extra.span, "a policy has one `qualify` block");
         }
-        let r = self.record_index(records, &q.record)?;
+        let Some(r) = self.record_index(records, &q.record) else {
+            self.reported_blocks.insert("qualify");
+            return None;
+        };
         self.require_key(records, r, &q.record);
         let schema = records.get(r)?;
         let locals: Vec<u16> = q
@@ -242,13 +247,16 @@ impl Checker<'_> {
                 position: st.name.span.start,
                 in_let: false,
             };
-            if let Some(cond) = self.bool_expr(&st.cond, &scope) {
-                stages.push(StageDef {
-                    name: st.name.node.clone(),
-                    local,
-                    cond: self.explained(cond, &st.cond, Decimal::ZERO),
-                });
-            }
+            // A stage whose condition has an error is still declared (a
+            // test may expect it); the policy compiles to nothing then.
+            let cond = self
+                .bool_expr(&st.cond, &scope)
+                .unwrap_or(ir::Expr::Const(crate::value::Value::Bool(false)));
+            stages.push(StageDef {
+                name: st.name.node.clone(),
+                local,
+                cond: self.explained(cond, &st.cond, Decimal::ZERO),
+            });
         }
         Some(QualifyDef {
             record: r,
@@ -282,7 +290,10 @@ impl Checker<'_> {
             self.sink
                 .error(Code::E0102, extra.span, "a policy has one `health` block");
         }
-        let r = self.record_index(records, &h.record)?;
+        let Some(r) = self.record_index(records, &h.record) else {
+            self.reported_blocks.insert("health");
+            return None;
+        };
         self.require_key(records, r, &h.record);
         let schema = records.get(r)?;
         let measure_locals: Vec<u16> = h

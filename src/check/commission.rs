@@ -106,7 +106,7 @@ impl Checker<'_> {
                 continue;
             }
             if !self
-                .unknown_columns
+                .reported_fields
                 .insert((which.to_string(), f.node.clone()))
             {
                 continue;
@@ -330,8 +330,10 @@ impl Checker<'_> {
                         in_let: false,
                     };
                     let is_amount = matches!(&b.base.node, ExprKind::Field(q, f) if q.node == "deal" && f.node == "amount");
-                    if !is_amount {
-                        let _ = self.money_or_number(&b.base, &scope);
+                    // One diagnostic for a base that is not `deal.amount`:
+                    // its own error when it has one (an unknown column),
+                    // else this rule, which says more than its type.
+                    if !is_amount && self.expr(&b.base, &scope).is_some() {
                         self.sink.push(
                             self.sink
                                 .make(Code::E0401, b.base.span, "a retention bonus is a rate of `deal.amount`")

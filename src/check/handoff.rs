@@ -141,6 +141,9 @@ impl Checker<'_> {
                     name: c.name.node.clone(),
                     calendar: Arc::new(Calendar::new(tz, hours, closed)),
                 });
+            } else {
+                // Reported above; a goal on it is not told it is unknown.
+                self.reported_calendars.insert(c.name.node.clone());
             }
         }
         out
@@ -168,6 +171,7 @@ impl Checker<'_> {
                 continue;
             }
             let Some(note) = self.record_index(records, &h.note) else {
+                self.reported_blocks.insert("handoff");
                 continue;
             };
             let Some(schema) = records.get(note) else {
@@ -220,24 +224,33 @@ impl Checker<'_> {
                 );
                 continue;
             }
+            // A goal is declared even when its calendar is unknown or
+            // failed (the policy then compiles to nothing), so that its
+            // alerts are checked rather than reported as naming an unknown
+            // goal; it counts business time all the same.
             let clock = match calendar {
-                None => Some(GoalClock::Real),
-                Some(c) => match calendars.iter().find(|x| x.name == c.node) {
-                    Some(cal) => {
-                        self.business_units(within, &name.node);
-                        Some(GoalClock::Business(Arc::clone(&cal.calendar)))
+                None => GoalClock::Real,
+                Some(c) => {
+                    self.business_units(within, &name.node);
+                    match calendars.iter().find(|x| x.name == c.node) {
+                        Some(cal) => GoalClock::Business(Arc::clone(&cal.calendar)),
+                        None => {
+                            if !self.reported_calendars.contains(&c.node) {
+                                let mut d = self.sink.make(
+                                    Code::E0302,
+                                    c.span,
+                                    format!("unknown calendar `{}`", c.node),
+                                );
+                                d = d.help_if_close(
+                                    &c.node,
+                                    calendars.iter().map(|x| x.name.as_str()),
+                                );
+                                self.sink.push(d);
+                            }
+                            GoalClock::Real
+                        }
                     }
-                    None => {
-                        let mut d = self.sink.make(
-                            Code::E0302,
-                            c.span,
-                            format!("unknown calendar `{}`", c.node),
-                        );
-                        d = d.help_if_close(&c.node, calendars.iter().map(|x| x.name.as_str()));
-                        self.sink.push(d);
-                        None
-                    }
-                },
+                }
             };
             if within.node.seconds <= 0 {
                 self.sink.error(
@@ -261,17 +274,15 @@ impl Checker<'_> {
                         .error(Code::E0302, m.span, "an event name cannot be blank");
                 }
             }
-            if let Some(clock) = clock {
-                business.push(matches!(clock, GoalClock::Business(_)));
-                def.goals.push(GoalDef {
-                    name: name.node.clone(),
-                    spec: GoalSpec {
-                        target: within.node.seconds,
-                        clock,
-                    },
-                    met_by: met_by.iter().map(|m| m.node.clone()).collect(),
-                });
-            }
+            business.push(calendar.is_some());
+            def.goals.push(GoalDef {
+                name: name.node.clone(),
+                spec: GoalSpec {
+                    target: within.node.seconds,
+                    clock,
+                },
+                met_by: met_by.iter().map(|m| m.node.clone()).collect(),
+            });
         }
         let mut note_alert = None;
         for st in &h.stmts {

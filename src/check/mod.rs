@@ -53,7 +53,10 @@ pub(crate) fn condition(
         record_spans: Vec::new(),
         field_spans: Vec::new(),
         bad_keys: Vec::new(),
-        unknown_columns: HashSet::new(),
+        reported_fields: HashSet::new(),
+        reported_names: HashSet::new(),
+        reported_calendars: HashSet::new(),
+        reported_blocks: HashSet::new(),
     };
     for item in &program.ast.items {
         if let Item::Let(l) = item {
@@ -91,7 +94,10 @@ pub fn check(
         record_spans: Vec::new(),
         field_spans: Vec::new(),
         bad_keys: Vec::new(),
-        unknown_columns: HashSet::new(),
+        reported_fields: HashSet::new(),
+        reported_names: HashSet::new(),
+        reported_calendars: HashSet::new(),
+        reported_blocks: HashSet::new(),
     };
     let compiled = c.policy(&ast);
     if c.sink.has_errors() {
@@ -121,9 +127,20 @@ pub struct Checker<'a> {
     pub(crate) field_spans: Vec<(String, String, Span)>,
     /// Records whose `key` names no field (reported once, at the key).
     pub(crate) bad_keys: Vec<String>,
-    /// `deal.x` / `event.x` columns that are neither fixed nor declared:
-    /// (record, column), reported once; a mention of one is silent.
-    pub(crate) unknown_columns: HashSet<(String, String)>,
+    /// Fields whose problem is reported already, as (record, field): a
+    /// field of an unknown type, a `deal.x` / `event.x` column neither
+    /// fixed nor declared. Like an error type, a mention of one is silent.
+    pub(crate) reported_fields: HashSet<(String, String)>,
+    /// Bare names whose declaration failed and was reported (a score over
+    /// an unknown record): a mention of one is silent.
+    pub(crate) reported_names: HashSet<String>,
+    /// Calendars whose declaration failed and was reported: a goal on one
+    /// is still declared, without a second diagnostic.
+    pub(crate) reported_calendars: HashSet<String>,
+    /// Blocks (`qualify`, `health`, `handoff`) over a record that is not
+    /// declared, reported there: a test that needs one is not told again
+    /// that it is missing.
+    pub(crate) reported_blocks: HashSet<&'static str>,
 }
 
 impl<'a> Checker<'a> {

@@ -68,6 +68,9 @@ impl Checker<'_> {
                 self.field_spans
                     .push((r.name.node.clone(), fd.name.node.clone(), fd.name.span));
                 let Some(ty) = self.type_ref(fd) else {
+                    // Still declared: its uses are silent, not unknown.
+                    self.reported_fields
+                        .insert((r.name.node.clone(), fd.name.node.clone()));
                     continue;
                 };
                 fields.push(FieldDef {
@@ -77,7 +80,13 @@ impl Checker<'_> {
                 });
             }
             if let Some(k) = &r.key {
-                if !fields.iter().any(|x| x.name == k.node) {
+                let reported = self
+                    .reported_fields
+                    .contains(&(r.name.node.clone(), k.node.clone()));
+                if reported {
+                    // The key field's type is reported; so is nothing else.
+                    self.bad_keys.push(r.name.node.clone());
+                } else if !fields.iter().any(|x| x.name == k.node) {
                     let mut d = self.sink.make(
                         Code::E0110,
                         k.span,

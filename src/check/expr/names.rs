@@ -45,6 +45,15 @@ impl Checker<'_> {
                 return None;
             }
         }
+        // A name whose declaration failed is reported there, once.
+        if self.reported_names.contains(n)
+            || scope.record.is_some_and(|s| {
+                self.reported_fields
+                    .contains(&(s.name.clone(), n.to_string()))
+            })
+        {
+            return None;
+        }
         let mut candidates: Vec<&str> = scope.locals.iter().map(|l| l.name.as_str()).collect();
         if let Some(s) = scope.record {
             candidates.extend(s.fields.iter().map(|f| f.name.as_str()));
@@ -162,7 +171,7 @@ impl Checker<'_> {
             }
             // Reported once, where the commission schema was built.
             None if self
-                .unknown_columns
+                .reported_fields
                 .contains(&(schema.name.clone(), f.node.clone())) =>
             {
                 None

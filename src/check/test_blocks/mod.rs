@@ -188,6 +188,11 @@ impl Checker<'_> {
             return self.handoff_test(schema, &blocks, fields, &parts, x);
         }
         if !decided {
+            if !self.reported_blocks.is_empty() {
+                // A block over an undeclared record is reported there; it
+                // may be the one meant for these records.
+                return None;
+            }
             self.sink.error(
                 Code::E0601,
                 t.name.span,

@@ -28,6 +28,12 @@ impl Checker<'_> {
     }
 
     pub(super) fn unknown_field(&mut self, schema: &Schema, name: &ast::Ident) {
+        if self
+            .reported_fields
+            .contains(&(schema.name.clone(), name.node.clone()))
+        {
+            return;
+        }
         let mut d = self.sink.make(
             Code::E0101,
             name.span,
