@@ -56,6 +56,11 @@ fn assert_well_formed(name: &str, stderr: &str) {
         if !(l.starts_with("error[") || l.starts_with("warning[")) {
             continue;
         }
+        // The line that closes a run of one code stands alone.
+        if l.ends_with(" more like this") {
+            assert_eq!(lines.get(i + 1), Some(&""), "{name}: `{l}` is one line");
+            continue;
+        }
         headers += 1;
         let arrow = lines.get(i + 1).map_or("", |s| s.trim_start());
         let location = arrow
@@ -179,6 +184,8 @@ cases! {
     // A failed declaration still declares its name: one diagnostic per
     // root cause, and the real error behind one is not hidden.
     cascades: exit 2, ["error[E0106]", "error[E0109]", "would fire at once", "error[E0101]", "(4 errors)"];
+    // After 20 diagnostics of one code, one line says how many more.
+    many_unknown_names: exit 2, ["error[E0101]: and 5 more like this", "(25 errors)"];
     // Block rules.
     health_rules: exit 2, ["error[E0201]", "(3 errors)"];
     calendar_rules: exit 2, ["error[E0301]", "(4 errors)"];
@@ -608,4 +615,99 @@ fn a_stage_whose_condition_fails_is_still_a_stage_for_tests() {
     ));
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].help.as_deref(), Some("did you mean `employees`?"));
+}
+
+// ---------------------------------------------------------------------------
+// Checking is linear in the size of the policy, and a run of one code is
+// capped: after 20 diagnostics of a code in a file, one summary line.
+// Each size below would take minutes if the check were quadratic.
+
+/// `n` lines `let a{i} = {expr(i)}` after a header.
+fn lets(n: usize, expr: impl Fn(usize) -> String) -> String {
+    let mut src = String::from("policy \"p\" version 1 effective 2026-01-01\n");
+    for i in 0..n {
+        src.push_str(&format!("let a{i} = {}\n", expr(i)));
+    }
+    src
+}
+
+fn assert_capped(e: &baton::LoadError, n: usize, code: Code) {
+    assert_eq!(e.error_count(), n);
+    let listed: Vec<&baton::Diagnostic> = e.diagnostics.iter().filter(|d| d.omitted == 0).collect();
+    assert_eq!(listed.len(), 20, "{:#?}", &e.diagnostics[..3]);
+    assert!(listed.iter().all(|d| d.code == code), "{listed:#?}");
+    let summary = e.diagnostics.last().expect("a summary");
+    assert_eq!(summary.code, code);
+    assert_eq!(summary.omitted, n - 20);
+    let more = format!("and {} more like this", thousands(n - 20));
+    assert_eq!(summary.message, more);
+    let text = e.render();
+    assert!(text.contains(&more), "{text}");
+    assert!(text.lines().count() < 20 * 12, "{text}");
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn many_unknown_names_are_checked_in_linear_time_and_summarised() {
+    let n = 10_000;
+    // Unknown names with no close candidate among 10,000 lets.
+    let e = Policy::from_source("t.baton", &lets(n, |i| format!("nm{i} + 1"))).unwrap_err();
+    assert_capped(&e, n, Code::E0101);
+    // Each one close to a `let`: the suggestion is searched for the listed
+    // ones only.
+    let mut src = lets(n, |_| "1".to_string());
+    for i in 0..n {
+        src.push_str(&format!("let b{i} = a{i}x\n"));
+    }
+    let e = Policy::from_source("t.baton", &src).unwrap_err();
+    assert_capped(&e, n, Code::E0101);
+    assert_eq!(e.diagnostics[0].help.as_deref(), Some("did you mean `a0`?"));
+}
+
+#[test]
+fn many_unknown_names_in_one_block_are_checked_in_linear_time() {
+    let n = 10_000;
+    let mut src = format!("{HEAD}score fit for lead {{\n");
+    for i in 0..n {
+        src.push_str(&format!("  add 1 when nm{i} > 1\n"));
+    }
+    src.push_str("}\n");
+    let e = Policy::from_source("t.baton", &src).unwrap_err();
+    assert_capped(&e, n, Code::E0101);
+}
+
+#[test]
+fn many_scores_fields_and_records_are_checked_in_linear_time() {
+    // Each of these took time quadratic in its count (20,000 scores: 45 s).
+    let n = 20_000;
+    let mut src = String::from(
+        "policy \"p\" version 1 effective 2026-01-01\nrecord lead key id {\n  id: text\n  seats: int\n",
+    );
+    for i in 0..n {
+        src.push_str(&format!("  f{i}: int?\n"));
+    }
+    src.push_str("}\n");
+    for i in 0..n {
+        src.push_str(&format!(
+            "score s{i} for lead {{ add 1 when seats > {i} }}\n"
+        ));
+    }
+    src.push_str(&format!(
+        "qualify lead {{\n  stage MQL when s{} > 0 and f7 > 1\n}}\n",
+        n - 1
+    ));
+    let policy = Policy::from_source("t.baton", &src)
+        .unwrap_or_else(|e| panic!("{:#?}", &e.diagnostics[..1]));
+    assert_eq!(policy.version(), 1);
 }

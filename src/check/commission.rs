@@ -1,5 +1,6 @@
 //! Checking `commission` blocks (LANGUAGE.md §8).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -111,8 +112,7 @@ impl Checker<'_> {
             {
                 continue;
             }
-            let known = schema.fields.iter().map(|x| x.name.as_str());
-            let d = self
+            let mut d = self
                 .sink
                 .make(
                     Code::E0101,
@@ -121,21 +121,18 @@ impl Checker<'_> {
                 )
                 .with_label(format!(
                     "neither a fixed column of {which}s nor declared in `record {which}`"
-                ))
-                .help_closest(&f.node, known, || {
-                    format!("declare it with its type in `record {which} {{ … }}`")
-                });
+                ));
+            let known = schema.fields.iter().map(|x| x.name.as_str());
+            d = self.sink.help_closest(d, &f.node, known, || {
+                format!("declare it with its type in `record {which} {{ … }}`")
+            });
             self.sink.push(d);
         }
         schema
     }
 
     fn record_span(&self, name: &str) -> crate::span::Span {
-        self.record_spans
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, s)| *s)
-            .unwrap_or_default()
+        self.record_spans.get(name).copied().unwrap_or_default()
     }
 
     pub(super) fn commission(
@@ -198,7 +195,8 @@ impl Checker<'_> {
                         id.span,
                         format!("deals have no date column `{}`", id.node),
                     );
-                    d = d.help_closest(
+                    d = this.sink.help_closest(
+                        d,
                         &id.node,
                         deal.fields.iter().map(|x| x.name.as_str()),
                         || "declare it in `record deal { … }`".into(),
@@ -213,7 +211,7 @@ impl Checker<'_> {
         let scope = Scope {
             record: None,
             qualified: &both,
-            locals: &[],
+            locals: None,
             position: usize::MAX,
             in_let: false,
         };
@@ -272,21 +270,17 @@ impl Checker<'_> {
         };
         let mut upgrades = Vec::new();
         let mut retention = None;
-        let mut names: Vec<&str> = Vec::new();
+        // Where each bonus name is first declared.
+        let mut names: HashMap<&str, crate::span::Span> = HashMap::new();
         for b in &c.bonuses {
-            if names.contains(&b.name.node.as_str()) {
-                let first = c
-                    .bonuses
-                    .iter()
-                    .find(|x| x.name.node == b.name.node)
-                    .map(|x| x.name.span);
+            if let Some(first) = names.get(b.name.node.as_str()).copied() {
                 self.declared_twice(
                     b.name.span,
                     format!("bonus `{}` is declared twice", b.name.node),
-                    first,
+                    Some(first),
                 );
             }
-            names.push(&b.name.node);
+            names.entry(&b.name.node).or_insert(b.name.span);
             if b.rate.node < Decimal::ZERO {
                 self.sink
                     .error(Code::E0401, b.rate.span, "a bonus rate cannot be negative");
@@ -325,7 +319,7 @@ impl Checker<'_> {
                     let scope = Scope {
                         record: None,
                         qualified: &deal_only,
-                        locals: &[],
+                        locals: None,
                         position: usize::MAX,
                         in_let: false,
                     };
@@ -388,9 +382,11 @@ impl Checker<'_> {
                     let mut d =
                         self.sink
                             .make(Code::E0401, r.span, format!("unknown rounding `{other}`"));
-                    d = d.help_closest(other, ["half_even", "half_up", "down"], || {
-                        "use `half_even`, `half_up` or `down`".into()
-                    });
+                    d = self
+                        .sink
+                        .help_closest(d, other, ["half_even", "half_up", "down"], || {
+                            "use `half_even`, `half_up` or `down`".into()
+                        });
                     self.sink.push(d);
                     Rounding::HalfEven
                 }

@@ -20,12 +20,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::diag::{Code, Diagnostic, Sink};
-use crate::program::blocks::LocalDef;
 use crate::program::expr as ir;
 use crate::program::Program;
 use crate::span::Span;
 use crate::syntax::ast::{self, Item};
-pub use expr::Scope;
+pub use expr::{Locals, Scope};
 
 /// The front of the pipeline: parses `source` (named `file` in
 /// diagnostics) and checks it. Returns the program and its warnings, or
@@ -50,8 +49,10 @@ pub(crate) fn condition(
         lets: HashMap::new(),
         let_cache: HashMap::new(),
         let_stack: Vec::new(),
-        record_spans: Vec::new(),
-        field_spans: Vec::new(),
+        record_spans: HashMap::new(),
+        field_spans: HashMap::new(),
+        field_records: HashMap::new(),
+        record_by_name: HashMap::new(),
         bad_keys: Vec::new(),
         reported_fields: HashSet::new(),
         reported_names: HashSet::new(),
@@ -67,14 +68,14 @@ pub(crate) fn condition(
     let scope = Scope {
         record: schema,
         qualified: &[],
-        locals: &[],
+        locals: None,
         position: usize::MAX,
         in_let: false,
     };
     let compiled = c.bool_expr(&expr, &scope);
     match compiled {
         Some(e) if !c.sink.has_errors() => Ok(e),
-        _ => Err(c.sink.diags),
+        _ => Err(c.sink.finish()),
     }
 }
 
@@ -91,8 +92,10 @@ pub fn check(
         lets,
         let_cache: HashMap::new(),
         let_stack: Vec::new(),
-        record_spans: Vec::new(),
-        field_spans: Vec::new(),
+        record_spans: HashMap::new(),
+        field_spans: HashMap::new(),
+        field_records: HashMap::new(),
+        record_by_name: HashMap::new(),
         bad_keys: Vec::new(),
         reported_fields: HashSet::new(),
         reported_names: HashSet::new(),
@@ -100,10 +103,12 @@ pub fn check(
         reported_blocks: HashSet::new(),
     };
     let compiled = c.policy(&ast);
-    if c.sink.has_errors() {
-        return Err(c.sink.diags);
+    let failed = c.sink.has_errors();
+    let diags = c.sink.finish();
+    if failed {
+        return Err(diags);
     }
-    let warnings = c.sink.diags;
+    let warnings = diags;
     match compiled {
         Some(mut p) => {
             p.file = Arc::clone(file);
@@ -122,9 +127,15 @@ pub struct Checker<'a> {
     pub(crate) lets: HashMap<String, &'a ast::LetDecl>,
     pub(crate) let_cache: HashMap<String, Option<expr::Typed>>,
     pub(crate) let_stack: Vec<String>,
-    pub(crate) record_spans: Vec<(String, Span)>,
-    /// Every field declaration kept: (record, field, span of the name).
-    pub(crate) field_spans: Vec<(String, String, Span)>,
+    /// Where each record name is first declared.
+    pub(crate) record_spans: HashMap<String, Span>,
+    /// Where each field of each record, (record, field), is first
+    /// declared (the span of its name).
+    pub(crate) field_spans: HashMap<(String, String), Span>,
+    /// For each field name, the first record declaring it and where.
+    pub(crate) field_records: HashMap<String, (String, Span)>,
+    /// The index of each declared record among the checked records.
+    pub(crate) record_by_name: HashMap<String, usize>,
     /// Records whose `key` names no field (reported once, at the key).
     pub(crate) bad_keys: Vec<String>,
     /// Fields whose problem is reported already, as (record, field): a
@@ -205,7 +216,7 @@ impl<'a> Checker<'a> {
         }
 
         let mut scores = Vec::new();
-        let mut layouts: HashMap<usize, Vec<LocalDef>> = HashMap::new();
+        let mut layouts: HashMap<usize, Locals> = HashMap::new();
         self.scores(f, &records, &mut scores, &mut layouts);
         let qualify = self.qualify(f, &records, &scores, &mut layouts);
         let health = self.health(f, &records, &scores, &mut layouts);
@@ -220,7 +231,10 @@ impl<'a> Checker<'a> {
             timezone: timezone.unwrap_or(chrono_tz::UTC),
         };
         let tests = self.tests(f, &records, &layouts, &blocks);
-        let mut layouts: Vec<(usize, Vec<LocalDef>)> = layouts.into_iter().collect();
+        let mut layouts: Vec<(usize, Vec<crate::program::blocks::LocalDef>)> = layouts
+            .into_iter()
+            .map(|(r, l)| (r, l.into_defs()))
+            .collect();
         layouts.sort_by_key(|(r, _)| *r);
 
         Some(Program {
@@ -275,7 +289,7 @@ impl<'a> Checker<'a> {
                     format!("unknown time zone `{}`", t.node),
                 );
                 let names = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
-                d = d.help_closest(&t.node, names, || {
+                d = self.sink.help_closest(d, &t.node, names, || {
                     "use an IANA name such as `America/New_York`".into()
                 });
                 self.sink.push(d);

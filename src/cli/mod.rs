@@ -160,7 +160,12 @@ fn exit_for(errors: u64) -> ExitCode {
 fn load(path: &Path, warnings: Warnings) -> Result<PolicySet, Fatal> {
     match PolicySet::load(path) {
         Ok(set) => {
-            let n: usize = set.versions().iter().map(|p| p.warnings().len()).sum();
+            let n: usize = set
+                .versions()
+                .iter()
+                .flat_map(|p| p.warnings())
+                .map(baton::Diagnostic::count)
+                .sum();
             let denied = warnings.deny_warnings && n > 0;
             if !warnings.quiet || denied {
                 for p in set.versions() {

@@ -2,7 +2,7 @@
 //! `let` constants), qualified `record.field` names, and the values of
 //! `let`s, which may not read a record.
 
-use super::{Scope, Typed};
+use super::{Locals, Scope, Typed};
 use crate::check::Checker;
 use crate::diag::{suggest, Code};
 use crate::program::expr as ir;
@@ -11,7 +11,7 @@ use crate::syntax::ast;
 
 impl Checker<'_> {
     pub(super) fn name(&mut self, n: &str, span: Span, scope: &Scope<'_>) -> Option<Typed> {
-        if let Some(l) = scope.locals.iter().find(|l| l.name == n) {
+        if let Some(l) = scope.locals.and_then(|l| l.find(n)) {
             if l.defined_at >= scope.position {
                 self.sink.push(
                     self.sink
@@ -54,16 +54,25 @@ impl Checker<'_> {
         {
             return None;
         }
-        let mut candidates: Vec<&str> = scope.locals.iter().map(|l| l.name.as_str()).collect();
-        if let Some(s) = scope.record {
-            candidates.extend(s.fields.iter().map(|f| f.name.as_str()));
-        }
-        candidates.extend(self.lets.keys().map(String::as_str));
         let mut d = self
             .sink
             .make(Code::E0101, span, format!("unknown name `{n}`"))
             .with_label("not a field, score, stage or `let`");
-        if let Some(help) = suggest(n, candidates) {
+        // Searched only for a diagnostic that is listed, not counted.
+        let suggestion = self.sink.lists(Code::E0101).then(|| {
+            let mut candidates: Vec<&str> = scope
+                .locals
+                .into_iter()
+                .flat_map(Locals::iter)
+                .map(|l| l.name.as_str())
+                .collect();
+            if let Some(s) = scope.record {
+                candidates.extend(s.fields.iter().map(|f| f.name.as_str()));
+            }
+            candidates.extend(self.lets.keys().map(String::as_str));
+            suggest(n, candidates)
+        });
+        if let Some(Some(help)) = suggestion {
             d = d.with_help(help);
         } else if !scope.qualified.is_empty() {
             d = d.with_help("fields here are written `deal.field` or `event.field`");
@@ -124,7 +133,7 @@ impl Checker<'_> {
         if scope.in_let
             && scope.qualified.is_empty()
             && (matches!(q.node.as_str(), "deal" | "event")
-                || self.record_spans.iter().any(|(r, _)| *r == q.node))
+                || self.record_spans.contains_key(&q.node))
         {
             let record = q.node.clone();
             let field = format!("{}.{}", q.node, f.node);
@@ -182,7 +191,11 @@ impl Checker<'_> {
                     f.span,
                     format!("`{}` has no field `{}`", q.node, f.node),
                 );
-                d = d.help_if_close(&f.node, schema.fields.iter().map(|x| x.name.as_str()));
+                d = self.sink.help_if_close(
+                    d,
+                    &f.node,
+                    schema.fields.iter().map(|x| x.name.as_str()),
+                );
                 self.sink.push(d);
                 None
             }

@@ -39,7 +39,9 @@ impl Checker<'_> {
             name.span,
             format!("`{}` has no field `{}`", schema.name, name.node),
         );
-        d = d.help_if_close(&name.node, schema.fields.iter().map(|f| f.name.as_str()));
+        d = self
+            .sink
+            .help_if_close(d, &name.node, schema.fields.iter().map(|f| f.name.as_str()));
         self.sink.push(d);
     }
 
