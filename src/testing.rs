@@ -53,6 +53,7 @@ use serde::Serialize;
 use crate::clawback::{LedgerLine, Status, Table};
 use crate::program::eval::{Env, EvalError};
 use crate::program::expr as ir;
+use crate::program::lets::LetValue;
 use crate::program::tests::{
     CommissionCase, Expect, ExpectDef, HandoffCase, LineExpect, Subject, TestDef, GOAL_VALUES,
 };
@@ -133,11 +134,14 @@ fn record_failures(p: &Program, t: &TestDef, record_type: usize, record: &Record
             (Expect::Band(want), Ok(o)) => (o.band != *want)
                 .then(|| format!("expected band {}, got {}", show(want), show(&o.band))),
             (Expect::Holds(cond, text), Ok(o)) => {
+                let computed = p.lets.computed_on(t.today);
+                let lets = computed.as_deref().unwrap_or(p.lets.fixed());
                 let env = Env {
                     fields: &record.values,
                     other: &[],
                     locals: &o.locals,
                     today: t.today,
+                    lets,
                 };
                 holds(cond, text, &env)
             }
@@ -211,7 +215,16 @@ fn run_record(
         }
     }
     if let Some(h) = p.health.as_ref().filter(|h| h.record == record_type) {
-        crate::score::run_scores(p, &h.scores, &record.values, &mut locals, t.today, None)?;
+        let computed = p.lets.computed_on(t.today);
+        let lets = computed.as_deref().unwrap_or(p.lets.fixed());
+        crate::score::run_scores(
+            p,
+            &h.scores,
+            &record.values,
+            &mut locals,
+            (t.today, lets),
+            None,
+        )?;
         let s = crate::health::health(p, record, t.today, false)?;
         band = s.band.clone();
         for (name, v) in &s.measures {
@@ -269,7 +282,11 @@ fn handoff_failures(p: &Program, t: &TestDef, case: &HandoffCase) -> Vec<String>
                 "the handoff is an error: {}",
                 instance_error(p, err)
             )),
-            (kind, Ok(s)) => handoff_expect(kind, s, case, t.today),
+            (kind, Ok(s)) => {
+                let computed = p.lets.computed_on(t.today);
+                let lets = computed.as_deref().unwrap_or(p.lets.fixed());
+                handoff_expect(kind, s, case, (t.today, lets))
+            }
         };
         failures.extend(located(p, e, failure));
     }
@@ -284,7 +301,7 @@ fn handoff_expect(
     kind: &Expect,
     s: &HandoffStatus,
     case: &HandoffCase,
-    today: NaiveDate,
+    (today, lets): (NaiveDate, &[LetValue]),
 ) -> Option<String> {
     let at = format_timestamp(case.at);
     match kind {
@@ -356,6 +373,7 @@ fn handoff_expect(
                 other: &[],
                 locals: &[],
                 today,
+                lets,
             };
             holds(cond, text, &env)
         }

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use crate::diag::{Code, Diagnostic, Sink};
 use crate::program::expr as ir;
+use crate::program::lets::Lets;
 use crate::program::Program;
 use crate::span::Span;
 use crate::syntax::ast::{self, Item};
@@ -36,13 +37,14 @@ pub fn compile(file: &str, source: &str) -> Result<(Program, Vec<Diagnostic>), V
 
 /// Compiles a condition on its own over the fields of one of `program`'s
 /// record types (`record`, an index) and the program's `let` constants;
-/// `file` names the text in diagnostics.
+/// `file` names the text in diagnostics. With the condition, the `let`s it
+/// reads that are not literals, which it refers to by index.
 pub(crate) fn condition(
     program: &Program,
     record: usize,
     file: &str,
     text: &str,
-) -> Result<ir::Expr, Vec<Diagnostic>> {
+) -> Result<(ir::Expr, Lets), Vec<Diagnostic>> {
     let expr = crate::syntax::parse_condition(file, text)?;
     let mut c = Checker {
         sink: Sink::new(Arc::from(file), text),
@@ -58,6 +60,7 @@ pub(crate) fn condition(
         reported_names: HashSet::new(),
         reported_calendars: HashSet::new(),
         reported_blocks: HashSet::new(),
+        let_slots: Lets::default(),
     };
     for item in &program.ast.items {
         if let Item::Let(l) = item {
@@ -74,7 +77,7 @@ pub(crate) fn condition(
     };
     let compiled = c.bool_expr(&expr, &scope);
     match compiled {
-        Some(e) if !c.sink.has_errors() => Ok(e),
+        Some(e) if !c.sink.has_errors() => Ok((e, c.let_slots)),
         _ => Err(c.sink.finish()),
     }
 }
@@ -101,6 +104,7 @@ pub fn check(
         reported_names: HashSet::new(),
         reported_calendars: HashSet::new(),
         reported_blocks: HashSet::new(),
+        let_slots: Lets::default(),
     };
     let compiled = c.policy(&ast);
     let failed = c.sink.has_errors();
@@ -152,6 +156,9 @@ pub struct Checker<'a> {
     /// declared, reported there: a test that needs one is not told again
     /// that it is missing.
     pub(crate) reported_blocks: HashSet<&'static str>,
+    /// The `let`s compiled so far that are not literals; their uses refer
+    /// to them by index.
+    pub(crate) let_slots: Lets,
 }
 
 impl<'a> Checker<'a> {
@@ -257,6 +264,7 @@ impl<'a> Checker<'a> {
             tests,
             handoffs,
             commission,
+            lets: std::mem::take(&mut self.let_slots),
         })
     }
 

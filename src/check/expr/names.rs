@@ -2,6 +2,7 @@
 //! `let` constants), qualified `record.field` names, and the values of
 //! `let`s, which may not read a record.
 
+use super::walk::uses_today;
 use super::{Locals, Scope, Typed};
 use crate::check::Checker;
 use crate::diag::{suggest, Code};
@@ -202,8 +203,10 @@ impl Checker<'_> {
         }
     }
 
-    /// The value of a `let`, compiled once in a constants-only scope and
-    /// inlined (folded to a constant unless it mentions `today`).
+    /// The value of a `let`, compiled once in a constants-only scope: a
+    /// literal (folded) is used as it is; any other expression (one that
+    /// uses `today`, a constant whose evaluation fails) is added to the
+    /// program's lets once, and every use refers to it by index.
     fn let_value(&mut self, n: &str, span: Span) -> Option<Typed> {
         if let Some(done) = self.let_cache.get(n) {
             return done.clone();
@@ -217,7 +220,22 @@ impl Checker<'_> {
         self.let_stack.push(n.to_string());
         let compiled = self.expr(&decl.value, &Scope::constants());
         self.let_stack.pop();
-        self.let_cache.insert(n.to_string(), compiled.clone());
-        compiled
+        let shared = compiled.map(|(e, ty)| (self.share(e), ty));
+        self.let_cache.insert(n.to_string(), shared.clone());
+        shared
+    }
+
+    /// The node a use of a `let` whose value is `e` compiles to.
+    fn share(&mut self, e: ir::Expr) -> ir::Expr {
+        match e {
+            ir::Expr::Const(_) | ir::Expr::Today | ir::Expr::Let(_) => e,
+            other => {
+                let dated = uses_today(&other, &self.let_slots);
+                // Past four billion lets, the expression itself.
+                self.let_slots
+                    .push(other, dated)
+                    .map_or_else(|e| e, ir::Expr::Let)
+            }
+        }
     }
 }

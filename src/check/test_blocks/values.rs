@@ -17,7 +17,7 @@ impl Checker<'_> {
         match self.expr(e, &Scope::constants())? {
             (ir::Expr::Const(v), ty) => Some((v, ty)),
             (node, _) => {
-                let message = match crate::check::expr::constant_failure(&node) {
+                let message = match crate::check::expr::constant_failure(&node, &self.let_slots) {
                     Some(err) => format!("this test value always fails: {err}"),
                     None => "a test value must be a constant".to_string(),
                 };
