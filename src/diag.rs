@@ -11,7 +11,10 @@ use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Chars, Config};
 use serde::Serialize;
 
-use crate::span::{line_col, Span};
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+use crate::span::{line_col, LineIndex, Span};
 
 /// Stable diagnostic codes, for embedders who match on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -65,7 +68,7 @@ impl fmt::Display for Code {
 }
 
 /// How serious a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The policy is rejected.
@@ -99,7 +102,21 @@ pub struct Diagnostic {
     /// name declared twice), each with a short text.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
+    /// 0, except for the line that closes a long run of one code in a
+    /// file (`and 19,980 more like this`): how many diagnostics of its code
+    /// and severity it stands for, not listed one by one. Its place is
+    /// that of the first one left out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub omitted: usize,
 }
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Diagnostics of one code and severity listed one by one in a file;
+/// the rest are counted in one summary line.
+pub const LISTED_PER_CODE: usize = 20;
 
 /// A secondary place shown with a diagnostic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -120,10 +137,21 @@ impl Diagnostic {
         message: impl Into<String>,
     ) -> Diagnostic {
         let (line, column) = line_col(source, span.start);
+        Diagnostic::at(code, file, span, (line, column), message.into())
+    }
+
+    /// An error at `span`, already placed at `(line, column)`.
+    fn at(
+        code: Code,
+        file: &Arc<str>,
+        span: Span,
+        (line, column): (usize, usize),
+        message: String,
+    ) -> Diagnostic {
         Diagnostic {
             code,
             severity: Severity::Error,
-            message: message.into(),
+            message,
             file: Arc::clone(file),
             span,
             line,
@@ -131,6 +159,17 @@ impl Diagnostic {
             label: None,
             help: None,
             related: Vec::new(),
+            omitted: 0,
+        }
+    }
+
+    /// How many problems this diagnostic stands for: 1, or for a summary
+    /// line, the number it counts.
+    pub fn count(&self) -> usize {
+        if self.omitted > 0 {
+            self.omitted
+        } else {
+            1
         }
     }
 
@@ -172,6 +211,10 @@ impl Diagnostic {
     /// it, secondary labels included; without it, a plain snippet of the
     /// line, as for a line too long to show whole.
     pub fn render(&self, source: &str) -> String {
+        if self.omitted > 0 {
+            // A summary is one line: its place is the first left out.
+            return format!("{}\n\n", self.render_header_line());
+        }
         if source.is_empty() && self.span == Span::default() {
             // About a path as a whole (unreadable, not a policy directory):
             // no line to show, no place in it to point at.
@@ -196,6 +239,16 @@ impl Diagnostic {
         #[cfg(not(feature = "render"))]
         self.render_plain(source, true)
             .unwrap_or_else(|| self.render_header())
+    }
+
+    /// `error[CODE]: message`.
+    fn render_header_line(&self) -> String {
+        format!(
+            "{}[{}]: {}",
+            if self.is_error() { "error" } else { "warning" },
+            self.code,
+            self.message
+        )
     }
 
     /// The header alone: kind, code, message and place.
@@ -266,15 +319,32 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Collects diagnostics for one source file.
+/// Collects diagnostics for one source file. After
+/// [`LISTED_PER_CODE`] diagnostics of one code and severity, the rest are
+/// only counted; [`Sink::finish`] closes each such run with one summary
+/// line. Placing a diagnostic costs a binary search in an index of the
+/// file's lines, built once.
 #[derive(Debug)]
 pub struct Sink<'s> {
     /// File name shown in diagnostics.
     pub file: Arc<str>,
     /// Its text.
     pub source: &'s str,
-    /// What was found so far.
+    /// What was found so far and is listed.
     pub diags: Vec<Diagnostic>,
+    /// Per code and severity: how many were pushed, and the first one
+    /// left out.
+    runs: HashMap<(Code, Severity), Run>,
+    /// Errors pushed, listed or not.
+    errors: usize,
+    lines: OnceCell<LineIndex>,
+}
+
+/// The diagnostics of one code and severity pushed to a sink.
+#[derive(Debug)]
+struct Run {
+    pushed: usize,
+    first_left_out: Option<Diagnostic>,
 }
 
 impl<'s> Sink<'s> {
@@ -284,29 +354,149 @@ impl<'s> Sink<'s> {
             file,
             source,
             diags: Vec::new(),
+            runs: HashMap::new(),
+            errors: 0,
+            lines: OnceCell::new(),
         }
+    }
+
+    /// Line and column (1-based) of a byte offset of the source.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        self.lines
+            .get_or_init(|| LineIndex::new(self.source))
+            .line_col(self.source, offset)
     }
 
     /// Builds an error at `span` without recording it (to add a label or help).
     pub fn make(&self, code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::error(code, &self.file, self.source, span, message)
+        let at = self.line_col(span.start);
+        Diagnostic::at(code, &self.file, span, at, message.into())
+    }
+
+    /// Whether an error of `code` pushed now would be listed, rather than
+    /// only counted: work done only for a listed diagnostic (searching for
+    /// a suggestion among many names) is skipped when it would not be.
+    pub fn lists(&self, code: Code) -> bool {
+        self.runs
+            .get(&(code, Severity::Error))
+            .map_or(true, |r| r.pushed < LISTED_PER_CODE)
+    }
+
+    /// [`Diagnostic::help_closest`] for a diagnostic that will be
+    /// listed; one that will only be counted is returned as it is, without
+    /// searching `candidates`.
+    pub(crate) fn help_closest<'a>(
+        &self,
+        d: Diagnostic,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+        otherwise: impl FnOnce() -> String,
+    ) -> Diagnostic {
+        if self.lists_like(&d) {
+            d.help_closest(name, candidates, otherwise)
+        } else {
+            d
+        }
+    }
+
+    /// [`Diagnostic::help_if_close`] for a diagnostic that will be listed;
+    /// one that will only be counted is returned as it is.
+    pub(crate) fn help_if_close<'a>(
+        &self,
+        d: Diagnostic,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Diagnostic {
+        if self.lists_like(&d) {
+            d.help_if_close(name, candidates)
+        } else {
+            d
+        }
+    }
+
+    /// Whether `d`, pushed now, would be listed.
+    fn lists_like(&self, d: &Diagnostic) -> bool {
+        self.runs
+            .get(&(d.code, d.severity))
+            .map_or(true, |r| r.pushed < LISTED_PER_CODE)
     }
 
     /// Records a diagnostic.
     pub fn push(&mut self, d: Diagnostic) {
-        self.diags.push(d);
+        if d.is_error() {
+            self.errors = self.errors.saturating_add(d.count());
+        }
+        let run = self.runs.entry((d.code, d.severity)).or_insert(Run {
+            pushed: 0,
+            first_left_out: None,
+        });
+        run.pushed = run.pushed.saturating_add(1);
+        if run.pushed <= LISTED_PER_CODE {
+            self.diags.push(d);
+        } else if run.first_left_out.is_none() {
+            run.first_left_out = Some(d);
+        }
     }
 
     /// Records a plain error.
     pub fn error(&mut self, code: Code, span: Span, message: impl Into<String>) {
         let d = self.make(code, span, message);
-        self.diags.push(d);
+        self.push(d);
     }
 
-    /// Whether any error was recorded.
+    /// Whether any error was recorded (also one put in `diags` directly;
+    /// the listed diagnostics are few, so looking at them is cheap).
     pub fn has_errors(&self) -> bool {
-        self.diags.iter().any(Diagnostic::is_error)
+        self.errors > 0 || self.diags.iter().any(Diagnostic::is_error)
     }
+
+    /// Every listed diagnostic, each run of one code and severity past
+    /// [`LISTED_PER_CODE`] closed by a summary line right after its last
+    /// listed one: `and 19,980 more like this`.
+    pub fn finish(self) -> Vec<Diagnostic> {
+        let mut diags = self.diags;
+        let mut summaries: Vec<((Code, Severity), Diagnostic)> = self
+            .runs
+            .into_iter()
+            .filter_map(|(key, run)| {
+                let omitted = run.pushed.saturating_sub(LISTED_PER_CODE);
+                let mut d = run.first_left_out?;
+                d.message = format!("and {} more like this", thousands(omitted));
+                d.omitted = omitted;
+                d.label = None;
+                d.help = None;
+                d.related = Vec::new();
+                Some((key, d))
+            })
+            .collect();
+        // Inserted from the last place backwards, so that each place
+        // found stays right.
+        let place = |key: &(Code, Severity), diags: &[Diagnostic]| {
+            diags
+                .iter()
+                .rposition(|d| (d.code, d.severity) == *key)
+                .map_or(diags.len(), |i| i + 1)
+        };
+        summaries.sort_by_key(|(key, _)| std::cmp::Reverse(place(key, &diags)));
+        for (key, d) in summaries {
+            let at = place(&key, &diags);
+            diags.insert(at, d);
+        }
+        diags
+    }
+}
+
+/// `19980` as `19,980`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The closest of `candidates` to `name`, for "did you mean" help.

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::explain::{step, Step};
 use crate::program::eval::{Env, EvalError};
+use crate::program::lets::LetValue;
 use crate::program::Program;
 use crate::record::Record;
 use crate::score::run_scores;
@@ -86,11 +87,12 @@ pub fn columns(p: &Program) -> Vec<String> {
     cols
 }
 
-/// Scores one record given by its slots (see [`crate::record::RecordBatch`]).
+/// Scores one record given by its slots (see [`crate::record::RecordBatch`]),
+/// with the values of the program's `let`s on `today`.
 pub fn health_slots(
     p: &Program,
     fields: &[Option<Value>],
-    today: NaiveDate,
+    (today, lets): (NaiveDate, &[LetValue]),
 ) -> Result<Scores, EvalError> {
     let h = p
         .health
@@ -100,10 +102,10 @@ pub fn health_slots(
     if h.n_locals <= 16 {
         let mut buf: [Val<'static>; 16] = std::array::from_fn(|_| Val::Unknown);
         let locals = buf.get_mut(..h.n_locals).unwrap_or_default();
-        return core(p, fields, today, locals, None);
+        return core(p, fields, (today, lets), locals, None);
     }
     let mut locals: Vec<Val<'static>> = vec![Val::Unknown; h.n_locals];
-    core(p, fields, today, &mut locals, None)
+    core(p, fields, (today, lets), &mut locals, None)
 }
 
 /// `n / d` (d > 0) rounded half-even to 2 places, exactly.
@@ -129,7 +131,7 @@ fn whole(d: Decimal) -> Option<i64> {
 fn core(
     p: &Program,
     fields: &[Option<Value>],
-    today: NaiveDate,
+    (today, lets): (NaiveDate, &[LetValue]),
     locals: &mut [Val<'static>],
     mut trace: Option<&mut Vec<Step>>,
 ) -> Result<Scores, EvalError> {
@@ -141,7 +143,14 @@ fn core(
         .records
         .get(h.record)
         .ok_or_else(|| EvalError::Invalid("internal error: record".into()))?;
-    run_scores(p, &h.scores, fields, locals, today, trace.as_deref_mut())?;
+    run_scores(
+        p,
+        &h.scores,
+        fields,
+        locals,
+        (today, lets),
+        trace.as_deref_mut(),
+    )?;
     let overflow = || EvalError::Overflow("health score".into());
     let (mut weighted, mut weights) = (Decimal::ZERO, Decimal::ZERO);
     // Whole weights and values (the usual case) are summed exactly as
@@ -153,6 +162,7 @@ fn core(
             other: &[],
             locals,
             today,
+            lets,
         };
         // The first true arm gives the value; an unknown arm before any true
         // one makes the measure unknown; `else` when every arm is false.
@@ -249,6 +259,7 @@ fn core(
             other: &[],
             locals,
             today,
+            lets,
         };
         for (i, b) in h.bands.iter().enumerate() {
             let r = match &b.cond {
@@ -297,7 +308,15 @@ pub fn health(
     }
     let mut locals: Vec<Val<'static>> = vec![Val::Unknown; h.n_locals];
     let mut trace = if explain { Some(Vec::new()) } else { None };
-    let scores = core(p, &record.values, today, &mut locals, trace.as_mut())?;
+    let computed = p.lets.computed_on(today);
+    let lets = computed.as_deref().unwrap_or(p.lets.fixed());
+    let scores = core(
+        p,
+        &record.values,
+        (today, lets),
+        &mut locals,
+        trace.as_mut(),
+    )?;
     let measures = h
         .measures
         .iter()

@@ -91,12 +91,16 @@ pub fn qualify(
     }
     let mut locals: Vec<Val<'static>> = vec![Val::Unknown; q.n_locals];
     let mut trace = if explain { Some(Vec::new()) } else { None };
+    // Computed once for the record (nothing to compute unless a `let`
+    // uses `today`).
+    let computed = p.lets.computed_on(today);
+    let lets = computed.as_deref().unwrap_or(p.lets.fixed());
     run_scores(
         p,
         &q.scores,
         &record.values,
         &mut locals,
-        today,
+        (today, lets),
         trace.as_mut(),
     )?;
     let mut stages = Vec::with_capacity(q.stages.len());
@@ -108,6 +112,7 @@ pub fn qualify(
                 other: &[],
                 locals: &locals,
                 today,
+                lets,
             };
             let r = st.cond.cond.eval_bool(&env)?;
             if let Some(t) = trace.as_mut() {

@@ -8,21 +8,30 @@ use rust_decimal::Decimal;
 use crate::explain::{step, Step};
 use crate::program::blocks::ScoreDef;
 use crate::program::eval::{Env, EvalError};
+use crate::program::lets::LetValue;
 use crate::program::Program;
 use crate::value::{format_decimal, Val, Value};
 
 /// Computes the scores of a record into `locals`, in declaration order.
+/// `lets`: the values of the program's `let`s on `today`.
 pub(crate) fn run_scores(
     p: &Program,
     which: &[usize],
     env_fields: &[Option<Value>],
     locals: &mut [Val<'static>],
-    today: NaiveDate,
+    (today, lets): (NaiveDate, &[LetValue]),
     mut trace: Option<&mut Vec<Step>>,
 ) -> Result<(), EvalError> {
     for &i in which {
         let Some(s) = p.scores.get(i) else { continue };
-        let total = score(p, s, env_fields, locals, today, trace.as_deref_mut())?;
+        let total = score(
+            p,
+            s,
+            env_fields,
+            locals,
+            (today, lets),
+            trace.as_deref_mut(),
+        )?;
         if let Some(slot) = locals.get_mut(usize::from(s.local)) {
             *slot = Val::Dec(total);
         }
@@ -35,7 +44,7 @@ fn score(
     s: &ScoreDef,
     fields: &[Option<Value>],
     locals: &[Val<'static>],
-    today: NaiveDate,
+    (today, lets): (NaiveDate, &[LetValue]),
     mut trace: Option<&mut Vec<Step>>,
 ) -> Result<Decimal, EvalError> {
     let env = Env {
@@ -43,6 +52,7 @@ fn score(
         other: &[],
         locals,
         today,
+        lets,
     };
     let mut total = Decimal::ZERO;
     for rule in &s.rules {

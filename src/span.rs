@@ -55,3 +55,63 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
     (line, col)
 }
+
+/// The start of every line of a source, for [`line_col`] in logarithmic
+/// time: a checker that reports many problems in a large file must not
+/// rescan the file for each one.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    /// Byte offset of the first byte of each line.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes the lines of `source`.
+    pub fn new(source: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            source
+                .bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// What [`line_col`] gives for `offset` of the indexed `source`.
+    pub fn line_col(&self, source: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(source.len());
+        if !source.is_char_boundary(offset) {
+            return line_col(source, offset);
+        }
+        // The number of lines that start at or before `offset`.
+        let line = self.starts.partition_point(|s| *s <= offset);
+        let start = line
+            .checked_sub(1)
+            .and_then(|i| self.starts.get(i))
+            .copied()
+            .unwrap_or(0);
+        let col = source.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+        (line.max(1), col)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_index_agrees_with_line_col() {
+        for source in ["", "a", "\n", "ab\ncd\n", "é\n\nxyz\r\nü", "\n\n\nlast"] {
+            let index = LineIndex::new(source);
+            for offset in 0..=source.len() + 2 {
+                assert_eq!(
+                    index.line_col(source, offset),
+                    line_col(source, offset),
+                    "{source:?} at {offset}"
+                );
+            }
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-use super::{Checker, Scope};
+use super::{Checker, Locals, Scope};
 use crate::diag::Code;
 use crate::program::blocks::*;
 use crate::program::expr as ir;
@@ -18,14 +18,14 @@ use crate::value::Type;
 impl Checker<'_> {
     fn new_local(
         &mut self,
-        layout: &mut Vec<LocalDef>,
+        layout: &mut Locals,
         name: &ast::Ident,
         ty: Type,
         defined_at: usize,
         what: &'static str,
         record: &Schema,
     ) -> u16 {
-        if let Some(prev) = layout.iter().find(|l| l.name == name.node) {
+        if let Some(prev) = layout.find(&name.node) {
             let mut d = self
                 .sink
                 .make(
@@ -89,7 +89,7 @@ impl Checker<'_> {
         f: &ast::File,
         records: &[Schema],
         scores: &mut Vec<ScoreDef>,
-        layouts: &mut HashMap<usize, Vec<LocalDef>>,
+        layouts: &mut HashMap<usize, Locals>,
     ) {
         // Register every score first, so that a use before the definition
         // is reported as such rather than as an unknown name.
@@ -97,6 +97,8 @@ impl Checker<'_> {
         for item in &f.items {
             let Item::Score(s) = item else { continue };
             let Some(r) = self.record_index(records, &s.record) else {
+                // Reported at the record; uses of the score are silent.
+                self.reported_names.insert(s.name.node.clone());
                 continue;
             };
             let Some(schema) = records.get(r) else {
@@ -123,13 +125,14 @@ impl Checker<'_> {
             let Some(schema) = records.get(r) else {
                 continue;
             };
-            let visible = layouts.entry(r).or_default().clone();
+            // Every score is registered: one view for all of them.
+            let visible = layouts.get(&r);
             let mut rules = Vec::new();
             for rule in &s.rules {
                 let scope = Scope {
                     record: Some(schema),
                     qualified: &[],
-                    locals: &visible,
+                    locals: visible,
                     position: rule.span.start,
                     in_let: false,
                 };
@@ -194,7 +197,7 @@ impl Checker<'_> {
         f: &ast::File,
         records: &[Schema],
         scores: &[ScoreDef],
-        layouts: &mut HashMap<usize, Vec<LocalDef>>,
+        layouts: &mut HashMap<usize, Locals>,
     ) -> Option<QualifyDef> {
         let mut blocks = f.items.iter().filter_map(|i| {
             if let Item::Qualify(q) = i {
@@ -208,7 +211,10 @@ impl Checker<'_> {
             self.sink
                 .error(Code::E0102, extra.span, "a policy has one `qualify` block");
         }
-        let r = self.record_index(records, &q.record)?;
+        let Some(r) = self.record_index(records, &q.record) else {
+            self.reported_blocks.insert("qualify");
+            return None;
+        };
         self.require_key(records, r, &q.record);
         let schema = records.get(r)?;
         let locals: Vec<u16> = q
@@ -226,29 +232,29 @@ impl Checker<'_> {
             })
             .collect();
         // Stages see scores and stages, not health measures.
-        let visible: Vec<LocalDef> = layouts
+        let visible = layouts
             .entry(r)
             .or_default()
-            .iter()
-            .filter(|l| matches!(l.what, "score" | "stage"))
-            .cloned()
-            .collect();
+            .filtered(|l| matches!(l.what, "score" | "stage"));
         let mut stages = Vec::new();
         for (st, local) in q.stages.iter().zip(locals) {
             let scope = Scope {
                 record: Some(schema),
                 qualified: &[],
-                locals: &visible,
+                locals: Some(&visible),
                 position: st.name.span.start,
                 in_let: false,
             };
-            if let Some(cond) = self.bool_expr(&st.cond, &scope) {
-                stages.push(StageDef {
-                    name: st.name.node.clone(),
-                    local,
-                    cond: self.explained(cond, &st.cond, Decimal::ZERO),
-                });
-            }
+            // A stage whose condition has an error is still declared (a
+            // test may expect it); the policy compiles to nothing then.
+            let cond = self
+                .bool_expr(&st.cond, &scope)
+                .unwrap_or(ir::Expr::Const(crate::value::Value::Bool(false)));
+            stages.push(StageDef {
+                name: st.name.node.clone(),
+                local,
+                cond: self.explained(cond, &st.cond, Decimal::ZERO),
+            });
         }
         Some(QualifyDef {
             record: r,
@@ -259,7 +265,7 @@ impl Checker<'_> {
                 .map(|(i, _)| i)
                 .collect(),
             stages,
-            n_locals: layouts.get(&r).map_or(0, Vec::len) + 1,
+            n_locals: layouts.get(&r).map_or(0, Locals::len) + 1,
         })
     }
 
@@ -268,7 +274,7 @@ impl Checker<'_> {
         f: &ast::File,
         records: &[Schema],
         scores: &[ScoreDef],
-        layouts: &mut HashMap<usize, Vec<LocalDef>>,
+        layouts: &mut HashMap<usize, Locals>,
     ) -> Option<HealthDef> {
         let mut blocks = f.items.iter().filter_map(|i| {
             if let Item::Health(h) = i {
@@ -282,7 +288,10 @@ impl Checker<'_> {
             self.sink
                 .error(Code::E0102, extra.span, "a policy has one `health` block");
         }
-        let r = self.record_index(records, &h.record)?;
+        let Some(r) = self.record_index(records, &h.record) else {
+            self.reported_blocks.insert("health");
+            return None;
+        };
         self.require_key(records, r, &h.record);
         let schema = records.get(r)?;
         let measure_locals: Vec<u16> = h
@@ -300,13 +309,10 @@ impl Checker<'_> {
             })
             .collect();
         // Arms see scores and earlier measures, not stages.
-        let score_visible: Vec<LocalDef> = layouts
+        let score_visible = layouts
             .entry(r)
             .or_default()
-            .iter()
-            .filter(|l| matches!(l.what, "score" | "measure"))
-            .cloned()
-            .collect();
+            .filtered(|l| matches!(l.what, "score" | "measure"));
         let mut measures = Vec::new();
         for (m, local) in h.measures.iter().zip(measure_locals) {
             if m.weight.node <= Decimal::ZERO {
@@ -331,7 +337,7 @@ impl Checker<'_> {
                         let scope = Scope {
                             record: Some(schema),
                             qualified: &[],
-                            locals: &score_visible,
+                            locals: Some(&score_visible),
                             position: value.span.start,
                             in_let: false,
                         };
@@ -381,7 +387,7 @@ impl Checker<'_> {
         }
         let score_name = ast::Ident::new("score".to_string(), h.span);
         let layout = layouts.entry(r).or_default();
-        let score_local = if let Some(prev) = layout.iter().find(|l| l.name == "score") {
+        let score_local = if let Some(prev) = layout.find("score") {
             let what = prev.what;
             // At the name that hides it, beside the health block.
             let (at, beside) = if prev.span == Span::default() {
@@ -414,14 +420,13 @@ impl Checker<'_> {
                 schema,
             )
         };
-        let visible: Vec<LocalDef> = layouts
+        let visible = layouts
             .entry(r)
             .or_default()
-            .iter()
-            .filter(|l| l.what != "stage")
-            .cloned()
-            .collect();
+            .filtered(|l| l.what != "stage");
         let mut bands = Vec::new();
+        // Where each band name is first declared.
+        let mut band_at: HashMap<&str, Span> = HashMap::new();
         for (i, b) in h.bands.iter().enumerate() {
             let last = i + 1 == h.bands.len();
             match &b.cond {
@@ -439,7 +444,8 @@ impl Checker<'_> {
                 ),
                 _ => {}
             }
-            if let Some(first) = h.bands.iter().take(i).find(|x| x.name.node == b.name.node) {
+            let first = *band_at.entry(&b.name.node).or_insert(b.name.span);
+            if first != b.name.span {
                 self.sink.push(
                     self.sink
                         .make(
@@ -448,7 +454,7 @@ impl Checker<'_> {
                             format!("band `{}` is declared twice", b.name.node),
                         )
                         .with_label("declared again here")
-                        .with_related(first.name.span, "first declared here"),
+                        .with_related(first, "first declared here"),
                 );
             }
             let cond = match &b.cond {
@@ -456,7 +462,7 @@ impl Checker<'_> {
                     let scope = Scope {
                         record: Some(schema),
                         qualified: &[],
-                        locals: &visible,
+                        locals: Some(&visible),
                         position: usize::MAX,
                         in_let: false,
                     };
@@ -487,7 +493,7 @@ impl Checker<'_> {
             measures,
             bands,
             score_local,
-            n_locals: layouts.get(&r).map_or(0, Vec::len) + 1,
+            n_locals: layouts.get(&r).map_or(0, Locals::len) + 1,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Checking `commission` blocks (LANGUAGE.md §8).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -7,7 +8,7 @@ use rust_decimal::Decimal;
 use super::{Checker, Scope};
 use crate::diag::Code;
 use crate::program::commission::{
-    deal_slot, ClawbackDef, CommissionDef, RetentionBonus, Schedule, UpgradeBonus,
+    deal_slot, ClawbackDef, CommissionDef, RetentionBonus, Schedule, UpgradeBonus, MAX_DAYS,
 };
 use crate::program::exact::Rounding;
 use crate::record::{FieldDef, Schema};
@@ -70,8 +71,10 @@ fn mentioned(e: &ast::Expr, out: &mut Vec<(String, ast::Ident)>) {
 
 impl Checker<'_> {
     /// Builds a deal or event schema: fixed columns, then the fields of a
-    /// `record deal` / `record event` declaration, then any other column an
-    /// expression mentions (undeclared columns are text).
+    /// `record deal` / `record event` declaration. Any other column an
+    /// expression mentions is an error (LANGUAGE.md §8: a field a rule
+    /// reads is a fixed column or declared), reported once per column at
+    /// its first mention; later mentions are silent.
     fn commission_schema(
         &mut self,
         which: &str,
@@ -98,36 +101,38 @@ impl Checker<'_> {
                 }
             }
         }
+        let schema = Schema::new(which, fields, Some(which), None);
         for (q, f) in used {
-            if q == which && !fields.iter().any(|x| x.name == f.node) {
-                let known: Vec<&str> = fields.iter().map(|x| x.name.as_str()).collect();
-                let mut d = self
-                    .sink
-                    .make(
-                        Code::E0101,
-                        f.span,
-                        format!(
-                            "`{which}.{}` is not a known column; it is read as optional text",
-                            f.node
-                        ),
-                    )
-                    .warning();
-                d = d.help_closest(&f.node, known, || {
-                    format!("declare it in `record {which} {{ … }}` to give it a type")
-                });
-                self.sink.push(d);
-                fields.push(fixed(&f.node, Type::Text, true));
+            if q != which || schema.slot(&f.node).is_some() {
+                continue;
             }
+            if !self
+                .reported_fields
+                .insert((which.to_string(), f.node.clone()))
+            {
+                continue;
+            }
+            let mut d = self
+                .sink
+                .make(
+                    Code::E0101,
+                    f.span,
+                    format!("unknown column `{which}.{}`", f.node),
+                )
+                .with_label(format!(
+                    "neither a fixed column of {which}s nor declared in `record {which}`"
+                ));
+            let known = schema.fields.iter().map(|x| x.name.as_str());
+            d = self.sink.help_closest(d, &f.node, known, || {
+                format!("declare it with its type in `record {which} {{ … }}`")
+            });
+            self.sink.push(d);
         }
-        Schema::new(which, fields, Some(which), None)
+        schema
     }
 
     fn record_span(&self, name: &str) -> crate::span::Span {
-        self.record_spans
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, s)| *s)
-            .unwrap_or_default()
+        self.record_spans.get(name).copied().unwrap_or_default()
     }
 
     pub(super) fn commission(
@@ -190,7 +195,8 @@ impl Checker<'_> {
                         id.span,
                         format!("deals have no date column `{}`", id.node),
                     );
-                    d = d.help_closest(
+                    d = this.sink.help_closest(
+                        d,
                         &id.node,
                         deal.fields.iter().map(|x| x.name.as_str()),
                         || "declare it in `record deal { … }`".into(),
@@ -205,7 +211,7 @@ impl Checker<'_> {
         let scope = Scope {
             record: None,
             qualified: &both,
-            locals: &[],
+            locals: None,
             position: usize::MAX,
             in_let: false,
         };
@@ -224,18 +230,35 @@ impl Checker<'_> {
                     anchor = a;
                 }
                 let window = cl.window.node;
-                if window <= 0 {
+                let window_fits = if window <= 0 {
                     self.sink.error(
                         Code::E0401,
                         cl.window.span,
                         "the clawback window must be at least one day",
                     );
-                }
+                    true
+                } else if window > MAX_DAYS {
+                    self.sink.push(
+                        self.sink
+                            .make(
+                                Code::E0401,
+                                cl.window.span,
+                                format!("the clawback window is at most {MAX_DAYS} days"),
+                            )
+                            .with_help("a window is a number of days up to a hundred years"),
+                    );
+                    false
+                } else {
+                    true
+                };
                 let except = cl.except.as_ref().and_then(|e| self.bool_expr(e, &scope));
                 let schedule = match &cl.schedule {
                     ScheduleDecl::Prorated => Schedule::Prorated,
                     ScheduleDecl::Bands(bands) => {
-                        Schedule::Bands(self.schedule(bands, window, cl.span))
+                        // Coverage is not measured against a window past
+                        // the maximum (reported once, above).
+                        let against = if window_fits { Some(window) } else { None };
+                        Schedule::Bands(self.schedule(bands, against, cl.span))
                     }
                 };
                 Some(ClawbackDef {
@@ -247,21 +270,17 @@ impl Checker<'_> {
         };
         let mut upgrades = Vec::new();
         let mut retention = None;
-        let mut names: Vec<&str> = Vec::new();
+        // Where each bonus name is first declared.
+        let mut names: HashMap<&str, crate::span::Span> = HashMap::new();
         for b in &c.bonuses {
-            if names.contains(&b.name.node.as_str()) {
-                let first = c
-                    .bonuses
-                    .iter()
-                    .find(|x| x.name.node == b.name.node)
-                    .map(|x| x.name.span);
+            if let Some(first) = names.get(b.name.node.as_str()).copied() {
                 self.declared_twice(
                     b.name.span,
                     format!("bonus `{}` is declared twice", b.name.node),
-                    first,
+                    Some(first),
                 );
             }
-            names.push(&b.name.node);
+            names.entry(&b.name.node).or_insert(b.name.span);
             if b.rate.node < Decimal::ZERO {
                 self.sink
                     .error(Code::E0401, b.rate.span, "a bonus rate cannot be negative");
@@ -300,13 +319,15 @@ impl Checker<'_> {
                     let scope = Scope {
                         record: None,
                         qualified: &deal_only,
-                        locals: &[],
+                        locals: None,
                         position: usize::MAX,
                         in_let: false,
                     };
                     let is_amount = matches!(&b.base.node, ExprKind::Field(q, f) if q.node == "deal" && f.node == "amount");
-                    if !is_amount {
-                        let _ = self.money_or_number(&b.base, &scope);
+                    // One diagnostic for a base that is not `deal.amount`:
+                    // its own error when it has one (an unknown column),
+                    // else this rule, which says more than its type.
+                    if !is_amount && self.expr(&b.base, &scope).is_some() {
                         self.sink.push(
                             self.sink
                                 .make(Code::E0401, b.base.span, "a retention bonus is a rate of `deal.amount`")
@@ -318,6 +339,12 @@ impl Checker<'_> {
                             Code::E0401,
                             days.span,
                             "a retention period must be at least one day",
+                        );
+                    } else if days.node > MAX_DAYS {
+                        self.sink.error(
+                            Code::E0401,
+                            days.span,
+                            format!("a retention period is at most {MAX_DAYS} days"),
                         );
                     }
                     if retention.is_some() {
@@ -355,9 +382,11 @@ impl Checker<'_> {
                     let mut d =
                         self.sink
                             .make(Code::E0401, r.span, format!("unknown rounding `{other}`"));
-                    d = d.help_closest(other, ["half_even", "half_up", "down"], || {
-                        "use `half_even`, `half_up` or `down`".into()
-                    });
+                    d = self
+                        .sink
+                        .help_closest(d, other, ["half_even", "half_up", "down"], || {
+                            "use `half_even`, `half_up` or `down`".into()
+                        });
                     self.sink.push(d);
                     Rounding::HalfEven
                 }
@@ -394,14 +423,22 @@ impl Checker<'_> {
     }
 
     /// Bands must cover exactly 0 … window, without gaps or overlaps.
+    /// `window` is `None` when it is itself wrong (reported already): the
+    /// bands are then checked on their own. Every bound is at most
+    /// [`MAX_DAYS`], so the arithmetic below stays far from overflow; it is
+    /// checked all the same.
     fn schedule(
         &mut self,
         bands: &[ast::BandRate],
-        window: i64,
+        window: Option<i64>,
         span: crate::span::Span,
     ) -> Vec<(i64, i64, Decimal)> {
         let mut out: Vec<(i64, i64, Decimal)> = Vec::new();
-        for b in bands {
+        // The bands whose bounds can be checked for coverage, by index.
+        let mut valid: Vec<(usize, (i64, i64))> = Vec::new();
+        // A band past the maximum (reported as such).
+        let mut past_max = false;
+        for (i, b) in bands.iter().enumerate() {
             if b.from.node > b.to.node {
                 self.sink.error(
                     Code::E0401,
@@ -413,6 +450,18 @@ impl Checker<'_> {
                 );
                 continue;
             }
+            if b.to.node > MAX_DAYS {
+                self.sink.error(
+                    Code::E0401,
+                    b.span,
+                    format!(
+                        "band `days {} to {}` runs past day {MAX_DAYS}, the longest window",
+                        b.from.node, b.to.node
+                    ),
+                );
+                past_max = true;
+                continue;
+            }
             if b.rate.node < Decimal::ZERO || b.rate.node > Decimal::ONE {
                 self.sink.error(
                     Code::E0401,
@@ -421,49 +470,69 @@ impl Checker<'_> {
                 );
             }
             out.push((b.from.node, b.to.node, b.rate.node));
+            valid.push((i, (b.from.node, b.to.node)));
         }
-        let mut sorted: Vec<(usize, (i64, i64, Decimal))> =
-            out.iter().copied().enumerate().collect();
-        sorted.sort_by_key(|(_, b)| b.0);
-        let mut next = 0i64;
-        for (i, (from, to, _)) in &sorted {
+        if past_max {
+            // Coverage is not measured without the band reported above.
+            return out;
+        }
+        if valid.is_empty() {
+            self.sink
+                .error(Code::E0401, span, "a schedule needs at least one band");
+            return out;
+        }
+        valid.sort_by_key(|(_, (from, _))| *from);
+        // `next`: the first day not covered by the bands seen so far.
+        let mut next = Some(0i64);
+        for (i, (from, to)) in &valid {
+            let Some(n) = next else { break };
             let bspan = bands.get(*i).map_or(span, |b| b.span);
-            if *from > next {
+            if *from > n {
                 self.sink.push(
                     self.sink
                         .make(
                             Code::E0401,
                             bspan,
-                            format!("days {next} to {} are not covered by any band", from - 1),
+                            format!(
+                                "days {n} to {} are not covered by any band",
+                                from.saturating_sub(1)
+                            ),
                         )
                         .with_help("bands must cover every day from 0 to the window"),
                 );
-            } else if *from < next {
+            } else if *from < n {
                 self.sink.error(
                     Code::E0401,
                     bspan,
                     format!("this band overlaps another one on day {from}"),
                 );
             }
-            next = next.max(to + 1);
+            next = to.checked_add(1).map(|after| after.max(n));
         }
-        if next != window + 1 && !sorted.is_empty() {
-            if next <= window {
-                self.sink.push(self.sink.make(Code::E0401, span, format!("days {next} to {window} of the {window}-day window are not covered")).with_help("the last band must end on the window's last day"));
-            } else {
-                self.sink.error(
-                    Code::E0401,
-                    span,
-                    format!(
-                        "the bands run to day {}, past the {window}-day window",
-                        next - 1
-                    ),
-                );
-            }
-        }
-        if sorted.is_empty() {
-            self.sink
-                .error(Code::E0401, span, "a schedule needs at least one band");
+        let (Some(window), Some(next)) = (window, next) else {
+            return out;
+        };
+        if next <= window {
+            self.sink.push(
+                self.sink
+                    .make(
+                        Code::E0401,
+                        span,
+                        format!(
+                            "days {next} to {window} of the {window}-day window are not covered"
+                        ),
+                    )
+                    .with_help("the last band must end on the window's last day"),
+            );
+        } else if next > window.saturating_add(1) {
+            self.sink.error(
+                Code::E0401,
+                span,
+                format!(
+                    "the bands run to day {}, past the {window}-day window",
+                    next.saturating_sub(1)
+                ),
+            );
         }
         out
     }

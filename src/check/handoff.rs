@@ -1,5 +1,6 @@
 //! Checking `calendar` and `handoff` blocks (LANGUAGE.md §7).
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{Checker, Scope};
@@ -19,17 +20,17 @@ impl Checker<'_> {
         policy_tz: Option<chrono_tz::Tz>,
     ) -> Vec<CalendarDef> {
         let mut out: Vec<CalendarDef> = Vec::new();
+        // The names in `out`; where each name is first written.
+        let mut built: HashSet<&str> = HashSet::new();
+        let mut first_at: HashMap<&str, Span> = HashMap::new();
         for item in &f.items {
             let Item::Calendar(c) = item else { continue };
-            if out.iter().any(|x| x.name == c.name.node) {
-                let first = f.items.iter().find_map(|i| match i {
-                    Item::Calendar(x) if x.name.node == c.name.node => Some(x.name.span),
-                    _ => None,
-                });
+            let first = *first_at.entry(&c.name.node).or_insert(c.name.span);
+            if built.contains(c.name.node.as_str()) {
                 self.declared_twice(
                     c.name.span,
                     format!("calendar `{}` is declared twice", c.name.node),
-                    first,
+                    Some(first),
                 );
                 continue;
             }
@@ -104,7 +105,7 @@ impl Checker<'_> {
                     }
                 }
                 for (at, other, days) in overlaps {
-                    let (line, _) = crate::span::line_col(self.sink.source, other.start);
+                    let (line, _) = self.sink.line_col(other.start);
                     self.sink.push(
                         self.sink
                             .make(
@@ -137,10 +138,14 @@ impl Checker<'_> {
             }
             if let (Some(tz), true) = (tz, ok) {
                 let closed = c.closed.iter().map(|d| d.node).collect();
+                built.insert(&c.name.node);
                 out.push(CalendarDef {
                     name: c.name.node.clone(),
                     calendar: Arc::new(Calendar::new(tz, hours, closed)),
                 });
+            } else {
+                // Reported above; a goal on it is not told it is unknown.
+                self.reported_calendars.insert(c.name.node.clone());
             }
         }
         out
@@ -153,27 +158,29 @@ impl Checker<'_> {
         calendars: &[CalendarDef],
     ) -> Vec<HandoffDef> {
         let mut out: Vec<HandoffDef> = Vec::new();
+        // The names in `out`; where each name is first written.
+        let mut built: HashSet<&str> = HashSet::new();
+        let mut first_at: HashMap<&str, Span> = HashMap::new();
         for item in &f.items {
             let Item::Handoff(h) = item else { continue };
-            if out.iter().any(|x| x.name == h.name.node) {
-                let first = f.items.iter().find_map(|i| match i {
-                    Item::Handoff(x) if x.name.node == h.name.node => Some(x.name.span),
-                    _ => None,
-                });
+            let first = *first_at.entry(&h.name.node).or_insert(h.name.span);
+            if built.contains(h.name.node.as_str()) {
                 self.declared_twice(
                     h.name.span,
                     format!("handoff `{}` is declared twice", h.name.node),
-                    first,
+                    Some(first),
                 );
                 continue;
             }
             let Some(note) = self.record_index(records, &h.note) else {
+                self.reported_blocks.insert("handoff");
                 continue;
             };
             let Some(schema) = records.get(note) else {
                 continue;
             };
             if let Some(def) = self.handoff(h, note, schema, calendars) {
+                built.insert(&h.name.node);
                 out.push(def);
             }
         }
@@ -198,6 +205,8 @@ impl Checker<'_> {
         };
         // Goals first: alerts may name a goal declared after them.
         let mut business: Vec<bool> = Vec::new();
+        // Each goal's index in `def.goals` and where it is declared.
+        let mut goals: HashMap<&str, (usize, Span)> = HashMap::new();
         for st in &h.stmts {
             let HandoffStmt::Sla {
                 name,
@@ -208,36 +217,42 @@ impl Checker<'_> {
             else {
                 continue;
             };
-            if def.goals.iter().any(|g| g.name == name.node) {
-                let first = h.stmts.iter().find_map(|s| match s {
-                    HandoffStmt::Sla { name: n, .. } if n.node == name.node => Some(n.span),
-                    _ => None,
-                });
+            if let Some((_, first)) = goals.get(name.node.as_str()).copied() {
                 self.declared_twice(
                     name.span,
                     format!("goal `{}` is declared twice", name.node),
-                    first,
+                    Some(first),
                 );
                 continue;
             }
+            // A goal is declared even when its calendar is unknown or
+            // failed (the policy then compiles to nothing), so that its
+            // alerts are checked rather than reported as naming an unknown
+            // goal; it counts business time all the same.
             let clock = match calendar {
-                None => Some(GoalClock::Real),
-                Some(c) => match calendars.iter().find(|x| x.name == c.node) {
-                    Some(cal) => {
-                        self.business_units(within, &name.node);
-                        Some(GoalClock::Business(Arc::clone(&cal.calendar)))
+                None => GoalClock::Real,
+                Some(c) => {
+                    self.business_units(within, &name.node);
+                    match calendars.iter().find(|x| x.name == c.node) {
+                        Some(cal) => GoalClock::Business(Arc::clone(&cal.calendar)),
+                        None => {
+                            if !self.reported_calendars.contains(&c.node) {
+                                let mut d = self.sink.make(
+                                    Code::E0302,
+                                    c.span,
+                                    format!("unknown calendar `{}`", c.node),
+                                );
+                                d = self.sink.help_if_close(
+                                    d,
+                                    &c.node,
+                                    calendars.iter().map(|x| x.name.as_str()),
+                                );
+                                self.sink.push(d);
+                            }
+                            GoalClock::Real
+                        }
                     }
-                    None => {
-                        let mut d = self.sink.make(
-                            Code::E0302,
-                            c.span,
-                            format!("unknown calendar `{}`", c.node),
-                        );
-                        d = d.help_if_close(&c.node, calendars.iter().map(|x| x.name.as_str()));
-                        self.sink.push(d);
-                        None
-                    }
-                },
+                }
             };
             if within.node.seconds <= 0 {
                 self.sink.error(
@@ -261,19 +276,21 @@ impl Checker<'_> {
                         .error(Code::E0302, m.span, "an event name cannot be blank");
                 }
             }
-            if let Some(clock) = clock {
-                business.push(matches!(clock, GoalClock::Business(_)));
-                def.goals.push(GoalDef {
-                    name: name.node.clone(),
-                    spec: GoalSpec {
-                        target: within.node.seconds,
-                        clock,
-                    },
-                    met_by: met_by.iter().map(|m| m.node.clone()).collect(),
-                });
-            }
+            business.push(calendar.is_some());
+            goals.insert(&name.node, (def.goals.len(), name.span));
+            def.goals.push(GoalDef {
+                name: name.node.clone(),
+                spec: GoalSpec {
+                    target: within.node.seconds,
+                    clock,
+                },
+                met_by: met_by.iter().map(|m| m.node.clone()).collect(),
+            });
         }
         let mut note_alert = None;
+        let mut required: HashSet<u16> = HashSet::new();
+        // Where each flag is first declared.
+        let mut flags: HashMap<&str, Span> = HashMap::new();
         for st in &h.stmts {
             match st {
                 HandoffStmt::Sla { .. } => {}
@@ -287,7 +304,7 @@ impl Checker<'_> {
                 HandoffStmt::Requires(fields) => {
                     for fld in fields {
                         match schema.slot(&fld.node) {
-                            Some(s) if !def.requires.contains(&s) => def.requires.push(s),
+                            Some(s) if required.insert(s) => def.requires.push(s),
                             Some(_) => self.sink.error(
                                 Code::E0102,
                                 fld.span,
@@ -299,7 +316,8 @@ impl Checker<'_> {
                                     fld.span,
                                     format!("note `{}` has no field `{}`", schema.name, fld.node),
                                 );
-                                d = d.help_if_close(
+                                d = self.sink.help_if_close(
+                                    d,
                                     &fld.node,
                                     schema.fields.iter().map(|x| x.name.as_str()),
                                 );
@@ -309,7 +327,7 @@ impl Checker<'_> {
                     }
                 }
                 HandoffStmt::Warn { offset, goal, to } => {
-                    if let Some(g) = self.goal_index(&def, goal) {
+                    if let Some(g) = self.goal_index(&def, &goals, goal) {
                         let target = def.goals.get(g).map_or(0, |x| x.spec.target);
                         if business.get(g).copied().unwrap_or(false) {
                             self.business_units(offset, &goal.node);
@@ -333,7 +351,7 @@ impl Checker<'_> {
                     }
                 }
                 HandoffStmt::EscalateAt { goal, to } => {
-                    if let Some(g) = self.goal_index(&def, goal) {
+                    if let Some(g) = self.goal_index(&def, &goals, goal) {
                         def.alerts.push(AlertDef {
                             kind: "escalate",
                             goal: Some(g),
@@ -343,7 +361,7 @@ impl Checker<'_> {
                     }
                 }
                 HandoffStmt::EscalateAfter { offset, goal, to } => {
-                    if let Some(g) = self.goal_index(&def, goal) {
+                    if let Some(g) = self.goal_index(&def, &goals, goal) {
                         if business.get(g).copied().unwrap_or(false) {
                             self.business_units(offset, &goal.node);
                         }
@@ -374,24 +392,19 @@ impl Checker<'_> {
                     });
                 }
                 HandoffStmt::Flag { name, cond } => {
-                    if def.flags.iter().any(|(n, _)| *n == name.node) {
-                        let first = h.stmts.iter().find_map(|s| match s {
-                            HandoffStmt::Flag { name: n, .. } if n.node == name.node => {
-                                Some(n.span)
-                            }
-                            _ => None,
-                        });
+                    if let Some(first) = flags.get(name.node.as_str()).copied() {
                         self.declared_twice(
                             name.span,
                             format!("flag `{}` is declared twice", name.node),
-                            first,
+                            Some(first),
                         );
                         continue;
                     }
+                    flags.insert(&name.node, name.span);
                     let scope = Scope {
                         record: Some(schema),
                         qualified: &[],
-                        locals: &[],
+                        locals: None,
                         position: usize::MAX,
                         in_let: false,
                     };
@@ -416,15 +429,21 @@ impl Checker<'_> {
         Some(def)
     }
 
-    fn goal_index(&mut self, def: &HandoffDef, goal: &ast::Ident) -> Option<usize> {
-        let i = def.goals.iter().position(|g| g.name == goal.node);
+    fn goal_index(
+        &mut self,
+        def: &HandoffDef,
+        goals: &HashMap<&str, (usize, Span)>,
+        goal: &ast::Ident,
+    ) -> Option<usize> {
+        let i = goals.get(goal.node.as_str()).map(|(i, _)| *i);
         if i.is_none() {
             let mut d = self.sink.make(
                 Code::E0302,
                 goal.span,
                 format!("unknown goal `{}`", goal.node),
             );
-            d = d.help_closest(
+            d = self.sink.help_closest(
+                d,
                 &goal.node,
                 def.goals.iter().map(|g| g.name.as_str()),
                 || format!("declare it with `sla {} within … met by \"…\"`", goal.node),

@@ -15,17 +15,17 @@ mod handoff;
 mod records;
 mod test_blocks;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::diag::{Code, Diagnostic, Sink};
-use crate::program::blocks::LocalDef;
 use crate::program::expr as ir;
+use crate::program::lets::Lets;
 use crate::program::Program;
 use crate::span::Span;
 use crate::syntax::ast::{self, Item};
-pub use expr::Scope;
+pub use expr::{Locals, Scope};
 
 /// The front of the pipeline: parses `source` (named `file` in
 /// diagnostics) and checks it. Returns the program and its warnings, or
@@ -37,22 +37,30 @@ pub fn compile(file: &str, source: &str) -> Result<(Program, Vec<Diagnostic>), V
 
 /// Compiles a condition on its own over the fields of one of `program`'s
 /// record types (`record`, an index) and the program's `let` constants;
-/// `file` names the text in diagnostics.
+/// `file` names the text in diagnostics. With the condition, the `let`s it
+/// reads that are not literals, which it refers to by index.
 pub(crate) fn condition(
     program: &Program,
     record: usize,
     file: &str,
     text: &str,
-) -> Result<ir::Expr, Vec<Diagnostic>> {
+) -> Result<(ir::Expr, Lets), Vec<Diagnostic>> {
     let expr = crate::syntax::parse_condition(file, text)?;
     let mut c = Checker {
         sink: Sink::new(Arc::from(file), text),
         lets: HashMap::new(),
         let_cache: HashMap::new(),
         let_stack: Vec::new(),
-        record_spans: Vec::new(),
-        field_spans: Vec::new(),
+        record_spans: HashMap::new(),
+        field_spans: HashMap::new(),
+        field_records: HashMap::new(),
+        record_by_name: HashMap::new(),
         bad_keys: Vec::new(),
+        reported_fields: HashSet::new(),
+        reported_names: HashSet::new(),
+        reported_calendars: HashSet::new(),
+        reported_blocks: HashSet::new(),
+        let_slots: Lets::default(),
     };
     for item in &program.ast.items {
         if let Item::Let(l) = item {
@@ -63,14 +71,14 @@ pub(crate) fn condition(
     let scope = Scope {
         record: schema,
         qualified: &[],
-        locals: &[],
+        locals: None,
         position: usize::MAX,
         in_let: false,
     };
     let compiled = c.bool_expr(&expr, &scope);
     match compiled {
-        Some(e) if !c.sink.has_errors() => Ok(e),
-        _ => Err(c.sink.diags),
+        Some(e) if !c.sink.has_errors() => Ok((e, c.let_slots)),
+        _ => Err(c.sink.finish()),
     }
 }
 
@@ -87,15 +95,24 @@ pub fn check(
         lets,
         let_cache: HashMap::new(),
         let_stack: Vec::new(),
-        record_spans: Vec::new(),
-        field_spans: Vec::new(),
+        record_spans: HashMap::new(),
+        field_spans: HashMap::new(),
+        field_records: HashMap::new(),
+        record_by_name: HashMap::new(),
         bad_keys: Vec::new(),
+        reported_fields: HashSet::new(),
+        reported_names: HashSet::new(),
+        reported_calendars: HashSet::new(),
+        reported_blocks: HashSet::new(),
+        let_slots: Lets::default(),
     };
     let compiled = c.policy(&ast);
-    if c.sink.has_errors() {
-        return Err(c.sink.diags);
+    let failed = c.sink.has_errors();
+    let diags = c.sink.finish();
+    if failed {
+        return Err(diags);
     }
-    let warnings = c.sink.diags;
+    let warnings = diags;
     match compiled {
         Some(mut p) => {
             p.file = Arc::clone(file);
@@ -114,11 +131,34 @@ pub struct Checker<'a> {
     pub(crate) lets: HashMap<String, &'a ast::LetDecl>,
     pub(crate) let_cache: HashMap<String, Option<expr::Typed>>,
     pub(crate) let_stack: Vec<String>,
-    pub(crate) record_spans: Vec<(String, Span)>,
-    /// Every field declaration kept: (record, field, span of the name).
-    pub(crate) field_spans: Vec<(String, String, Span)>,
+    /// Where each record name is first declared.
+    pub(crate) record_spans: HashMap<String, Span>,
+    /// Where each field of each record, (record, field), is first
+    /// declared (the span of its name).
+    pub(crate) field_spans: HashMap<(String, String), Span>,
+    /// For each field name, the first record declaring it and where.
+    pub(crate) field_records: HashMap<String, (String, Span)>,
+    /// The index of each declared record among the checked records.
+    pub(crate) record_by_name: HashMap<String, usize>,
     /// Records whose `key` names no field (reported once, at the key).
     pub(crate) bad_keys: Vec<String>,
+    /// Fields whose problem is reported already, as (record, field): a
+    /// field of an unknown type, a `deal.x` / `event.x` column neither
+    /// fixed nor declared. Like an error type, a mention of one is silent.
+    pub(crate) reported_fields: HashSet<(String, String)>,
+    /// Bare names whose declaration failed and was reported (a score over
+    /// an unknown record): a mention of one is silent.
+    pub(crate) reported_names: HashSet<String>,
+    /// Calendars whose declaration failed and was reported: a goal on one
+    /// is still declared, without a second diagnostic.
+    pub(crate) reported_calendars: HashSet<String>,
+    /// Blocks (`qualify`, `health`, `handoff`) over a record that is not
+    /// declared, reported there: a test that needs one is not told again
+    /// that it is missing.
+    pub(crate) reported_blocks: HashSet<&'static str>,
+    /// The `let`s compiled so far that are not literals; their uses refer
+    /// to them by index.
+    pub(crate) let_slots: Lets,
 }
 
 impl<'a> Checker<'a> {
@@ -183,7 +223,7 @@ impl<'a> Checker<'a> {
         }
 
         let mut scores = Vec::new();
-        let mut layouts: HashMap<usize, Vec<LocalDef>> = HashMap::new();
+        let mut layouts: HashMap<usize, Locals> = HashMap::new();
         self.scores(f, &records, &mut scores, &mut layouts);
         let qualify = self.qualify(f, &records, &scores, &mut layouts);
         let health = self.health(f, &records, &scores, &mut layouts);
@@ -198,7 +238,10 @@ impl<'a> Checker<'a> {
             timezone: timezone.unwrap_or(chrono_tz::UTC),
         };
         let tests = self.tests(f, &records, &layouts, &blocks);
-        let mut layouts: Vec<(usize, Vec<LocalDef>)> = layouts.into_iter().collect();
+        let mut layouts: Vec<(usize, Vec<crate::program::blocks::LocalDef>)> = layouts
+            .into_iter()
+            .map(|(r, l)| (r, l.into_defs()))
+            .collect();
         layouts.sort_by_key(|(r, _)| *r);
 
         Some(Program {
@@ -221,6 +264,7 @@ impl<'a> Checker<'a> {
             tests,
             handoffs,
             commission,
+            lets: std::mem::take(&mut self.let_slots),
         })
     }
 
@@ -253,7 +297,7 @@ impl<'a> Checker<'a> {
                     format!("unknown time zone `{}`", t.node),
                 );
                 let names = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
-                d = d.help_closest(&t.node, names, || {
+                d = self.sink.help_closest(d, &t.node, names, || {
                     "use an IANA name such as `America/New_York`".into()
                 });
                 self.sink.push(d);

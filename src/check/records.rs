@@ -2,6 +2,8 @@
 //! and the lookups of records and fields by name that the block checks
 //! share.
 
+use std::collections::HashSet;
+
 use super::Checker;
 use crate::diag::{suggest, Code};
 use crate::record::{FieldDef, Schema};
@@ -23,15 +25,16 @@ const TYPE_NAMES: [&str; 8] = [
 impl Checker<'_> {
     pub(super) fn records(&mut self, f: &ast::File, currency: Option<Currency>) -> Vec<Schema> {
         let mut out: Vec<Schema> = Vec::new();
+        // The names of the records in `out`, and of the fields of the
+        // record at hand: each is looked up once per declaration.
+        let mut declared: HashSet<&str> = HashSet::new();
         for item in &f.items {
             let Item::Record(r) = item else { continue };
-            let first = self
-                .record_spans
-                .iter()
-                .find(|(n, _)| *n == r.name.node)
-                .map(|(_, s)| *s);
-            self.record_spans.push((r.name.node.clone(), r.name.span));
-            if out.iter().any(|s| s.name == r.name.node) {
+            let first = self.record_spans.get(&r.name.node).copied();
+            self.record_spans
+                .entry(r.name.node.clone())
+                .or_insert(r.name.span);
+            if declared.contains(r.name.node.as_str()) {
                 let mut d = self
                     .sink
                     .make(
@@ -48,8 +51,9 @@ impl Checker<'_> {
                 continue;
             }
             let mut fields: Vec<FieldDef> = Vec::new();
+            let mut names: HashSet<&str> = HashSet::new();
             for fd in &r.fields {
-                if fields.iter().any(|x| x.name == fd.name.node) {
+                if names.contains(fd.name.node.as_str()) {
                     let mut d = self
                         .sink
                         .make(
@@ -65,9 +69,17 @@ impl Checker<'_> {
                         .push(d.with_help("remove one of the two declarations"));
                     continue;
                 }
+                names.insert(&fd.name.node);
                 self.field_spans
-                    .push((r.name.node.clone(), fd.name.node.clone(), fd.name.span));
+                    .entry((r.name.node.clone(), fd.name.node.clone()))
+                    .or_insert(fd.name.span);
+                self.field_records
+                    .entry(fd.name.node.clone())
+                    .or_insert_with(|| (r.name.node.clone(), fd.name.span));
                 let Some(ty) = self.type_ref(fd) else {
+                    // Still declared: its uses are silent, not unknown.
+                    self.reported_fields
+                        .insert((r.name.node.clone(), fd.name.node.clone()));
                     continue;
                 };
                 fields.push(FieldDef {
@@ -77,7 +89,13 @@ impl Checker<'_> {
                 });
             }
             if let Some(k) = &r.key {
-                if !fields.iter().any(|x| x.name == k.node) {
+                let reported = self
+                    .reported_fields
+                    .contains(&(r.name.node.clone(), k.node.clone()));
+                if reported {
+                    // The key field's type is reported; so is nothing else.
+                    self.bad_keys.push(r.name.node.clone());
+                } else if !fields.iter().any(|x| x.name == k.node) {
                     let mut d = self.sink.make(
                         Code::E0110,
                         k.span,
@@ -88,17 +106,22 @@ impl Checker<'_> {
                         .take(4)
                         .map(|x| format!("`{}`", x.name))
                         .collect();
-                    d = d.help_closest(&k.node, fields.iter().map(|x| x.name.as_str()), || {
-                        if names.is_empty() {
-                            format!("declare a field `{}` in the record", k.node)
-                        } else {
-                            format!(
-                                "declare a field `{}`, or name one of the fields ({})",
-                                k.node,
-                                names.join(", ")
-                            )
-                        }
-                    });
+                    d = self.sink.help_closest(
+                        d,
+                        &k.node,
+                        fields.iter().map(|x| x.name.as_str()),
+                        || {
+                            if names.is_empty() {
+                                format!("declare a field `{}` in the record", k.node)
+                            } else {
+                                format!(
+                                    "declare a field `{}`, or name one of the fields ({})",
+                                    k.node,
+                                    names.join(", ")
+                                )
+                            }
+                        },
+                    );
                     self.sink.push(d);
                     // Reported here; a block over this record does not
                     // report it again as a missing key.
@@ -113,6 +136,8 @@ impl Checker<'_> {
                 );
                 continue;
             }
+            declared.insert(&r.name.node);
+            self.record_by_name.insert(r.name.node.clone(), out.len());
             out.push(Schema::new(
                 &r.name.node,
                 fields,
@@ -137,7 +162,7 @@ impl Checker<'_> {
                 let mut d =
                     self.sink
                         .make(Code::E0106, fd.ty.span, format!("unknown type `{other}`"));
-                d = d.help_closest(other, TYPE_NAMES, || {
+                d = self.sink.help_closest(d, other, TYPE_NAMES, || {
                     format!(
                         "types are {}, and `set of text` / `set of int`",
                         TYPE_NAMES.join(", ")
@@ -167,29 +192,35 @@ impl Checker<'_> {
     /// Where field `field` of record `record` is declared.
     pub(crate) fn field_span(&self, record: &str, field: &str) -> Option<Span> {
         self.field_spans
-            .iter()
-            .find(|(r, f, _)| r == record && f == field)
-            .map(|(_, _, s)| *s)
+            .get(&(record.to_string(), field.to_string()))
+            .copied()
     }
 
     /// The record that declares a field named `field`, if any.
     pub(crate) fn record_with_field(&self, field: &str) -> Option<(String, Span)> {
-        self.field_spans
-            .iter()
-            .find(|(_, f, _)| f == field)
-            .map(|(r, _, s)| (r.clone(), *s))
+        self.field_records.get(field).cloned()
     }
 
     /// Finds a record by name, reporting an unknown one.
     pub fn record_index(&mut self, records: &[Schema], name: &ast::Ident) -> Option<usize> {
-        let i = records.iter().position(|r| r.name == name.node);
+        // The index of the declared records, by name (built with them).
+        let i = self
+            .record_by_name
+            .get(&name.node)
+            .copied()
+            .filter(|i| records.get(*i).is_some_and(|r| r.name == name.node));
         if i.is_none() {
             let mut d = self.sink.make(
                 Code::E0101,
                 name.span,
                 format!("unknown record `{}`", name.node),
             );
-            if let Some(h) = suggest(&name.node, records.iter().map(|r| r.name.as_str())) {
+            let suggestion = self
+                .sink
+                .lists(Code::E0101)
+                .then(|| suggest(&name.node, records.iter().map(|r| r.name.as_str())))
+                .flatten();
+            if let Some(h) = suggestion {
                 d = d.with_help(h);
             } else {
                 d = d.with_help(format!(

@@ -83,11 +83,15 @@ pub(super) fn simulate(deal: &Deal<'_>, evs: &[Event], sink: &mut dyn Sink) -> O
                     e.date, deal.anchor
                 ));
             }
+            // `today` is the event's date: the plan's `let`s on that date.
+            let computed = deal.policy.lets.computed_on(e.date);
+            let lets = computed.as_deref().unwrap_or(deal.policy.lets.fixed());
             let env = Env {
                 fields: &deal.record.values,
                 other: &e.record.values,
                 locals: &[],
                 today: e.date,
+                lets,
             };
             match e.kind {
                 EventType::Cancellation | EventType::Downgrade => {

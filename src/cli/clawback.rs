@@ -10,7 +10,9 @@ use baton::{Block, ClawbackOptions, LedgerLine, NaiveDate, PolicySet, Status, Ta
 use clap::Args;
 
 use super::files::{Inputs, Target};
-use super::{exit_for, format_of, load, parse_date, parse_max_line, reader_for, Fatal, FormatArg};
+use super::{
+    exit_for, format_of, load, parse_date, parse_max_line, reader_for, Fatal, FormatArg, Warnings,
+};
 
 #[derive(Args)]
 pub(super) struct ClawbackArgs {
@@ -50,9 +52,8 @@ pub(super) struct ClawbackArgs {
     /// one is that record's error.
     #[arg(long, value_parser = parse_max_line, default_value_t = baton::io::DEFAULT_MAX_LINE_BYTES)]
     max_line_bytes: usize,
-    /// Silence warnings.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    warnings: Warnings,
 }
 
 /// A whole input read into a table.
@@ -61,7 +62,7 @@ fn read_table(path: &str, format: Option<FormatArg>, max_line: usize) -> Result<
 }
 
 pub(super) fn run(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
-    let set = load(&a.policy, a.quiet)?;
+    let set = load(&a.policy, a.warnings)?;
     if let Some(v) = a.version {
         if set.version(v).is_none() {
             return Err(Fatal(format!("the policy has no version {v}")));

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use baton::io::Format;
 use baton::{NaiveDate, PolicySet};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -35,18 +35,16 @@ enum Command {
         /// Policy files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Silence warnings.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        warnings: Warnings,
     },
     /// Run the `test` blocks of policy files or directories.
     Test {
         /// Policy files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Silence warnings.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        warnings: Warnings,
     },
     /// Put policy files in the canonical layout (whitespace only).
     Fmt {
@@ -65,6 +63,35 @@ enum Command {
     Sla(records::SlaArgs),
     /// The commission adjustment ledger.
     Clawback(clawback::ClawbackArgs),
+}
+
+/// What the commands that load a policy do with warnings.
+#[derive(Args, Clone, Copy)]
+struct Warnings {
+    /// Silence warnings.
+    #[arg(long)]
+    quiet: bool,
+    /// Fail on any warning (of the policy or of the command), with exit
+    /// status 2 as for an error, before anything is evaluated: for CI.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+impl Warnings {
+    /// A warning of the command itself (not of a policy): printed unless
+    /// `--quiet`; with `--deny-warnings`, printed and fatal.
+    fn command(self, message: &str) -> Result<(), Fatal> {
+        if self.deny_warnings {
+            eprintln!("warning: {message}");
+            return Err(Fatal(
+                "stopped on the warning above, denied by --deny-warnings".into(),
+            ));
+        }
+        if !self.quiet {
+            eprintln!("warning: {message}");
+        }
+        Ok(())
+    }
 }
 
 /// An input or output format, as the options name it.
@@ -100,8 +127,8 @@ impl<E: std::fmt::Display> From<E> for Fatal {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { paths, quiet } => policies::check(&paths, quiet),
-        Command::Test { paths, quiet } => policies::test(&paths, quiet),
+        Command::Check { paths, warnings } => policies::check(&paths, warnings),
+        Command::Test { paths, warnings } => policies::test(&paths, warnings),
         Command::Fmt { paths, check } => policies::fmt(&paths, check),
         Command::Qualify(a) => records::records(&a, baton::Block::Qualify),
         Command::Health(a) => records::records(&a, baton::Block::Health),
@@ -132,14 +159,29 @@ fn exit_for(errors: u64) -> ExitCode {
 }
 
 /// Loads a policy file or directory, printing its warnings (unless
-/// `quiet`) or every error.
-fn load(path: &Path, quiet: bool) -> Result<PolicySet, Fatal> {
+/// `--quiet`) or every error. With `--deny-warnings` a warning fails the
+/// load as an error does, and is printed even under `--quiet`.
+fn load(path: &Path, warnings: Warnings) -> Result<PolicySet, Fatal> {
     match PolicySet::load(path) {
         Ok(set) => {
-            if !quiet {
+            let n: usize = set
+                .versions()
+                .iter()
+                .flat_map(|p| p.warnings())
+                .map(baton::Diagnostic::count)
+                .sum();
+            let denied = warnings.deny_warnings && n > 0;
+            if !warnings.quiet || denied {
                 for p in set.versions() {
                     eprint!("{}", p.render_warnings());
                 }
+            }
+            if denied {
+                return Err(Fatal(format!(
+                    "{} failed its check ({n} warning{}, denied by --deny-warnings)",
+                    path.display(),
+                    if n == 1 { "" } else { "s" }
+                )));
             }
             Ok(set)
         }

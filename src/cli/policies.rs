@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::files::{say, Pending};
-use super::{load, Fatal};
+use super::{load, Fatal, Warnings};
 use baton::FormatError;
 
 /// The policies a path names: a file, a policy directory, or a folder of
@@ -33,11 +33,11 @@ fn policies_in(path: &PathBuf) -> Vec<PathBuf> {
     }
 }
 
-pub(super) fn check(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
+pub(super) fn check(paths: &[PathBuf], warnings: Warnings) -> Result<ExitCode, Fatal> {
     let mut failed = 0;
     let paths: Vec<PathBuf> = paths.iter().flat_map(policies_in).collect();
     for path in &paths {
-        match load(path, quiet) {
+        match load(path, warnings) {
             Ok(set) => {
                 let versions: Vec<String> = set
                     .versions()
@@ -64,10 +64,10 @@ pub(super) fn check(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
     })
 }
 
-pub(super) fn test(paths: &[PathBuf], quiet: bool) -> Result<ExitCode, Fatal> {
+pub(super) fn test(paths: &[PathBuf], warnings: Warnings) -> Result<ExitCode, Fatal> {
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in paths {
-        let set = load(path, quiet)?;
+        let set = load(path, warnings)?;
         for p in set.versions() {
             for t in p.run_tests() {
                 if t.passed() {

@@ -11,6 +11,7 @@ use clap::Args;
 use super::files::{Inputs, Target};
 use super::{
     exit_for, format_of, load, parse_date, parse_max_line, progress, reader_for, Fatal, FormatArg,
+    Warnings,
 };
 
 #[derive(Args)]
@@ -40,9 +41,8 @@ pub(super) struct EvalArgs {
     /// one is that record's error.
     #[arg(long, value_parser = parse_max_line, default_value_t = baton::io::DEFAULT_MAX_LINE_BYTES)]
     max_line_bytes: usize,
-    /// Silence warnings.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    warnings: Warnings,
     /// Input records (`-` for standard input).
     input: String,
 }
@@ -71,9 +71,8 @@ pub(super) struct SlaArgs {
     /// one is that record's error.
     #[arg(long, value_parser = parse_max_line, default_value_t = baton::io::DEFAULT_MAX_LINE_BYTES)]
     max_line_bytes: usize,
-    /// Silence warnings.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    warnings: Warnings,
     /// Events, one JSON object a line (`-` for standard input).
     events: String,
 }
@@ -86,38 +85,37 @@ fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
 
 /// `qualify` and `health`.
 pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
-    let set = load(&a.policy, a.quiet)?;
+    let set = load(&a.policy, a.warnings)?;
     let at = a.as_of.map_or_else(|| At::Instant(Utc::now()), At::Date);
     let resolved = set.resolve_for(block, at, a.version)?;
     let policy = resolved.policy;
     let target = output(&a.policy, &a.input, a.output.as_deref())?;
     let reader = reader_for(&a.input, a.input_format, a.max_line_bytes)?;
-    if !a.quiet {
-        let schema = match block {
-            Block::Health => policy.health_schema(),
-            _ => policy.qualify_schema(),
-        };
-        if let (Some(schema), Some(header)) = (schema, reader.header()) {
-            let missing = reader.missing_columns(schema);
-            if !missing.is_empty() {
-                eprintln!(
-                    "warning: {} has no column for required field{} {} (header: {})",
-                    a.input,
-                    if missing.len() == 1 { "" } else { "s" },
-                    missing
-                        .iter()
-                        .map(|m| format!("`{m}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    header.join(",")
-                );
-            }
+    let schema = match block {
+        Block::Health => policy.health_schema(),
+        _ => policy.qualify_schema(),
+    };
+    if let (Some(schema), Some(header)) = (schema, reader.header()) {
+        let missing = reader.missing_columns(schema);
+        if !missing.is_empty() {
+            a.warnings.command(&format!(
+                "{} has no column for required field{} {} (header: {})",
+                a.input,
+                if missing.len() == 1 { "" } else { "s" },
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                header.join(",")
+            ))?;
         }
     }
-    if a.explain && a.format == FormatArg::Csv && !a.quiet {
+    if a.explain && a.format == FormatArg::Csv {
         // A CSV row has no place for an explanation: say so rather than
         // drop the request unnoticed.
-        eprintln!("warning: --explain is shown in JSON output only (--format jsonl or json)");
+        a.warnings
+            .command("--explain is shown in JSON output only (--format jsonl or json)")?;
     }
     let mut out = Output::new(target.writer()?, a.format.into(), policy.columns(block))
         .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
@@ -160,7 +158,7 @@ fn output(
 
 /// `sla`: one status per handoff instance at `--at`.
 pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
-    let set = load(&a.policy, a.quiet)?;
+    let set = load(&a.policy, a.warnings)?;
     let resolved = set.resolve_for(Block::Handoff, a.at, a.version)?;
     let format = format_of(&a.events, a.input_format)?;
     if format == Format::Csv {

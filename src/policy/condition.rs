@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use super::{LoadError, Policy};
 use crate::program::eval::{Env, EvalError, Tri};
 use crate::program::expr::Expr;
+use crate::program::lets::Lets;
 use crate::record::{Record, RecordBatch, Schema};
 
 /// A condition compiled against one record type ([`Policy::condition`]):
@@ -43,7 +44,8 @@ use crate::record::{Record, RecordBatch, Schema};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Condition {
-    expr: Arc<Expr>,
+    /// The expression, with the `let`s it reads that are not literals.
+    compiled: Arc<(Expr, Lets)>,
     schema: Arc<Schema>,
     text: Arc<str>,
 }
@@ -71,7 +73,7 @@ impl Policy {
             };
             return Err(LoadError::single(FILE, text, vec![d]));
         };
-        let expr = crate::check::condition(program, index, FILE, text)
+        let (expr, lets) = crate::check::condition(program, index, FILE, text)
             .map_err(|d| LoadError::single(FILE, text, d))?;
         let schema = program
             .records
@@ -79,7 +81,7 @@ impl Policy {
             .map(Arc::clone)
             .unwrap_or_else(|| Arc::new(Schema::new(record, Vec::new(), None, None)));
         Ok(Condition {
-            expr: Arc::new(expr),
+            compiled: Arc::new((expr, lets)),
             schema,
             text: Arc::from(text),
         })
@@ -103,11 +105,14 @@ impl Condition {
         if !record.is_of(&self.schema) {
             return Err(EvalError::wrong_record(&self.schema));
         }
-        self.expr.eval_bool(&Env {
+        let (expr, lets) = &*self.compiled;
+        let computed = lets.computed_on(today);
+        expr.eval_bool(&Env {
             fields: record.values(),
             other: &[],
             locals: &[],
             today,
+            lets: computed.as_deref().unwrap_or(lets.fixed()),
         })
     }
 
@@ -121,12 +126,19 @@ impl Condition {
         if !batch.is_of(&self.schema) {
             return Err(EvalError::wrong_record(&self.schema));
         }
+        let (expr, lets) = &*self.compiled;
         let env = Env {
             fields: &[],
             other: &[],
             locals: &[],
             today,
+            lets: lets.fixed(),
         };
-        Ok(self.expr.eval_bool_each(env, batch.iter()))
+        let each = expr.eval_bool_each(env, batch.iter());
+        // A `let` that uses `today`: every value computed once for the run.
+        Ok(match lets.computed_on(today) {
+            Some(values) => each.with_lets(values),
+            None => each,
+        })
     }
 }

@@ -19,7 +19,7 @@ pub struct LoadError {
 
 impl LoadError {
     fn summary(&self) -> String {
-        let n = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        let n = self.error_count();
         let first = self
             .diagnostics
             .first()
@@ -47,9 +47,14 @@ impl LoadError {
         render_all(&self.diagnostics, &self.sources)
     }
 
-    /// How many of the diagnostics are errors.
+    /// How many errors were found, those counted by a summary line
+    /// (`and 19,980 more like this`) included.
     pub fn error_count(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.is_error()).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(Diagnostic::count)
+            .sum()
     }
 
     pub(crate) fn single(file: &str, source: &str, d: Vec<Diagnostic>) -> LoadError {

@@ -267,13 +267,16 @@ impl Policy {
     ) -> impl Iterator<Item = Result<HealthScore<'a>, EvalError>> + 'a {
         let fits = self.health_schema().is_some_and(|s| batch.is_of(s));
         let program = &*self.program;
+        // Computed once for the batch, when a `let` uses `today`.
+        let computed = program.lets.computed_on(today);
         batch.iter().map(move |fields| {
             if !fits {
                 return Err(EvalError::WrongRecord(
                     "the batch was built for another record type than the `health` block's".into(),
                 ));
             }
-            let s = crate::health::health_slots(program, fields, today)?;
+            let lets = computed.as_deref().unwrap_or(program.lets.fixed());
+            let s = crate::health::health_slots(program, fields, (today, lets))?;
             let bands = program.health.as_ref().map_or(&[][..], |h| &h.bands[..]);
             Ok(HealthScore {
                 score: s.score,

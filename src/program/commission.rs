@@ -139,6 +139,12 @@ impl EventType {
     }
 }
 
+/// The longest day count a plan may name (a clawback window, a band's
+/// bound, a retention period): 36,500 days, a hundred years. Larger counts
+/// are check errors, so that every day count the checker and the ledger
+/// compute with is far from the integer range.
+pub const MAX_DAYS: i64 = 36_500;
+
 /// A clawback schedule.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Schedule {

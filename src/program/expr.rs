@@ -165,6 +165,11 @@ pub enum Expr {
     Local(u16),
     /// The evaluation date.
     Today,
+    /// The value of a `let` that is not a literal (one that uses `today`,
+    /// or a constant whose evaluation fails), by its index among the
+    /// program's `lets`: computed once per evaluation date and shared by
+    /// every use, never copied into each.
+    Let(u32),
     /// `not e`
     Not(Box<Expr>),
     /// `-e`

@@ -10,6 +10,7 @@ pub mod eval;
 pub mod exact;
 pub mod expr;
 pub mod handoff;
+pub mod lets;
 pub mod tests;
 pub mod versions;
 
@@ -62,6 +63,8 @@ pub struct Program {
     pub handoffs: Vec<HandoffDef>,
     /// The commission block.
     pub commission: Option<CommissionDef>,
+    /// The `let`s that are not literals, shared by their uses.
+    pub lets: lets::Lets,
 }
 
 impl Program {

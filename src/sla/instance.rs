@@ -287,11 +287,14 @@ pub fn evaluate_instance(
     let today = chrono::DateTime::from_timestamp(at, 0)
         .map(|d| d.with_timezone(&p.timezone).date_naive())
         .unwrap_or_default();
+    let computed = p.lets.computed_on(today);
+    let lets = computed.as_deref().unwrap_or(p.lets.fixed());
     let env = Env {
         fields: &note.values,
         other: &[],
         locals: &[],
         today,
+        lets,
     };
     let mut flags = Vec::new();
     // A flag that fails names the line of the last note the flag saw.

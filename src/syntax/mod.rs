@@ -71,7 +71,7 @@ fn parse_rule<T>(
                 ))
                 .with_help("split the expression with `let` constants or simplify it"),
         );
-        return Err(sink.diags);
+        return Err(sink.finish());
     }
     // Guards against pathological backtracking on hostile input.
     pest::set_call_limit(std::num::NonZeroUsize::new(20_000_000));
@@ -107,19 +107,21 @@ fn parse_rule<T>(
             } else if rule == Rule::file {
                 sink.diags.extend(recover::every_syntax_error(&sink, e));
             } else {
-                sink.diags.extend(errors::syntax_errors(&sink, e));
+                for d in errors::syntax_errors(&sink, e) {
+                    sink.push(d);
+                }
             }
-            return Err(sink.diags);
+            return Err(sink.finish());
         }
     };
     let mut b = Builder { sink };
     let result = build(&mut b, pairs);
     match result {
         Ok(f) if !b.sink.has_errors() => Ok(f),
-        Ok(_) => Err(b.sink.diags),
+        Ok(_) => Err(b.sink.finish()),
         Err(d) => {
             b.sink.push(*d);
-            Err(b.sink.diags)
+            Err(b.sink.finish())
         }
     }
 }

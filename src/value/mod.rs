@@ -273,6 +273,23 @@ pub enum Val<'a> {
 }
 
 impl Val<'_> {
+    /// The value owned; `None` for unknown.
+    pub fn to_value(&self) -> Option<Value> {
+        Some(match self {
+            Val::Unknown => return None,
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Int(i) => Value::Int(*i),
+            Val::Dec(d) => Value::Decimal(*d),
+            Val::Money(m) => Value::Money(*m),
+            Val::Text(t) => Value::Text(Text::from(&**t)),
+            Val::Date(d) => Value::Date(*d),
+            Val::Timestamp(t) => Value::Timestamp(*t),
+            Val::Duration(d) => Value::Duration(*d),
+            Val::SetText(s) => Value::SetText((*s).clone()),
+            Val::SetInt(s) => Value::SetInt((*s).clone()),
+        })
+    }
+
     /// Renders the value the way error messages and `--explain` show it.
     pub fn display(&self) -> String {
         match self {

@@ -36,7 +36,7 @@ impl Checker<'_> {
                 let mut d =
                     self.sink
                         .make(Code::E0107, f.span, format!("unknown function `{other}`"));
-                d = d.help_closest(other, names, || {
+                d = self.sink.help_closest(d, other, names, || {
                     format!("functions are {}", names.join(", "))
                 });
                 self.sink.push(d);

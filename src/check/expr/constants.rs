@@ -10,6 +10,7 @@ use crate::check::Checker;
 use crate::diag::Code;
 use crate::program::eval::{Env, EvalError};
 use crate::program::expr as ir;
+use crate::program::lets::Lets;
 use crate::span::Span;
 use crate::syntax::ast::{self, Literal};
 use crate::value::{IntSet, Money, TextSet, Type, Val, Value};
@@ -30,7 +31,7 @@ impl Checker<'_> {
                 Some((ir::Expr::Const(Value::Int(i)), _)) => ints.push(i),
                 Some((node, ty)) => {
                     ok = false;
-                    let message = match constant_failure(&node) {
+                    let message = match constant_failure(&node, &self.let_slots) {
                         Some(err) => format!("this set element always fails: {err}"),
                         None => format!("a set holds constant texts or ints, not {}", article(ty)),
                     };
@@ -107,6 +108,7 @@ impl Checker<'_> {
             other: &[],
             locals: &[],
             today: NaiveDate::default(),
+            lets: &[],
         };
         match e.eval(&env) {
             Ok(Val::Unknown) => Some((e, ty)),
@@ -125,12 +127,13 @@ impl Checker<'_> {
 }
 
 /// Why an expression of constants only (one [`Checker::fold`] left
-/// unfolded because it fails) fails; `None` for anything else. For the
-/// messages of places that need a constant.
-pub(crate) fn constant_failure(e: &ir::Expr) -> Option<EvalError> {
-    fn constants_only(e: &ir::Expr) -> bool {
+/// unfolded because it fails, or a `let` of one) fails; `None` for
+/// anything else. For the messages of places that need a constant.
+pub(crate) fn constant_failure(e: &ir::Expr, lets: &Lets) -> Option<EvalError> {
+    fn constants_only(e: &ir::Expr, lets: &Lets) -> bool {
         match e {
             ir::Expr::Const(_) => true,
+            ir::Expr::Let(k) => !lets.dated(*k),
             ir::Expr::Field(_)
             | ir::Expr::Other(_)
             | ir::Expr::Local(_)
@@ -139,10 +142,10 @@ pub(crate) fn constant_failure(e: &ir::Expr) -> Option<EvalError> {
             | ir::Expr::FieldContainsText { .. }
             | ir::Expr::FieldCmpConst(_)
             | ir::Expr::BoolField(_) => false,
-            _ => children(e).into_iter().all(constants_only),
+            _ => children(e).into_iter().all(|c| constants_only(c, lets)),
         }
     }
-    if !constants_only(e) {
+    if !constants_only(e, lets) {
         return None;
     }
     let env = Env {
@@ -150,6 +153,7 @@ pub(crate) fn constant_failure(e: &ir::Expr) -> Option<EvalError> {
         other: &[],
         locals: &[],
         today: NaiveDate::default(),
+        lets: lets.fixed(),
     };
     e.eval(&env).err()
 }
@@ -157,7 +161,11 @@ pub(crate) fn constant_failure(e: &ir::Expr) -> Option<EvalError> {
 fn children_const(e: &ir::Expr) -> bool {
     match e {
         ir::Expr::Const(_) => false,
-        ir::Expr::Field(_) | ir::Expr::Other(_) | ir::Expr::Local(_) | ir::Expr::Today => false,
+        ir::Expr::Field(_)
+        | ir::Expr::Other(_)
+        | ir::Expr::Local(_)
+        | ir::Expr::Today
+        | ir::Expr::Let(_) => false,
         ir::Expr::FieldInTexts { .. } | ir::Expr::FieldContainsText { .. } => false,
         ir::Expr::FieldCmpConst(_) | ir::Expr::BoolField(_) => false,
         _ => children(e).iter().all(|c| matches!(c, ir::Expr::Const(_))),

@@ -4,6 +4,8 @@
 //! operators and calls each have their own file, and [`walk`] reads back
 //! what a compiled expression mentions.
 
+use std::collections::HashMap;
+
 mod calls;
 mod constants;
 mod names;
@@ -30,7 +32,7 @@ pub struct Scope<'s> {
     /// `q.field` resolves here: (qualifier, schema, is the second record).
     pub qualified: &'s [(&'s str, &'s Schema, bool)],
     /// Scores, stages, measures visible by name.
-    pub locals: &'s [LocalDef],
+    pub locals: Option<&'s Locals>,
     /// Where the expression stands (for "used before it is defined").
     pub position: usize,
     /// Inside a `let`: record fields are not allowed.
@@ -43,10 +45,58 @@ impl<'s> Scope<'s> {
         Scope {
             record: None,
             qualified: &[],
-            locals: &[],
+            locals: None,
             position: usize::MAX,
             in_let: true,
         }
+    }
+}
+
+/// The scores, stages and measures of one record, in slot order, found
+/// by name in constant time (a policy may define thousands).
+#[derive(Debug, Clone, Default)]
+pub struct Locals {
+    defs: Vec<LocalDef>,
+    /// The first definition of each name.
+    by_name: HashMap<String, usize>,
+}
+
+impl Locals {
+    /// The first local named `name`.
+    pub fn find(&self, name: &str) -> Option<&LocalDef> {
+        self.by_name.get(name).and_then(|i| self.defs.get(*i))
+    }
+
+    /// Adds a definition (a second one of a name is kept, and not found).
+    pub fn push(&mut self, d: LocalDef) {
+        self.by_name
+            .entry(d.name.clone())
+            .or_insert(self.defs.len());
+        self.defs.push(d);
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.defs.len()
+    }
+
+    /// In slot order.
+    pub fn iter(&self) -> std::slice::Iter<'_, LocalDef> {
+        self.defs.iter()
+    }
+
+    /// Those that `keep` keeps.
+    pub fn filtered(&self, keep: impl Fn(&LocalDef) -> bool) -> Locals {
+        let mut out = Locals::default();
+        for d in self.defs.iter().filter(|d| keep(d)) {
+            out.push(d.clone());
+        }
+        out
+    }
+
+    /// The definitions, in slot order.
+    pub fn into_defs(self) -> Vec<LocalDef> {
+        self.defs
     }
 }
 

@@ -2,7 +2,8 @@
 //! `let` constants), qualified `record.field` names, and the values of
 //! `let`s, which may not read a record.
 
-use super::{Scope, Typed};
+use super::walk::uses_today;
+use super::{Locals, Scope, Typed};
 use crate::check::Checker;
 use crate::diag::{suggest, Code};
 use crate::program::expr as ir;
@@ -11,7 +12,7 @@ use crate::syntax::ast;
 
 impl Checker<'_> {
     pub(super) fn name(&mut self, n: &str, span: Span, scope: &Scope<'_>) -> Option<Typed> {
-        if let Some(l) = scope.locals.iter().find(|l| l.name == n) {
+        if let Some(l) = scope.locals.and_then(|l| l.find(n)) {
             if l.defined_at >= scope.position {
                 self.sink.push(
                     self.sink
@@ -45,16 +46,34 @@ impl Checker<'_> {
                 return None;
             }
         }
-        let mut candidates: Vec<&str> = scope.locals.iter().map(|l| l.name.as_str()).collect();
-        if let Some(s) = scope.record {
-            candidates.extend(s.fields.iter().map(|f| f.name.as_str()));
+        // A name whose declaration failed is reported there, once.
+        if self.reported_names.contains(n)
+            || scope.record.is_some_and(|s| {
+                self.reported_fields
+                    .contains(&(s.name.clone(), n.to_string()))
+            })
+        {
+            return None;
         }
-        candidates.extend(self.lets.keys().map(String::as_str));
         let mut d = self
             .sink
             .make(Code::E0101, span, format!("unknown name `{n}`"))
             .with_label("not a field, score, stage or `let`");
-        if let Some(help) = suggest(n, candidates) {
+        // Searched only for a diagnostic that is listed, not counted.
+        let suggestion = self.sink.lists(Code::E0101).then(|| {
+            let mut candidates: Vec<&str> = scope
+                .locals
+                .into_iter()
+                .flat_map(Locals::iter)
+                .map(|l| l.name.as_str())
+                .collect();
+            if let Some(s) = scope.record {
+                candidates.extend(s.fields.iter().map(|f| f.name.as_str()));
+            }
+            candidates.extend(self.lets.keys().map(String::as_str));
+            suggest(n, candidates)
+        });
+        if let Some(Some(help)) = suggestion {
             d = d.with_help(help);
         } else if !scope.qualified.is_empty() {
             d = d.with_help("fields here are written `deal.field` or `event.field`");
@@ -115,7 +134,7 @@ impl Checker<'_> {
         if scope.in_let
             && scope.qualified.is_empty()
             && (matches!(q.node.as_str(), "deal" | "event")
-                || self.record_spans.iter().any(|(r, _)| *r == q.node))
+                || self.record_spans.contains_key(&q.node))
         {
             let record = q.node.clone();
             let field = format!("{}.{}", q.node, f.node);
@@ -160,21 +179,34 @@ impl Checker<'_> {
                     ty,
                 ))
             }
+            // Reported once, where the commission schema was built.
+            None if self
+                .reported_fields
+                .contains(&(schema.name.clone(), f.node.clone())) =>
+            {
+                None
+            }
             None => {
                 let mut d = self.sink.make(
                     Code::E0101,
                     f.span,
                     format!("`{}` has no field `{}`", q.node, f.node),
                 );
-                d = d.help_if_close(&f.node, schema.fields.iter().map(|x| x.name.as_str()));
+                d = self.sink.help_if_close(
+                    d,
+                    &f.node,
+                    schema.fields.iter().map(|x| x.name.as_str()),
+                );
                 self.sink.push(d);
                 None
             }
         }
     }
 
-    /// The value of a `let`, compiled once in a constants-only scope and
-    /// inlined (folded to a constant unless it mentions `today`).
+    /// The value of a `let`, compiled once in a constants-only scope: a
+    /// literal (folded) is used as it is; any other expression (one that
+    /// uses `today`, a constant whose evaluation fails) is added to the
+    /// program's lets once, and every use refers to it by index.
     fn let_value(&mut self, n: &str, span: Span) -> Option<Typed> {
         if let Some(done) = self.let_cache.get(n) {
             return done.clone();
@@ -188,7 +220,22 @@ impl Checker<'_> {
         self.let_stack.push(n.to_string());
         let compiled = self.expr(&decl.value, &Scope::constants());
         self.let_stack.pop();
-        self.let_cache.insert(n.to_string(), compiled.clone());
-        compiled
+        let shared = compiled.map(|(e, ty)| (self.share(e), ty));
+        self.let_cache.insert(n.to_string(), shared.clone());
+        shared
+    }
+
+    /// The node a use of a `let` whose value is `e` compiles to.
+    fn share(&mut self, e: ir::Expr) -> ir::Expr {
+        match e {
+            ir::Expr::Const(_) | ir::Expr::Today | ir::Expr::Let(_) => e,
+            other => {
+                let dated = uses_today(&other, &self.let_slots);
+                // Past four billion lets, the expression itself.
+                self.let_slots
+                    .push(other, dated)
+                    .map_or_else(|e| e, ir::Expr::Let)
+            }
+        }
     }
 }

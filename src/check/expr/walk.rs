@@ -6,6 +6,7 @@ use super::Scope;
 use crate::check::Checker;
 use crate::program::expr as ir;
 use crate::program::expr::Origin;
+use crate::program::lets::Lets;
 use crate::span::Span;
 
 impl Checker<'_> {
@@ -101,6 +102,15 @@ pub fn local_slots(e: &ir::Expr, out: &mut Vec<u16>) {
     }
     for c in children(e) {
         local_slots(c, out);
+    }
+}
+
+/// Whether an expression reads `today`, itself or through a `let`.
+pub(super) fn uses_today(e: &ir::Expr, lets: &Lets) -> bool {
+    match e {
+        ir::Expr::Today => true,
+        ir::Expr::Let(k) => lets.dated(*k),
+        _ => children(e).into_iter().any(|c| uses_today(c, lets)),
     }
 }
 

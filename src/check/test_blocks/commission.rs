@@ -13,7 +13,7 @@ use crate::diag::Code;
 use crate::program::commission::{CommissionDef, EventType, Status};
 use crate::program::tests::{CommissionCase, Expect, LineExpect, Subject};
 use crate::record::Schema;
-use crate::span::{line_col, Spanned};
+use crate::span::Spanned;
 use crate::syntax::ast::{self, Expectation, ExprKind, ObjValue};
 use crate::value::{Currency, Type, Value};
 
@@ -100,7 +100,7 @@ impl Checker<'_> {
             match self.event_row(def, o, deal_id.as_deref()) {
                 Some(row) => {
                     events.push(Json::Object(row));
-                    event_lines.push(line_col(self.sink.source, o.span.start).0);
+                    event_lines.push(self.sink.line_col(o.span.start).0);
                 }
                 None => ok = false,
             }
@@ -202,7 +202,7 @@ impl Checker<'_> {
                 let mut d = self
                     .sink
                     .make(Code::E0101, span, format!("unknown event type {t:?}"));
-                d = d.help_closest(t, types, || {
+                d = self.sink.help_closest(d, t, types, || {
                     "an event is a cancellation, downgrade, reinstatement or upgrade".to_string()
                 });
                 self.sink.push(d);
@@ -240,7 +240,8 @@ impl Checker<'_> {
                         name.node
                     ),
                 );
-                d = d.help_closest(
+                d = self.sink.help_closest(
+                    d,
                     &name.node,
                     schema.fields.iter().map(|f| f.name.as_str()),
                     || format!("declare it in `record {what} {{ … }}` to give it a type"),
@@ -373,7 +374,7 @@ impl Checker<'_> {
                         name.span,
                         format!("a ledger line has no column `{other}`"),
                     );
-                    d = d.help_closest(other, names, || {
+                    d = self.sink.help_closest(d, other, names, || {
                         let all: Vec<&str> = LINE_COLUMNS.iter().map(|(c, _)| *c).collect();
                         format!("expect {}, or count", all.join(", "))
                     });
@@ -439,9 +440,11 @@ impl Checker<'_> {
                             e.span,
                             format!("plan `{}` makes no line of kind {k:?}", def.name),
                         );
-                        d = d.help_closest(k, kinds.iter().map(String::as_str), || {
-                            format!("kinds are {}", kinds.join(", "))
-                        });
+                        d = self
+                            .sink
+                            .help_closest(d, k, kinds.iter().map(String::as_str), || {
+                                format!("kinds are {}", kinds.join(", "))
+                            });
                         self.sink.push(d);
                         ok = false;
                     } else {
@@ -453,7 +456,7 @@ impl Checker<'_> {
                     let mut d =
                         self.sink
                             .make(Code::E0101, e.span, format!("unknown status {s:?}"));
-                    d = d.help_closest(s, statuses, || {
+                    d = self.sink.help_closest(d, s, statuses, || {
                         format!("statuses are {}", statuses.join(", "))
                     });
                     self.sink.push(d);

@@ -12,7 +12,7 @@ use crate::diag::Code;
 use crate::program::handoff::{Event, EventKind, HandoffDef};
 use crate::program::tests::{HandoffCase, Subject};
 use crate::record::Schema;
-use crate::span::{line_col, Span, Spanned};
+use crate::span::{Span, Spanned};
 use crate::syntax::ast::{self, ExprKind, ObjValue};
 use crate::value::Value;
 
@@ -87,7 +87,11 @@ impl Checker<'_> {
                                 b.node, schema.name
                             ),
                         );
-                        d = d.help_if_close(&b.node, blocks.iter().map(|h| h.name.as_str()));
+                        d = self.sink.help_if_close(
+                            d,
+                            &b.node,
+                            blocks.iter().map(|h| h.name.as_str()),
+                        );
                         self.sink.push(d);
                         return None;
                     }
@@ -215,7 +219,7 @@ impl Checker<'_> {
                         name.span,
                         format!("a handoff event has no entry `{other}`"),
                     );
-                    d = d.help_closest(other, ["type", "at", "note", "block"], || {
+                    d = self.sink.help_closest(d, other, ["type", "at", "note", "block"], || {
                             "an event has `type` and `at`, `note` on `note_updated`, `block` on `opened`".to_string()
                         });
                     self.sink.push(d);
@@ -262,7 +266,8 @@ impl Checker<'_> {
                     e.kind.span,
                     format!("handoff `{}` has no event `{other}`", def.name),
                 );
-                d = d.help_closest(
+                d = self.sink.help_closest(
+                    d,
                     &other,
                     EventKind::LIFECYCLE
                         .iter()
@@ -327,7 +332,7 @@ impl Checker<'_> {
             }
             (_, None) => None,
         };
-        let (line, _) = line_col(self.sink.source, e.span.start);
+        let (line, _) = self.sink.line_col(e.span.start);
         ok.then(|| Event {
             line,
             at: e.at,

@@ -29,7 +29,7 @@ impl Checker<'_> {
                         s.span,
                         format!("unknown goal state `{}`", s.node),
                     );
-                    d = d.help_closest(&s.node, states, || {
+                    d = self.sink.help_closest(d, &s.node, states, || {
                         format!("a goal is {}", states.join(", "))
                     });
                     self.sink.push(d);
@@ -47,9 +47,11 @@ impl Checker<'_> {
                         kind.span,
                         format!("unknown alert kind `{}`", kind.node),
                     );
-                    d = d.help_closest(&kind.node, ["warn", "escalate"], || {
-                        "an alert is `warn` or `escalate`".to_string()
-                    });
+                    d = self
+                        .sink
+                        .help_closest(d, &kind.node, ["warn", "escalate"], || {
+                            "an alert is `warn` or `escalate`".to_string()
+                        });
                     self.sink.push(d);
                     return None;
                 }
@@ -107,7 +109,8 @@ impl Checker<'_> {
                         name.span,
                         format!("handoff `{}` has no flag `{}`", def.name, name.node),
                     );
-                    d = d.help_closest(
+                    d = self.sink.help_closest(
+                        d,
                         &name.node,
                         def.flags.iter().map(|(n, _)| n.as_str()),
                         || {
@@ -158,12 +161,14 @@ impl Checker<'_> {
                                 n.node, def.name
                             ),
                         );
-                        d = d.help_closest(&n.node, required.iter().copied(), || {
-                            format!(
-                                "only `requires` fields can be missing: {}",
-                                required.join(", ")
-                            )
-                        });
+                        d = self
+                            .sink
+                            .help_closest(d, &n.node, required.iter().copied(), || {
+                                format!(
+                                    "only `requires` fields can be missing: {}",
+                                    required.join(", ")
+                                )
+                            });
                         self.sink.push(d);
                         ok = false;
                     } else if out.contains(&n.node) {
@@ -197,7 +202,7 @@ impl Checker<'_> {
                 let scope = Scope {
                     record: Some(&flat),
                     qualified: &qualified,
-                    locals: &[],
+                    locals: None,
                     position: usize::MAX,
                     in_let: false,
                 };
@@ -220,10 +225,15 @@ impl Checker<'_> {
             g.span,
             format!("handoff `{}` has no goal `{}`", def.name, g.node),
         );
-        d = d.help_closest(&g.node, def.goals.iter().map(|x| x.name.as_str()), || {
-            let all: Vec<&str> = def.goals.iter().map(|x| x.name.as_str()).collect();
-            format!("its goals are {}", all.join(", "))
-        });
+        d = self.sink.help_closest(
+            d,
+            &g.node,
+            def.goals.iter().map(|x| x.name.as_str()),
+            || {
+                let all: Vec<&str> = def.goals.iter().map(|x| x.name.as_str()).collect();
+                format!("its goals are {}", all.join(", "))
+            },
+        );
         self.sink.push(d);
         None
     }
@@ -267,9 +277,11 @@ impl Checker<'_> {
                             f.span,
                             format!("a goal has no value `{}`", f.node),
                         );
-                        d = d.help_closest(&f.node, values.iter().copied(), || {
-                            format!("a goal's values are {}", values.join(", "))
-                        });
+                        d = self
+                            .sink
+                            .help_closest(d, &f.node, values.iter().copied(), || {
+                                format!("a goal's values are {}", values.join(", "))
+                            });
                         self.sink.push(d);
                         ok = false;
                     }

@@ -26,20 +26,20 @@ use chrono::NaiveDate;
 
 use super::{Checker, Scope};
 use crate::diag::Code;
-use crate::program::blocks::{HealthDef, LocalDef, QualifyDef};
+use crate::program::blocks::{HealthDef, QualifyDef};
 use crate::program::commission::CommissionDef;
 use crate::program::expr as ir;
 use crate::program::handoff::HandoffDef;
 use crate::program::tests::{Expect, ExpectDef, Subject, TestDef};
 use crate::record::Schema;
-use crate::span::{line_col, Span, Spanned};
+use crate::span::{Span, Spanned};
 use crate::syntax::ast::{self, Expectation, Item, TestStmt};
 use crate::value::{Currency, Value};
 
 /// What tests can target, compiled before them.
 struct Targets<'c> {
     records: &'c [Schema],
-    layouts: &'c HashMap<usize, Vec<LocalDef>>,
+    layouts: &'c HashMap<usize, crate::check::Locals>,
     qualify: Option<&'c QualifyDef>,
     health: Option<&'c HealthDef>,
     handoffs: &'c [HandoffDef],
@@ -79,7 +79,7 @@ impl Checker<'_> {
         &mut self,
         f: &ast::File,
         records: &[Schema],
-        layouts: &HashMap<usize, Vec<LocalDef>>,
+        layouts: &HashMap<usize, crate::check::Locals>,
         blocks: &Blocks<'_>,
     ) -> Vec<TestDef> {
         if !f.items.iter().any(|i| matches!(i, Item::Test(_))) {
@@ -99,7 +99,7 @@ impl Checker<'_> {
         for item in &f.items {
             let Item::Test(t) = item else { continue };
             if let Some(c) = self.test(t, &targets) {
-                let (line, column) = line_col(self.sink.source, t.name.span.start);
+                let (line, column) = self.sink.line_col(t.name.span.start);
                 out.push(TestDef {
                     name: t.name.node.clone(),
                     line,
@@ -188,6 +188,11 @@ impl Checker<'_> {
             return self.handoff_test(schema, &blocks, fields, &parts, x);
         }
         if !decided {
+            if !self.reported_blocks.is_empty() {
+                // A block over an undeclared record is reported there; it
+                // may be the one meant for these records.
+                return None;
+            }
             self.sink.error(
                 Code::E0601,
                 t.name.span,
@@ -225,7 +230,7 @@ impl Checker<'_> {
     }
 
     fn expect_def(&self, span: Span, kind: Expect) -> ExpectDef {
-        let (line, column) = line_col(self.sink.source, span.start);
+        let (line, column) = self.sink.line_col(span.start);
         ExpectDef { kind, line, column }
     }
 

@@ -44,7 +44,7 @@ impl Checker<'_> {
                 ),
             );
         }
-        let locals = x.layouts.get(&r).cloned().unwrap_or_default();
+        let locals = x.layouts.get(&r);
         let runs_qualify = x.qualify.is_some_and(|q| q.record == r);
         let runs_health = x.health.is_some_and(|h| h.record == r);
         let mut expects = Vec::new();
@@ -52,6 +52,9 @@ impl Checker<'_> {
             let kind = match &e.node {
                 Expectation::Stage(n) => {
                     if !runs_qualify {
+                        if self.reported_blocks.contains("qualify") {
+                            continue;
+                        }
                         self.sink.error(
                             Code::E0601,
                             n.span,
@@ -71,6 +74,9 @@ impl Checker<'_> {
                 }
                 Expectation::Band(n) => {
                     if !runs_health {
+                        if self.reported_blocks.contains("health") {
+                            continue;
+                        }
                         self.sink.error(
                             Code::E0601,
                             n.span,
@@ -93,7 +99,7 @@ impl Checker<'_> {
                     let scope = Scope {
                         record: Some(schema),
                         qualified: &[],
-                        locals: &locals,
+                        locals,
                         position: usize::MAX,
                         in_let: false,
                     };
@@ -128,10 +134,12 @@ impl Checker<'_> {
             .make(Code::E0101, n.span, format!("unknown {what} `{}`", n.node));
         // `none` is not offered as a near miss: `gone` or `done` is more
         // likely a name the block lacks than a wish for no outcome.
-        d = d.help_closest(&n.node, names.iter().copied(), || {
-            let list: Vec<String> = names.iter().map(|s| format!("`{s}`")).collect();
-            format!("the {what}s are {}, or `none` {none}", list.join(", "))
-        });
+        d = self
+            .sink
+            .help_closest(d, &n.node, names.iter().copied(), || {
+                let list: Vec<String> = names.iter().map(|s| format!("`{s}`")).collect();
+                format!("the {what}s are {}, or `none` {none}", list.join(", "))
+            });
         self.sink.push(d);
     }
 }

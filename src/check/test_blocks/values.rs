@@ -17,7 +17,7 @@ impl Checker<'_> {
         match self.expr(e, &Scope::constants())? {
             (ir::Expr::Const(v), ty) => Some((v, ty)),
             (node, _) => {
-                let message = match crate::check::expr::constant_failure(&node) {
+                let message = match crate::check::expr::constant_failure(&node, &self.let_slots) {
                     Some(err) => format!("this test value always fails: {err}"),
                     None => "a test value must be a constant".to_string(),
                 };
@@ -28,12 +28,20 @@ impl Checker<'_> {
     }
 
     pub(super) fn unknown_field(&mut self, schema: &Schema, name: &ast::Ident) {
+        if self
+            .reported_fields
+            .contains(&(schema.name.clone(), name.node.clone()))
+        {
+            return;
+        }
         let mut d = self.sink.make(
             Code::E0101,
             name.span,
             format!("`{}` has no field `{}`", schema.name, name.node),
         );
-        d = d.help_if_close(&name.node, schema.fields.iter().map(|f| f.name.as_str()));
+        d = self
+            .sink
+            .help_if_close(d, &name.node, schema.fields.iter().map(|f| f.name.as_str()));
         self.sink.push(d);
     }
 

@@ -14,6 +14,7 @@ mod compare;
 mod tests;
 mod truth;
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use chrono::NaiveDate;
@@ -41,7 +42,15 @@ pub struct Env<'a> {
     pub locals: &'a [Val<'static>],
     /// The evaluation date (`today`).
     pub today: NaiveDate,
+    /// The values of the program's non-literal `let`s on `today` (the
+    /// program's lets on `today`), read by [`Expr::Let`].
+    pub lets: &'a [LetValue],
 }
+
+/// The value of one `let` on one evaluation date: a value, unknown
+/// (`None`), or the error that evaluating it gives (an error of each
+/// record that evaluates the `let`, as any failing expression is).
+pub type LetValue = Result<Option<Value>, EvalError>;
 
 /// An error evaluating one record: never a silent `false`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
@@ -154,7 +163,10 @@ impl Expr {
                 Expr::All(items) => Some(items),
                 _ => None,
             },
-            env,
+            other: env.other,
+            locals: env.locals,
+            today: env.today,
+            lets: Cow::Borrowed(env.lets),
             records,
         }
     }
@@ -339,6 +351,12 @@ impl Expr {
                 .cloned()
                 .ok_or_else(|| internal("local out of range")),
             Expr::Today => Ok(Val::Date(env.today)),
+            Expr::Let(k) => match env.lets.get(*k as usize) {
+                Some(Ok(Some(v))) => Ok(v.as_val()),
+                Some(Ok(None)) => Ok(Val::Unknown),
+                Some(Err(e)) => Err(Box::new(e.clone())),
+                None => Err(internal("let out of range")),
+            },
             Expr::Neg(e) => neg(e.val(env)?),
             Expr::Arith(a) => a.eval(env),
             Expr::Call(f, args) => call(*f, args, env),
@@ -363,8 +381,22 @@ pub struct EvalBoolEach<'e, I> {
     expr: &'e Expr,
     /// The items when the expression is an `and`, found once for the run.
     items: Option<&'e [Expr]>,
-    env: Env<'e>,
+    other: &'e [Option<Value>],
+    locals: &'e [Val<'static>],
+    today: NaiveDate,
+    /// The `let`s' values: the `Env`'s, or computed for the run (a `let`
+    /// uses `today`) and owned by it.
+    lets: Cow<'e, [LetValue]>,
     records: I,
+}
+
+impl<'e, I> EvalBoolEach<'e, I> {
+    /// The same run with these values of the `let`s, computed for it, in
+    /// place of the `Env`'s.
+    pub fn with_lets(mut self, values: Vec<LetValue>) -> Self {
+        self.lets = Cow::Owned(values);
+        self
+    }
 }
 
 impl<'e, I> Iterator for EvalBoolEach<'e, I>
@@ -375,11 +407,17 @@ where
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        self.env.fields = self.records.next()?;
+        let env = Env {
+            fields: self.records.next()?,
+            other: self.other,
+            locals: self.locals,
+            today: self.today,
+            lets: &self.lets,
+        };
         let mut err = None;
         let truth = match self.items {
-            Some(items) => all_body(items, &self.env, &mut err),
-            None => self.expr.truth(&self.env, &mut err),
+            Some(items) => all_body(items, &env, &mut err),
+            None => self.expr.truth(&env, &mut err),
         };
         Some(truth.into_result(err))
     }

@@ -14,6 +14,7 @@ fn a_missing_slot_is_an_internal_error_naming_the_slot() {
         other: &[],
         locals: &[],
         today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+        lets: &[],
     };
     let leaves = [
         Expr::BoolField(3),
@@ -107,6 +108,7 @@ proptest! {
             other: &[],
             locals: &[],
             today: chrono::NaiveDate::default(),
+            lets: &[],
         };
         let got = cond.eval_bool(&env).map_err(|e| match e {
             EvalError::CurrencyMismatch(_) => "currency",
