@@ -14,7 +14,6 @@ mod compare;
 mod tests;
 mod truth;
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use chrono::NaiveDate;
@@ -163,10 +162,8 @@ impl Expr {
                 Expr::All(items) => Some(items),
                 _ => None,
             },
-            other: env.other,
-            locals: env.locals,
-            today: env.today,
-            lets: Cow::Borrowed(env.lets),
+            env,
+            own_lets: None,
             records,
         }
     }
@@ -381,12 +378,12 @@ pub struct EvalBoolEach<'e, I> {
     expr: &'e Expr,
     /// The items when the expression is an `and`, found once for the run.
     items: Option<&'e [Expr]>,
-    other: &'e [Option<Value>],
-    locals: &'e [Val<'static>],
-    today: NaiveDate,
-    /// The `let`s' values: the `Env`'s, or computed for the run (a `let`
-    /// uses `today`) and owned by it.
-    lets: Cow<'e, [LetValue]>,
+    /// The context; its `fields` point at the record being evaluated.
+    env: Env<'e>,
+    /// The `let`s' values computed for the run (a `let` uses `today`), in
+    /// place of the `Env`'s; `None` (the usual case) keeps the loop as
+    /// lean as it is without `let`s.
+    own_lets: Option<Vec<LetValue>>,
     records: I,
 }
 
@@ -394,7 +391,7 @@ impl<'e, I> EvalBoolEach<'e, I> {
     /// The same run with these values of the `let`s, computed for it, in
     /// place of the `Env`'s.
     pub fn with_lets(mut self, values: Vec<LetValue>) -> Self {
-        self.lets = Cow::Owned(values);
+        self.own_lets = Some(values);
         self
     }
 }
@@ -407,17 +404,20 @@ where
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let env = Env {
-            fields: self.records.next()?,
-            other: self.other,
-            locals: self.locals,
-            today: self.today,
-            lets: &self.lets,
-        };
+        self.env.fields = self.records.next()?;
         let mut err = None;
-        let truth = match self.items {
-            Some(items) => all_body(items, &env, &mut err),
-            None => self.expr.truth(&env, &mut err),
+        let truth = match &self.own_lets {
+            None => match self.items {
+                Some(items) => all_body(items, &self.env, &mut err),
+                None => self.expr.truth(&self.env, &mut err),
+            },
+            Some(lets) => {
+                let env = Env { lets, ..self.env };
+                match self.items {
+                    Some(items) => all_body(items, &env, &mut err),
+                    None => self.expr.truth(&env, &mut err),
+                }
+            }
         };
         Some(truth.into_result(err))
     }
