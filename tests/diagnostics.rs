@@ -715,3 +715,25 @@ fn many_scores_fields_and_records_are_checked_in_linear_time() {
         .unwrap_or_else(|e| panic!("{:#?}", &e.diagnostics[..1]));
     assert_eq!(policy.version(), 1);
 }
+
+/// A type name of another language gets baton's: `integer` is `int`,
+/// `string` is `text` (issue 12, item 18).
+#[test]
+fn a_type_name_of_another_language_suggests_batons() {
+    for (written, ours) in [
+        ("integer", "int"),
+        ("string", "text"),
+        ("boolean", "bool"),
+        ("float", "decimal"),
+    ] {
+        let src = format!(
+            "policy \"p\" version 1 effective 2026-01-01\nrecord lead key id {{ id: text  n: {written} }}\n"
+        );
+        let d = diagnostics(&src);
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!(
+            d[0].help.as_deref(),
+            Some(format!("did you mean `{ours}`?").as_str())
+        );
+    }
+}

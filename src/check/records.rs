@@ -11,6 +11,20 @@ use crate::span::Span;
 use crate::syntax::ast::{self, Item};
 use crate::value::{Currency, Type};
 
+/// baton's type for a type name of another language, for "did you mean".
+fn type_alias(name: &str) -> Option<&'static str> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "integer" | "i64" | "i32" | "long" => "int",
+        "string" | "str" | "varchar" => "text",
+        "boolean" => "bool",
+        "float" | "double" | "number" | "numeric" | "real" | "f64" => "decimal",
+        "datetime" | "instant" => "timestamp",
+        "currency" | "amount" => "money",
+        "interval" | "period" => "duration",
+        _ => return None,
+    })
+}
+
 const TYPE_NAMES: [&str; 8] = [
     "bool",
     "int",
@@ -162,12 +176,16 @@ impl Checker<'_> {
                 let mut d =
                     self.sink
                         .make(Code::E0106, fd.ty.span, format!("unknown type `{other}`"));
-                d = self.sink.help_closest(d, other, TYPE_NAMES, || {
-                    format!(
-                        "types are {}, and `set of text` / `set of int`",
-                        TYPE_NAMES.join(", ")
-                    )
-                });
+                d = match type_alias(other) {
+                    // A name other languages use for one of baton's types.
+                    Some(ours) => d.with_help(format!("did you mean `{ours}`?")),
+                    None => self.sink.help_closest(d, other, TYPE_NAMES, || {
+                        format!(
+                            "types are {}, and `set of text` / `set of int`",
+                            TYPE_NAMES.join(", ")
+                        )
+                    }),
+                };
                 self.sink.push(d);
                 return None;
             }
