@@ -46,22 +46,7 @@ pub(crate) fn condition(
     text: &str,
 ) -> Result<(ir::Expr, Lets), Vec<Diagnostic>> {
     let expr = crate::syntax::parse_condition(file, text)?;
-    let mut c = Checker {
-        sink: Sink::new(Arc::from(file), text),
-        lets: HashMap::new(),
-        let_cache: HashMap::new(),
-        let_stack: Vec::new(),
-        record_spans: HashMap::new(),
-        field_spans: HashMap::new(),
-        field_records: HashMap::new(),
-        record_by_name: HashMap::new(),
-        bad_keys: Vec::new(),
-        reported_fields: HashSet::new(),
-        reported_names: HashSet::new(),
-        reported_calendars: HashSet::new(),
-        reported_blocks: HashSet::new(),
-        let_slots: Lets::default(),
-    };
+    let mut c = Checker::new(Sink::new(Arc::from(file), text));
     for item in &program.ast.items {
         if let Item::Let(l) = item {
             c.lets.entry(l.name.node.clone()).or_insert(l);
@@ -89,23 +74,7 @@ pub fn check(
     source: &str,
     ast: ast::File,
 ) -> Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let lets: HashMap<String, &ast::LetDecl> = HashMap::new();
-    let mut c = Checker {
-        sink: Sink::new(Arc::clone(file), source),
-        lets,
-        let_cache: HashMap::new(),
-        let_stack: Vec::new(),
-        record_spans: HashMap::new(),
-        field_spans: HashMap::new(),
-        field_records: HashMap::new(),
-        record_by_name: HashMap::new(),
-        bad_keys: Vec::new(),
-        reported_fields: HashSet::new(),
-        reported_names: HashSet::new(),
-        reported_calendars: HashSet::new(),
-        reported_blocks: HashSet::new(),
-        let_slots: Lets::default(),
-    };
+    let mut c = Checker::new(Sink::new(Arc::clone(file), source));
     let compiled = c.policy(&ast);
     let failed = c.sink.has_errors();
     let diags = c.sink.finish();
@@ -159,6 +128,28 @@ pub struct Checker<'a> {
     /// The `let`s compiled so far that are not literals; their uses refer
     /// to them by index.
     pub(crate) let_slots: Lets,
+}
+
+impl<'a> Checker<'a> {
+    /// A checker with nothing seen yet, reporting to `sink`.
+    fn new(sink: Sink<'a>) -> Checker<'a> {
+        Checker {
+            sink,
+            lets: HashMap::new(),
+            let_cache: HashMap::new(),
+            let_stack: Vec::new(),
+            record_spans: HashMap::new(),
+            field_spans: HashMap::new(),
+            field_records: HashMap::new(),
+            record_by_name: HashMap::new(),
+            bad_keys: Vec::new(),
+            reported_fields: HashSet::new(),
+            reported_names: HashSet::new(),
+            reported_calendars: HashSet::new(),
+            reported_blocks: HashSet::new(),
+            let_slots: Lets::default(),
+        }
+    }
 }
 
 impl<'a> Checker<'a> {
