@@ -10,9 +10,7 @@ use baton::{Block, ClawbackOptions, LedgerLine, NaiveDate, PolicySet, Status, Ta
 use clap::Args;
 
 use super::files::{Inputs, Target};
-use super::{
-    exit_for, format_of, load, parse_date, parse_max_line, reader_for, Fatal, FormatArg, Warnings,
-};
+use super::{exit_for, load, parse_date, Fatal, FormatArg, InputArgs, Warnings};
 
 #[derive(Args)]
 pub(super) struct ClawbackArgs {
@@ -38,9 +36,8 @@ pub(super) struct ClawbackArgs {
     /// Also write a summary per rep and currency here.
     #[arg(long)]
     summary: Option<PathBuf>,
-    /// Input format of both inputs (default: by extension).
-    #[arg(long, value_enum)]
-    input_format: Option<FormatArg>,
+    #[command(flatten)]
+    inputs: InputArgs,
     /// Ledger format: CSV (the default), or JSON lines / a JSON array of
     /// objects with the same columns, every cell a string.
     #[arg(long, value_enum, default_value = "csv")]
@@ -48,17 +45,13 @@ pub(super) struct ClawbackArgs {
     /// Write the ledger here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
-    /// The most bytes one input line (or CSV record) may hold; a longer
-    /// one is that record's error.
-    #[arg(long, value_parser = parse_max_line, default_value_t = baton::io::DEFAULT_MAX_LINE_BYTES)]
-    max_line_bytes: usize,
     #[command(flatten)]
     warnings: Warnings,
 }
 
 /// A whole input read into a table.
-fn read_table(path: &str, format: Option<FormatArg>, max_line: usize) -> Result<Table, Fatal> {
-    Table::read(reader_for(path, format, max_line)?).map_err(|e| Fatal(e.message))
+fn read_table(path: &str, inputs: &InputArgs) -> Result<Table, Fatal> {
+    Table::read(inputs.reader(path)?).map_err(|e| Fatal(e.message))
 }
 
 pub(super) fn run(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
@@ -98,8 +91,8 @@ pub(super) fn run(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
     let summary = targets.next();
     // Refused before anything is read: a deals or events path whose
     // format cannot be told.
-    format_of(&a.deals, a.input_format)?;
-    let events = read_table(&a.events, a.input_format, a.max_line_bytes)?;
+    a.inputs.format_of(&a.deals)?;
+    let events = read_table(&a.events, &a.inputs)?;
     let job = Job {
         a,
         set: &set,
@@ -142,7 +135,7 @@ type Done = (ExitCode, Vec<SummaryRow>);
 impl Job<'_> {
     /// The whole ledger as CSV: deals stream through, one row at a time.
     fn stream(&self) -> Result<Done, Fatal> {
-        let mut deals = reader_for(&self.a.deals, self.a.input_format, self.a.max_line_bytes)?;
+        let mut deals = self.a.inputs.reader(&self.a.deals)?;
         let out = self.ledger.writer()?;
         let outcome = self
             .set
@@ -198,7 +191,7 @@ impl Job<'_> {
     }
 
     fn ledger(&self) -> Result<baton::Ledger, Fatal> {
-        let deals = read_table(&self.a.deals, self.a.input_format, self.a.max_line_bytes)?;
+        let deals = read_table(&self.a.deals, &self.a.inputs)?;
         Ok(self.set.clawback(&deals, &self.events, &self.options)?)
     }
 

@@ -204,31 +204,42 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
     }
 }
 
-/// The format of an input: `--input-format`, else its extension; an
-/// extension that names none is refused rather than guessed.
-fn format_of(path: &str, format: Option<FormatArg>) -> Result<Format, Fatal> {
-    match format {
-        Some(f) => Ok(f.into()),
-        None => Format::by_extension(path).ok_or_else(|| {
-            Fatal(format!(
-                "cannot tell the format of `{path}` by its extension (.jsonl, .ndjson, .json \
-                 or .csv): name it with --input-format jsonl, json or csv"
-            ))
-        }),
-    }
+/// How the inputs of an evaluating command are read.
+#[derive(Args, Clone, Copy)]
+struct InputArgs {
+    /// Input format (default: by extension).
+    #[arg(long, value_enum)]
+    input_format: Option<FormatArg>,
+    /// The most bytes one input line (or CSV record) may hold; a longer
+    /// one is that record's error.
+    #[arg(long, value_parser = parse_max_line, default_value_t = baton::io::DEFAULT_MAX_LINE_BYTES)]
+    max_line_bytes: usize,
 }
 
-/// Opens an input and its reader; `format` or the extension decides, and
-/// no line may hold more than `max_line` bytes.
-fn reader_for(
-    path: &str,
-    format: Option<FormatArg>,
-    max_line: usize,
-) -> Result<baton::io::Reader, Fatal> {
-    let format = format_of(path, format)?;
-    let input = baton::io::open(path).map_err(|e| Fatal(format!("cannot read `{path}`: {e}")))?;
-    baton::io::Reader::with_max_line(input, format, max_line)
-        .map_err(|e| Fatal(format!("{path}: {e}")))
+impl InputArgs {
+    /// The format of an input: `--input-format`, else its extension; an
+    /// extension that names none is refused rather than guessed.
+    fn format_of(&self, path: &str) -> Result<Format, Fatal> {
+        match self.input_format {
+            Some(f) => Ok(f.into()),
+            None => Format::by_extension(path).ok_or_else(|| {
+                Fatal(format!(
+                    "cannot tell the format of `{path}` by its extension (.jsonl, .ndjson, .json \
+                     or .csv): name it with --input-format jsonl, json or csv"
+                ))
+            }),
+        }
+    }
+
+    /// Opens an input and its reader: its format, and no line longer than
+    /// `--max-line-bytes`.
+    fn reader(&self, path: &str) -> Result<baton::io::Reader, Fatal> {
+        let format = self.format_of(path)?;
+        let input =
+            baton::io::open(path).map_err(|e| Fatal(format!("cannot read `{path}`: {e}")))?;
+        baton::io::Reader::with_max_line(input, format, self.max_line_bytes)
+            .map_err(|e| Fatal(format!("{path}: {e}")))
+    }
 }
 
 /// `--max-line-bytes`: a positive number of bytes.

@@ -9,10 +9,7 @@ use baton::{At, Block, DateTime, EvalOptions, NaiveDate, Utc};
 use clap::Args;
 
 use super::files::{Inputs, Target};
-use super::{
-    exit_for, format_of, load, parse_date, parse_max_line, progress, reader_for, Fatal, FormatArg,
-    Warnings,
-};
+use super::{exit_for, load, parse_date, progress, Fatal, FormatArg, InputArgs, Warnings};
 
 #[derive(Args)]
 pub(super) struct EvalArgs {
@@ -28,19 +25,14 @@ pub(super) struct EvalArgs {
     /// Show why each rule, stage or arm came out as it did.
     #[arg(long)]
     explain: bool,
-    /// Input format (default: by extension).
-    #[arg(long, value_enum)]
-    input_format: Option<FormatArg>,
+    #[command(flatten)]
+    inputs: InputArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]
     format: FormatArg,
     /// Write results here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
-    /// The most bytes one input line (or CSV record) may hold; a longer
-    /// one is that record's error.
-    #[arg(long, value_parser = parse_max_line, default_value_t = baton::io::DEFAULT_MAX_LINE_BYTES)]
-    max_line_bytes: usize,
     #[command(flatten)]
     warnings: Warnings,
     /// Input records (`-` for standard input).
@@ -58,19 +50,14 @@ pub(super) struct SlaArgs {
     /// Use this version instead of the one in force on the date of `--at`.
     #[arg(long)]
     version: Option<i64>,
-    /// Input format (default: by extension; events are JSON).
-    #[arg(long, value_enum)]
-    input_format: Option<FormatArg>,
+    #[command(flatten)]
+    inputs: InputArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]
     format: FormatArg,
     /// Write results here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
-    /// The most bytes one input line (or CSV record) may hold; a longer
-    /// one is that record's error.
-    #[arg(long, value_parser = parse_max_line, default_value_t = baton::io::DEFAULT_MAX_LINE_BYTES)]
-    max_line_bytes: usize,
     #[command(flatten)]
     warnings: Warnings,
     /// Events, one JSON object a line (`-` for standard input).
@@ -90,7 +77,7 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
     let resolved = set.resolve_for(block, at, a.version)?;
     let policy = resolved.policy;
     let target = output(&a.policy, &a.input, a.output.as_deref())?;
-    let reader = reader_for(&a.input, a.input_format, a.max_line_bytes)?;
+    let reader = a.inputs.reader(&a.input)?;
     let schema = match block {
         Block::Health => policy.health_schema(),
         _ => policy.qualify_schema(),
@@ -160,7 +147,7 @@ fn output(
 pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
     let set = load(&a.policy, a.warnings)?;
     let resolved = set.resolve_for(Block::Handoff, a.at, a.version)?;
-    let format = format_of(&a.events, a.input_format)?;
+    let format = a.inputs.format_of(&a.events)?;
     if format == Format::Csv {
         return Err(Fatal(
             "sla events are JSON (one object a line, or an array): a note does not fit in CSV"
@@ -168,7 +155,7 @@ pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
         ));
     }
     let target = output(&a.policy, &a.events, a.output.as_deref())?;
-    let reader = reader_for(&a.events, a.input_format, a.max_line_bytes)?;
+    let reader = a.inputs.reader(&a.events)?;
     let policy = resolved.policy;
     let mut out = Output::new(
         target.writer()?,
