@@ -42,20 +42,6 @@ impl Ledger {
     }
 }
 
-/// Computes the ledger of `deals` and `events` under the plan versions of
-/// `set`; `as_of` decides which retention bonuses are due. `pinned`: the
-/// latest version of `set` governs every deal, whatever its anchor date
-/// (`--version N`).
-pub fn run(
-    set: &Versions,
-    deals: &Deals,
-    events: &Events,
-    as_of: NaiveDate,
-    pinned: bool,
-) -> Ledger {
-    collect(set, deals, events, as_of, pinned)
-}
-
 /// Collects everything into a [`Ledger`].
 #[derive(Default)]
 struct Collect {
@@ -79,7 +65,11 @@ impl Sink for Collect {
     }
 }
 
-fn collect(
+/// Computes the ledger of `deals` and `events` under the plan versions of
+/// `set`; `as_of` decides which retention bonuses are due. `pinned`: the
+/// latest version of `set` governs every deal, whatever its anchor date
+/// (`--version N`).
+pub fn run(
     set: &Versions,
     deals: &Deals,
     events: &Events,
