@@ -94,18 +94,24 @@ pub fn check_jsonl_example(name: &str, args: &[&str], exit: i32) {
     assert_same_results(&jsonl(&out), &want);
 }
 
-/// Runs `baton ARGS` in `dir` with no standard input, killing it after
-/// `secs` seconds; returns (stdout, stderr, exit code), the code `-1` when
-/// it was killed (a hang) or ended by a signal.
-pub fn baton_timed(dir: &Path, args: &[&str], secs: u64) -> (String, String, i32) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+/// `baton ARGS` started in `dir` with no standard input and its output on
+/// pipes.
+fn spawn_quiet(dir: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_baton"))
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("baton runs");
+        .expect("baton runs")
+}
+
+/// Runs `baton ARGS` in `dir` with no standard input, killing it after
+/// `secs` seconds; returns (stdout, stderr, exit code), the code `-1` when
+/// it was killed (a hang) or ended by a signal.
+pub fn baton_timed(dir: &Path, args: &[&str], secs: u64) -> (String, String, i32) {
+    let mut child = spawn_quiet(dir, args);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     while child.try_wait().expect("wait").is_none() {
         if std::time::Instant::now() > deadline {
@@ -127,14 +133,7 @@ pub fn baton_timed(dir: &Path, args: &[&str], secs: u64) -> (String, String, i32
 /// writes); returns (the lines read, stderr, exit code).
 pub fn baton_closing_stdout(dir: &Path, args: &[&str], keep: usize) -> (Vec<String>, String, i32) {
     use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("baton runs");
+    let mut child = spawn_quiet(dir, args);
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = Vec::new();
     if keep > 0 {
