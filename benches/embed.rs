@@ -247,6 +247,44 @@ fn from_json_value(bencher: divan::Bencher) {
         });
 }
 
+/// What a service that receives JSON pays for `serde_json::from_str`
+/// alone: the baseline of [`parse_then_from_json_value`].
+#[divan::bench]
+fn serde_parse_only(bencher: divan::Bencher) {
+    let texts = texts();
+    bencher
+        .counter(divan::counter::ItemsCount::new(N))
+        .bench(|| {
+            texts
+                .iter()
+                .map(|t| {
+                    let v: serde_json::Value = serde_json::from_str(divan::black_box(t)).unwrap();
+                    v.as_object().map_or(0, |o| o.len())
+                })
+                .sum::<usize>()
+        });
+}
+
+/// The same parse, then [`Schema::from_json`] on the tree while it is
+/// still in cache, as a service converts what it has just parsed.
+#[divan::bench]
+fn parse_then_from_json_value(bencher: divan::Bencher) {
+    let p = policy();
+    let schema = p.qualify_schema().unwrap();
+    let texts = texts();
+    bencher
+        .counter(divan::counter::ItemsCount::new(N))
+        .bench(|| {
+            texts
+                .iter()
+                .map(|t| {
+                    let v: serde_json::Value = serde_json::from_str(divan::black_box(t)).unwrap();
+                    schema.from_json(&v).unwrap().values().len()
+                })
+                .sum::<usize>()
+        });
+}
+
 /// Parsing and checking the shipped qualification policy (v2), on the
 /// calling thread.
 #[divan::bench]

@@ -5,8 +5,7 @@
 mod builder;
 mod convert;
 mod key;
-
-use std::collections::HashMap;
+mod names;
 
 use crate::json::{Json, Node, View};
 use serde::Serialize;
@@ -45,7 +44,7 @@ pub struct Schema {
     pub(crate) key: Option<u16>,
     pub(crate) fields: Vec<FieldDef>,
     pub(crate) default_currency: Option<Currency>,
-    index: HashMap<String, u16>,
+    index: names::NameIndex,
     fingerprint: u64,
 }
 
@@ -206,12 +205,9 @@ impl Schema {
         key: Option<&str>,
         default_currency: Option<Currency>,
     ) -> Schema {
-        let index: HashMap<String, u16> = fields
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| u16::try_from(i).ok().map(|i| (f.name.clone(), i)))
-            .collect();
-        let key = key.and_then(|k| index.get(k).copied());
+        let index = names::NameIndex::new(fields.iter().map(|f| f.name.as_str()));
+        let name_of = |s: u16| fields.get(usize::from(s)).map_or("", |f| f.name.as_str());
+        let key = key.and_then(|k| index.get(k, name_of));
         let fingerprint = fingerprint(name, &fields, key, default_currency);
         Schema {
             name: name.to_string(),
@@ -253,14 +249,13 @@ impl Schema {
     }
 
     /// The slot of a field.
+    #[inline]
     pub fn slot(&self, name: &str) -> Option<u16> {
-        // A record type rarely has many fields: comparing names is then
-        // cheaper than hashing one.
-        if self.fields.len() <= SCAN_FIELDS {
-            let i = self.fields.iter().position(|f| f.name == name)?;
-            return u16::try_from(i).ok();
-        }
-        self.index.get(name).copied()
+        self.index.get(name, |s| {
+            self.fields
+                .get(usize::from(s))
+                .map_or("", |f| f.name.as_str())
+        })
     }
 
     /// The field in a slot.
@@ -418,23 +413,38 @@ impl Schema {
         let mut values = Vec::with_capacity(self.fields.len());
         let mut errors = Vec::new();
         for f in &self.fields {
-            let converted = match cell(f) {
-                Cell::Absent(how) => missing(f, how),
-                Cell::Empty if f.ty.element().is_some() && !f.optional => Ok(Some(empty_set(f.ty))),
-                Cell::Empty => missing(f, "the cell is empty"),
-                Cell::Text(t) => convert_text(f.ty, t, self.default_currency)
-                    .map(Some)
-                    .map_err(|expected| invalid(f, format!("{:?}", clip(t)), expected)),
-                Cell::Json(j) => convert_json(f.ty, j, self.default_currency)
-                    .map(Some)
-                    .map_err(|expected| invalid(f, shown_json(j), expected)),
-            };
-            match converted {
-                Ok(v) => values.push(v),
-                Err(e) => {
-                    errors.push(e);
+            let c = cell(f);
+            // Each arm pushes its value where it was made, and the error is
+            // built apart: moving values through a `Result<Option<Value>, _>`
+            // re-encodes them, which costs more than the conversion.
+            let failed = match c {
+                Cell::Absent(_) | Cell::Empty if f.optional => {
                     values.push(None);
+                    None
                 }
+                Cell::Empty if f.ty.element().is_some() => {
+                    values.push(Some(empty_set(f.ty)));
+                    None
+                }
+                Cell::Absent(_) | Cell::Empty => Some(""),
+                Cell::Text(t) => match convert_text(f.ty, t, self.default_currency) {
+                    Ok(v) => {
+                        values.push(Some(v));
+                        None
+                    }
+                    Err(expected) => Some(expected),
+                },
+                Cell::Json(j) => match convert_json(f.ty, j, self.default_currency) {
+                    Ok(v) => {
+                        values.push(Some(v));
+                        None
+                    }
+                    Err(expected) => Some(expected),
+                },
+            };
+            if let Some(expected) = failed {
+                errors.push(cell_error(f, c, expected));
+                values.push(None);
             }
         }
         match errors.len() {
@@ -488,22 +498,27 @@ enum Cell<'v, J> {
     Json(&'v J),
 }
 
-fn missing(f: &FieldDef, how: &str) -> Result<Option<Value>, RecordError> {
-    if f.optional {
-        Ok(None)
-    } else {
-        Err(RecordError::Missing {
-            field: f.name.clone(),
+/// Why a cell did not convert: `expected` is the converter's word for the
+/// type it wanted.
+#[cold]
+fn cell_error<J: Node>(f: &FieldDef, c: Cell<'_, J>, expected: &'static str) -> RecordError {
+    let field = f.name.clone();
+    let (value, how) = match c {
+        Cell::Absent(how) => (None, how),
+        Cell::Empty => (None, "the cell is empty"),
+        Cell::Text(t) => (Some(format!("{:?}", clip(t))), ""),
+        Cell::Json(j) => (Some(shown_json(j)), ""),
+    };
+    match value {
+        None => RecordError::Missing {
+            field,
             how: how.to_string(),
-        })
-    }
-}
-
-fn invalid(f: &FieldDef, value: String, expected: &'static str) -> RecordError {
-    RecordError::Invalid {
-        field: f.name.clone(),
-        value,
-        expected: expected.to_string(),
+        },
+        Some(value) => RecordError::Invalid {
+            field,
+            value,
+            expected: expected.to_string(),
+        },
     }
 }
 
@@ -550,9 +565,6 @@ impl Value {
         convert_text(ty, text, default_currency)
     }
 }
-
-/// Up to this many fields, a name is found by comparing names.
-const SCAN_FIELDS: usize = 16;
 
 /// FNV-1a over everything that gives a slot its meaning.
 fn fingerprint(name: &str, fields: &[FieldDef], key: Option<u16>, cur: Option<Currency>) -> u64 {
