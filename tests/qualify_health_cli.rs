@@ -949,3 +949,55 @@ fn check_of_a_folder_of_policies_checks_each() {
         "{out}"
     );
 }
+
+#[test]
+fn a_json_array_is_read_element_by_element_and_a_broken_one_keeps_the_rest() {
+    let d = tmp_policy(POLICY);
+    // A bad element, a doubled comma, and an array cut short: each is an
+    // error line at its position; every other record is evaluated.
+    std::fs::write(
+        d.path().join("in.json"),
+        "[{\"id\":\"a\",\"seats\":80},\n {\"id\":\"b\",\"seats\":},\n {\"id\":\"c\",\"seats\":1},,\n {\"id\":\"d\",\"seats\":90},\n {\"id\":\"e\"",
+    )
+    .unwrap();
+    let (out, err, code) = qualify_in(&d, &["in.json"]);
+    assert_eq!(code, 1, "{err}");
+    let lines = jsonl(&out);
+    let shown: Vec<(u64, String)> = lines
+        .iter()
+        .map(|l| {
+            let what = match l.get("error") {
+                Some(e) => e.as_str().unwrap_or_default().to_string(),
+                None => format!("key {}", l["key"].as_str().unwrap_or_default()),
+            };
+            (l["line"].as_u64().unwrap_or_default(), what)
+        })
+        .collect();
+    assert_eq!(shown.len(), 6, "{out}");
+    assert_eq!(shown[0].1, "key a");
+    assert!(shown[1].1.starts_with("not valid JSON"), "{out}");
+    assert!(
+        shown[1].1.ends_with("(the record starts on line 2)"),
+        "{out}"
+    );
+    assert_eq!(shown[2].1, "key c");
+    assert!(shown[3].1.starts_with("an empty element"), "{out}");
+    assert_eq!(shown[4].1, "key d");
+    assert!(
+        shown[5].1.starts_with("the input ends inside this record"),
+        "{out}"
+    );
+    // Error lines name their position in the array (results carry none).
+    assert_eq!(
+        shown.iter().map(|s| s.0).collect::<Vec<_>>(),
+        [0, 2, 0, 4, 0, 6]
+    );
+    // Not an array at all: refused before any record.
+    std::fs::write(d.path().join("obj.json"), "{\"id\":\"a\",\"seats\":80}").unwrap();
+    let (out, err, code) = qualify_in(&d, &["obj.json"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        err.contains("expected a JSON array of records, found `{` on line 1"),
+        "{err}"
+    );
+}

@@ -6,6 +6,7 @@
 //! `lines`, the physical lines of CSV records are counted in `csv_lines`,
 //! results are written in `output`.
 
+mod array;
 mod csv_lines;
 mod lines;
 mod output;
@@ -141,7 +142,7 @@ enum ReaderKind {
         buf: String,
         max: usize,
     },
-    Array(std::vec::IntoIter<Json>, usize),
+    Array(array::ArrayElements),
     Csv(csv::Reader<Counted<Box<dyn Read + Send>>>, LineIndex),
 }
 /// Opens a path (`-` is standard input).
@@ -161,7 +162,7 @@ impl Reader {
     }
 
     /// A reader over `input` in `format` whose lines (JSON lines) or
-    /// records (CSV) may hold at most `max_line_bytes` bytes before their
+    /// records (CSV) or elements (a JSON array) may hold at most `max_line_bytes` bytes before their
     /// line break. A longer one is read to its end without being kept and
     /// is that record's error; the input goes on with the next.
     ///
@@ -195,22 +196,13 @@ impl Reader {
                 },
                 header: None,
             }),
-            Format::Json => {
-                let mut bytes = Vec::new();
-                BufReader::new(input)
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| format!("cannot read input: {e}"))?;
-                // A byte order mark before the array is not part of it.
-                let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-                let v = Json::parse_bytes(text).map_err(|e| format!("not a JSON array: {e}"))?;
-                match v {
-                    Json::Array(items) => Ok(Reader {
-                        inner: ReaderKind::Array(items.into_iter(), 0),
-                        header: None,
-                    }),
-                    _ => Err("expected a JSON array of records".into()),
-                }
-            }
+            Format::Json => Ok(Reader {
+                inner: ReaderKind::Array(array::ArrayElements::open(
+                    Box::new(BufReader::with_capacity(1 << 16, input)),
+                    max,
+                )?),
+                header: None,
+            }),
             Format::Csv => {
                 let (input, lines) = LineIndex::counting_with(input, max);
                 let mut r = csv::ReaderBuilder::new()
@@ -340,14 +332,7 @@ impl Reader {
                     Err(e) => return Some(Err(format!("cannot read input: {e}"))),
                 }
             },
-            ReaderKind::Array(items, pos) => {
-                let v = items.next()?;
-                *pos += 1;
-                Some(Ok(Item {
-                    line: *pos,
-                    row: Ok(Row::Json(v)),
-                }))
-            }
+            ReaderKind::Array(elements) => elements.next_item(),
             // CSV rows are read by `next_into`, into a fresh row here.
             ReaderKind::Csv(..) => {
                 let mut item = Item {
