@@ -12,7 +12,7 @@ mod clawback_model;
 
 use baton::io::{Format, Reader};
 use baton::ledger::{diff_posted, read_posted, write_ledger};
-use baton::{ClawbackOptions, Frac, Ledger, LedgerLine, PolicySet, Status, Table};
+use baton::{BookedLedger, ClawbackOptions, Frac, Ledger, LedgerLine, PolicySet, Status, Table};
 use chrono::NaiveDate;
 use clawback_model::*;
 use proptest::collection::vec;
@@ -56,6 +56,38 @@ fn run_text(sources: &[String], deals: &str, events: &str, as_of: NaiveDate) -> 
 fn clawback(set: &PolicySet, deals: &Table, events: &Table, as_of: NaiveDate) -> Ledger {
     set.clawback(deals, events, &ClawbackOptions::as_of(as_of))
         .expect("a commission plan")
+}
+
+/// `clawback_posted` of a case against the booked ledger `booked` (CSV
+/// bytes): the bytes it prints, and the explanations of its error lines.
+fn posted_stream(case: &Case, booked: &[u8]) -> (Vec<u8>, Vec<String>) {
+    let set = policy_set(&case.sources());
+    let dir = std::env::temp_dir().join(format!(
+        "baton-posted-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let path = dir.join("posted.csv");
+    std::fs::write(&path, booked).expect("write the booked ledger");
+    let index = BookedLedger::read(&path).expect("the booked ledger reads");
+    let mut deals = Reader::new(
+        Box::new(std::io::Cursor::new(case.deals_csv().into_bytes())),
+        Format::Csv,
+    )
+    .expect("deals");
+    let mut out = Vec::new();
+    let outcome = set
+        .clawback_posted(
+            &mut deals,
+            &csv_table(&case.events_csv()),
+            &ClawbackOptions::as_of(case.as_of),
+            &index,
+            &mut out,
+        )
+        .expect("amounts in range");
+    std::fs::remove_dir_all(&dir).ok();
+    (out, outcome.error_messages)
 }
 
 fn ledger_bytes(lines: &[LedgerLine]) -> Vec<u8> {
@@ -708,6 +740,16 @@ proptest! {
         }
         let posted = read_posted(&ledger_bytes(&perturbed)[..]).expect("reads back");
         let diff = diff_posted(&ledger.lines, &posted).expect("amounts in range");
+        // The streamed run against the same booked file prints exactly
+        // the collected difference, and reports the same error lines.
+        let (streamed, messages) = posted_stream(&case, &ledger_bytes(&perturbed));
+        prop_assert!(streamed == ledger_bytes(&diff), "streamed:\n{}\ncollected:\n{}\n{}",
+            String::from_utf8_lossy(&streamed), String::from_utf8_lossy(&ledger_bytes(&diff)), case.dump());
+        let errors: Vec<&str> = ledger.lines.iter()
+            .filter(|l| l.status == Status::Error)
+            .map(|l| l.explanation.as_str())
+            .collect();
+        prop_assert_eq!(messages.iter().map(String::as_str).collect::<Vec<_>>(), errors);
 
         let mut want: Vec<(String, String, String, String)> = Vec::new();
         for (i, l) in ledger.lines.iter().enumerate() {
@@ -2045,4 +2087,68 @@ fn a_capped_clawback_says_what_was_already_clawed_back() {
         l.lines[0].explanation,
         "cancelled on day 30 of 120 (prorated 90/120) × 1200.00 = -900.00"
     );
+}
+
+/// The booked ledger is indexed once; its file is read again only for the
+/// cells of the lines to reverse, and a file that changed in between is
+/// refused rather than reversed from the wrong lines.
+#[test]
+fn the_booked_ledger_is_read_again_only_to_reverse_and_must_not_change() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let set = PolicySet::load(&root.join("policies/commission")).expect("shipped plan");
+    let read = |name: &str| {
+        std::fs::read_to_string(root.join("policies/samples").join(name)).expect("sample")
+    };
+    let (deals, events) = (read("deals.csv"), read("deal_events.csv"));
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    let options = ClawbackOptions::as_of(as_of);
+    let ledger = clawback(&set, &csv_table(&deals), &csv_table(&events), as_of);
+    let dir = std::env::temp_dir().join(format!("baton-reread-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let path = dir.join("posted.csv");
+    let run = |index: &BookedLedger| {
+        let mut reader = Reader::new(
+            Box::new(std::io::Cursor::new(deals.clone().into_bytes())),
+            Format::Csv,
+        )
+        .expect("deals");
+        let mut out = Vec::new();
+        set.clawback_posted(&mut reader, &csv_table(&events), &options, index, &mut out)
+            .map(|_| out)
+    };
+    // Nothing to reverse: the file is not needed again.
+    std::fs::write(&path, ledger_bytes(&ledger.lines)).expect("write");
+    let index = BookedLedger::read(&path).expect("reads");
+    std::fs::remove_file(&path).expect("remove");
+    let out = run(&index).expect("no second read");
+    assert_eq!(out, ledger_bytes(&[]), "nothing left to book");
+    // A line booked for a deal no longer computed must be reversed: its
+    // cells are read again, and a missing file is an error, not a guess.
+    let mut booked = ledger.lines.clone();
+    booked.push(bogus_line(1, -2500));
+    std::fs::write(&path, ledger_bytes(&booked)).expect("write");
+    let index = BookedLedger::read(&path).expect("reads");
+    let out = run(&index).expect("the file is there");
+    let text = String::from_utf8_lossy(&out).to_string();
+    assert!(text.contains("BOGUS-1,zed,B-1,clawback"), "{text}");
+    assert!(
+        text.contains("25.00,USD,reversal: no longer computed (booked -25.00)"),
+        "{text}"
+    );
+    std::fs::remove_file(&path).expect("remove");
+    let err = run(&index).expect_err("the file is gone");
+    assert!(err.to_string().contains("cannot read"), "{err}");
+    // The file changed between the reads: the line to reverse is not
+    // where the index found it.
+    let mut changed = ledger.lines.clone();
+    changed.insert(0, bogus_line(2, -100));
+    changed.push(bogus_line(1, -2500));
+    std::fs::write(&path, ledger_bytes(&changed)).expect("write");
+    let err = run(&index).expect_err("changed");
+    assert!(
+        err.to_string()
+            .contains("the booked ledger changed while it was read"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -5,9 +5,11 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::booked::{Booked, Notes};
 use super::engine::{Admitted, Engine};
 use super::ledger::LedgerWriter;
 use super::line::{error_line, Input, LedgerLine, Sink, Status};
+use super::posted::{PostedError, PostedLines};
 use super::summary::{Summarizer, SummaryRow};
 use super::table::Events;
 use crate::batch::{run_ordered, Stopped};
@@ -18,10 +20,69 @@ use crate::value::Currency;
 /// What a streamed run found.
 #[derive(Debug, Clone, Default)]
 pub struct StreamOutcome {
-    /// Error lines written.
+    /// Error lines: written in the ledger, or against a booked ledger
+    /// listed in `error_messages`.
     pub errors: usize,
     /// The summary per rep and currency.
     pub summary: Vec<SummaryRow>,
+    /// Against a booked ledger, the explanation of each error line (they
+    /// are not lines to book), in ledger order.
+    pub error_messages: Vec<String>,
+}
+
+/// A streamed run against a booked ledger (`--posted`): its index, and its
+/// lines read again from the start, for the reversals.
+pub(crate) struct PostedRun<'a> {
+    /// The booked totals.
+    pub booked: &'a Booked,
+    /// Opens the booked ledger [`Booked::add`] was given, again.
+    pub lines: Box<dyn FnOnce() -> Result<BookedFile<'a>, PostedError> + 'a>,
+}
+
+/// The lines of a booked ledger file.
+pub(crate) type BookedFile<'a> = PostedLines<Box<dyn std::io::Read + Send + 'a>>;
+
+/// Why a streamed run stopped.
+#[derive(Debug)]
+pub(crate) enum StreamError {
+    /// An input or the output failed.
+    Io(String),
+    /// A booked amount cannot be set against the ledger.
+    Posted(PostedError),
+}
+
+impl From<String> for StreamError {
+    fn from(e: String) -> StreamError {
+        StreamError::Io(e)
+    }
+}
+
+/// What a part does against a booked ledger.
+struct Against<'b> {
+    booked: &'b Booked,
+    buf: Vec<u8>,
+    notes: Notes,
+    /// Error lines' explanations, with their event's index (`None`: a deal
+    /// line).
+    messages: Vec<(Option<usize>, String)>,
+    failed: Option<PostedError>,
+}
+
+impl Against<'_> {
+    /// The line to book for `line`, if any; an error line is kept as a
+    /// message.
+    fn line(&mut self, index: Option<usize>, line: &LedgerLine) -> Option<LedgerLine> {
+        if line.status == Status::Error {
+            self.messages.push((index, line.explanation.clone()));
+        }
+        match self.booked.diff(line, &mut self.buf, &mut self.notes) {
+            Ok(d) => d,
+            Err(e) => {
+                self.failed.get_or_insert(e);
+                None
+            }
+        }
+    }
 }
 
 /// Bytes in 1 MiB chunks: growing one buffer to the size of a large ledger
@@ -49,7 +110,7 @@ impl std::io::Write for Chunks {
 
 /// The lines of a batch of deals: event lines by index, deal lines already
 /// written as CSV, their summary.
-struct Part {
+struct Part<'b> {
     /// Event lines rendered where they are computed: (event index, end of
     /// its bytes in `event_bytes`), in the order computed.
     events: Vec<(usize, usize)>,
@@ -59,10 +120,12 @@ struct Part {
     summary: Option<Summarizer>,
     errors: usize,
     failed: Option<String>,
+    /// Against a booked ledger, only what is still to book is written.
+    against: Option<Against<'b>>,
 }
 
-impl Part {
-    fn new(summarize: bool) -> Part {
+impl<'b> Part<'b> {
+    fn new(summarize: bool, booked: Option<&'b Booked>) -> Part<'b> {
         Part {
             events: Vec::new(),
             event_bytes: LedgerWriter::headless(Vec::new()),
@@ -70,16 +133,30 @@ impl Part {
             summary: summarize.then(Summarizer::default),
             errors: 0,
             failed: None,
+            against: booked.map(|booked| Against {
+                booked,
+                buf: Vec::new(),
+                notes: Notes::default(),
+                messages: Vec::new(),
+                failed: None,
+            }),
         }
     }
 }
 
-impl Sink for Part {
+impl Sink for Part<'_> {
     fn event_line(&mut self, index: usize, line: LedgerLine) {
         if let Some(s) = &mut self.summary {
             s.line(&line);
         }
         self.errors += usize::from(line.status == Status::Error);
+        let line = match &mut self.against {
+            None => line,
+            Some(a) => match a.line(Some(index), &line) {
+                Some(d) => d,
+                None => return,
+            },
+        };
         match self
             .event_bytes
             .line(&line)
@@ -96,6 +173,13 @@ impl Sink for Part {
             s.line(&line);
         }
         self.errors += usize::from(line.status == Status::Error);
+        let line = match &mut self.against {
+            None => line,
+            Some(a) => match a.line(None, &line) {
+                Some(d) => d,
+                None => return,
+            },
+        };
         if let Err(e) = self.tail.line(&line) {
             self.failed.get_or_insert(e.to_string());
         }
@@ -157,21 +241,28 @@ pub struct StreamOptions {
 /// threads, one per core; the lines are put back in order, so the bytes
 /// are exactly those of [`run`](super::run) + [`super::write_ledger`].
 /// Memory holds the events and the lines still to print, not the deals.
-/// `Err` when an input or the output fails.
-pub fn stream<W: std::io::Write>(
+///
+/// Against a booked ledger (`posted`), each line is set against the
+/// booked totals where it is computed and only what is still to book is
+/// kept, then the reversals follow (see `booked`); the bytes are those of
+/// [`super::diff_posted`] on the collected run. Nothing is written when a
+/// booked amount cannot be set against the ledger.
+pub(crate) fn stream<W: std::io::Write>(
     set: &Versions,
     deals: &mut crate::io::Reader,
     events: &Events,
     options: StreamOptions,
+    posted: Option<PostedRun<'_>>,
     out: W,
-) -> Result<StreamOutcome, String> {
+) -> Result<StreamOutcome, StreamError> {
     let StreamOptions {
         as_of,
         pinned,
         summary: summarize,
     } = options;
     let header = deals.header.clone();
-    let mut prelude = Part::new(summarize);
+    let booked = posted.as_ref().map(|p| p.booked);
+    let mut prelude = Part::new(summarize, booked);
     let mut engine = Engine::new(set, events, as_of, pinned, &mut prelude);
     let dc = engine.plan.deal_lookup(header.as_ref());
     let mut parts: Vec<Part> = Vec::new();
@@ -227,7 +318,7 @@ pub fn stream<W: std::io::Write>(
             Ok((!jobs.is_empty()).then_some(Batch { items, jobs }))
         },
         |batch: Batch<'_>| {
-            let mut part = Part::new(summarize);
+            let mut part = Part::new(summarize, booked);
             for job in batch.jobs {
                 match job {
                     Job::Line(line) => part.deal_line(*line),
@@ -256,9 +347,23 @@ pub fn stream<W: std::io::Write>(
     let mut tails = Vec::with_capacity(parts.len());
     let mut event_bytes = Vec::with_capacity(parts.len() + 1);
     let mut order: Vec<(usize, usize, usize, usize)> = Vec::with_capacity(events.items.len());
+    let mut notes = Notes::default();
+    let (mut event_messages, mut deal_messages) = (Vec::new(), Vec::new());
     for (p, part) in std::iter::once(prelude).chain(parts).enumerate() {
         if let Some(e) = part.failed {
-            return Err(e);
+            return Err(StreamError::Io(e));
+        }
+        if let Some(a) = part.against {
+            if let Some(e) = a.failed {
+                return Err(StreamError::Posted(e));
+            }
+            notes.merge(a.notes);
+            for (index, m) in a.messages {
+                match index {
+                    Some(i) => event_messages.push((i, m)),
+                    None => deal_messages.push(m),
+                }
+            }
         }
         let mut start = 0;
         for (index, end) in part.events {
@@ -275,6 +380,26 @@ pub fn stream<W: std::io::Write>(
     // A summary sum out of range stops the run before anything is written.
     let summary = summary.finish().map_err(|e| e.to_string())?;
     order.sort_unstable_by_key(|(index, ..)| *index);
+    // The reversals, from the booked lines read again, before anything is
+    // written.
+    let mut reversals = LedgerWriter::headless(Vec::new());
+    if let Some(PostedRun { booked, lines }) = posted {
+        booked
+            .reversals(booked.settle(notes), lines, |r| {
+                reversals.line(&r).map_err(|e| PostedError {
+                    line: r.line,
+                    message: format!("cannot write its reversal: {e}"),
+                })
+            })
+            .map_err(StreamError::Posted)?;
+    }
+    let reversals = reversals.into_inner()?;
+    event_messages.sort_by_key(|(i, _)| *i);
+    let error_messages = event_messages
+        .into_iter()
+        .map(|(_, m)| m)
+        .chain(deal_messages)
+        .collect();
     let w = LedgerWriter::new(out).map_err(|e| e.to_string())?;
     let mut out = w.into_inner()?;
     for (_, p, start, end) in order {
@@ -287,6 +412,11 @@ pub fn stream<W: std::io::Write>(
     for chunk in tails.into_iter().flat_map(|t| t.0) {
         out.write_all(&chunk).map_err(|e| e.to_string())?;
     }
+    out.write_all(&reversals).map_err(|e| e.to_string())?;
     out.flush().map_err(|e| e.to_string())?;
-    Ok(StreamOutcome { errors, summary })
+    Ok(StreamOutcome {
+        errors,
+        summary,
+        error_messages,
+    })
 }

@@ -30,7 +30,16 @@ impl Table {
     pub fn read(mut reader: crate::io::Reader) -> Result<Table, crate::io::InputError> {
         let mut items = Vec::new();
         while let Some(item) = reader.next_item() {
-            items.push(item?);
+            let mut item = item?;
+            if let Ok(Row::Csv(rec)) = &mut item.row {
+                // A row is read into room for a usual one: keep only its
+                // cells, every event waits in memory for its deal.
+                let mut tight = csv::StringRecord::with_capacity(rec.as_slice().len(), rec.len());
+                tight.extend(rec.iter());
+                tight.set_position(rec.position().cloned());
+                *rec = tight;
+            }
+            items.push(item);
         }
         Ok(Table {
             items,

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use baton::io::{Format, Output};
 use baton::ledger::{diff_posted, read_posted, write_ledger, write_summary, SummaryRow};
+use baton::BookedLedger;
 use baton::{Block, ClawbackOptions, LedgerLine, NaiveDate, PolicySet, Status, Table, Utc};
 use clap::Args;
 
@@ -92,7 +93,20 @@ pub(super) fn run(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
     // Refused before anything is read: a deals or events path whose
     // format cannot be told.
     a.inputs.format_of(&a.deals)?;
-    let events = read_table(&a.events, &a.inputs)?;
+    // A booked ledger to stream against is indexed on another thread
+    // while the events are read.
+    let (events, booked) = match (&a.posted, Format::from(a.format)) {
+        (Some(posted), Format::Csv) => std::thread::scope(|s| {
+            let booked = s.spawn(|| BookedLedger::read(posted));
+            let events = read_table(&a.events, &a.inputs);
+            let booked = booked
+                .join()
+                .map_err(|_| Fatal("internal error: reading the booked ledger stopped".into()))?
+                .map_err(|e| posted_error(posted, e))?;
+            Ok::<_, Fatal>((events?, Some(booked)))
+        })?,
+        _ => (read_table(&a.events, &a.inputs)?, None),
+    };
     let job = Job {
         a,
         set: &set,
@@ -100,10 +114,11 @@ pub(super) fn run(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
         events,
         ledger: &ledger,
     };
-    let (code, rows) = match (&a.posted, Format::from(a.format)) {
-        (None, Format::Csv) => job.stream()?,
-        (None, _) => job.whole()?,
-        (Some(posted), _) => job.posted(posted)?,
+    let (code, rows) = match (&a.posted, &booked, Format::from(a.format)) {
+        (Some(posted), Some(booked), _) => job.posted_stream(posted, booked)?,
+        (Some(posted), None, _) => job.posted(posted)?,
+        (None, _, Format::Csv) => job.stream()?,
+        (None, _, _) => job.whole()?,
     };
     if let Some(summary) = &summary {
         let fail = |e: &dyn std::fmt::Display| {
@@ -157,7 +172,29 @@ impl Job<'_> {
         Ok((exit_for(errors as u64), summary))
     }
 
-    /// What is still to book against the ledger at `posted`.
+    /// What is still to book against the ledger at `posted`, as CSV: deals
+    /// stream through, set against a compact index of the booked totals.
+    fn posted_stream(
+        &self,
+        posted: &std::path::Path,
+        booked: &BookedLedger,
+    ) -> Result<Done, Fatal> {
+        let mut deals = self.a.inputs.reader(&self.a.deals)?;
+        let out = self.ledger.writer()?;
+        let outcome = self
+            .set
+            .clawback_posted(&mut deals, &self.events, &self.options, booked, out)
+            .map_err(|e| posted_error(posted, e))?;
+        // Error events are reported on standard error, not as lines
+        // (CLI.md); each names its input and line.
+        for m in &outcome.error_messages {
+            eprintln!("error: {m}");
+        }
+        Ok((exit_for(outcome.errors as u64), outcome.summary))
+    }
+
+    /// What is still to book against the ledger at `posted`, computed
+    /// whole (JSON output).
     fn posted(&self, posted: &std::path::Path) -> Result<Done, Fatal> {
         // Read the booked ledger before printing anything: a bad one
         // prints nothing.
@@ -207,5 +244,14 @@ impl Job<'_> {
             out.write(l).map_err(|e| fail(&e))?;
         }
         out.finish().map_err(|e| fail(&e))
+    }
+}
+
+/// A failure of a run against the booked ledger at `posted`: one of its
+/// lines is named with the file.
+fn posted_error(posted: &std::path::Path, e: baton::RunError) -> Fatal {
+    match e {
+        baton::RunError::Posted(e) => Fatal(format!("{}: {e}", posted.display())),
+        other => Fatal::from(other),
     }
 }

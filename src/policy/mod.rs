@@ -23,7 +23,7 @@ pub use load::{
 };
 pub use options::{At, ClawbackOptions, EvalOptions, ResolveError};
 pub use run::{RunError, RunStats};
-pub use set::{PolicySet, Resolved};
+pub use set::{BookedLedger, PolicySet, Resolved};
 
 use crate::diag::Diagnostic;
 use crate::health::{HealthScore, Scorecard};

@@ -45,6 +45,10 @@ pub enum RunError {
     /// The ledger could not be computed or written.
     #[error("cannot compute the ledger: {0}")]
     Ledger(String),
+    /// The booked ledger (`--posted`) cannot be read, or its amounts
+    /// cannot be set against the ledger (a sum out of the decimal range).
+    #[error(transparent)]
+    Posted(#[from] crate::clawback::PostedError),
     /// Some batches of records were never evaluated (a worker stopped).
     #[error("internal error: {missing} of {sent} batches of records were not evaluated")]
     Stopped {
@@ -63,6 +67,7 @@ impl RunError {
             RunError::Input(_) => "input",
             RunError::Output(_) => "output",
             RunError::Ledger(_) => "ledger",
+            RunError::Posted(_) => "posted",
             RunError::Stopped { .. } => "stopped",
         }
     }

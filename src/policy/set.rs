@@ -316,7 +316,35 @@ impl PolicySet {
             pinned: options.version.is_some(),
             summary: options.summary,
         };
-        crate::clawback::stream(&plan, deals, events, stream, out).map_err(RunError::Ledger)
+        crate::clawback::stream(&plan, deals, events, stream, None, out).map_err(run_error)
+    }
+
+    /// What is still to book against a booked ledger, streamed to `out`
+    /// as CSV: the bytes [`diff_posted`](crate::ledger::diff_posted) gives
+    /// for the collected run, in the memory of
+    /// [`PolicySet::clawback_stream`] plus the booked ledger's compact
+    /// index. Error lines are not written: their explanations are in
+    /// [`StreamOutcome::error_messages`]. Nothing is written when a booked
+    /// amount cannot be set against the ledger ([`RunError::Posted`]).
+    pub fn clawback_posted<W: std::io::Write>(
+        &self,
+        deals: &mut crate::io::Reader,
+        events: &Table,
+        options: &ClawbackOptions,
+        booked: &BookedLedger,
+        out: W,
+    ) -> Result<StreamOutcome, RunError> {
+        let plan = self.clawback_plan(options)?;
+        let stream = crate::clawback::StreamOptions {
+            as_of: options.as_of,
+            pinned: options.version.is_some(),
+            summary: options.summary,
+        };
+        let run = crate::clawback::PostedRun {
+            booked: &booked.index,
+            lines: Box::new(|| booked.lines()),
+        };
+        crate::clawback::stream(&plan, deals, events, stream, Some(run), out).map_err(run_error)
     }
 
     fn clawback_plan(
@@ -346,4 +374,56 @@ pub struct Resolved<'a> {
     pub policy: &'a Policy,
     /// The evaluation date.
     pub date: NaiveDate,
+}
+
+fn run_error(e: crate::clawback::StreamError) -> RunError {
+    match e {
+        crate::clawback::StreamError::Io(e) => RunError::Ledger(e),
+        crate::clawback::StreamError::Posted(e) => RunError::Posted(e),
+    }
+}
+
+/// A booked ledger (`--posted`, CSV in the ledger's columns), indexed for
+/// [`PolicySet::clawback_posted`]: the total booked per (deal, event,
+/// kind, currency) in minor units and the line that first booked it, not
+/// the lines' cells. Its file is read again at the end of a run, for the
+/// cells of the lines to reverse (only when there are some).
+#[derive(Debug)]
+pub struct BookedLedger {
+    index: crate::clawback::Booked,
+    path: std::path::PathBuf,
+}
+
+impl BookedLedger {
+    /// Reads and indexes the booked ledger at `path`. `Err` names the line
+    /// that cannot be read, or whose key's booked lines sum past the
+    /// decimal range.
+    pub fn read(path: &Path) -> Result<BookedLedger, RunError> {
+        // A line of a ledger baton wrote holds about 150 bytes.
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        let keys = usize::try_from(size / 160).unwrap_or(0);
+        let index = crate::clawback::Booked::index(open_booked(path)?, keys)?;
+        Ok(BookedLedger {
+            index,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn lines(&self) -> Result<crate::clawback::BookedFile<'_>, crate::clawback::PostedError> {
+        open_booked(&self.path)
+    }
+}
+
+/// The lines of the booked ledger at `path`.
+fn open_booked(
+    path: &Path,
+) -> Result<crate::clawback::BookedFile<'static>, crate::clawback::PostedError> {
+    {
+        let f = std::fs::File::open(path).map_err(|e| crate::clawback::PostedError {
+            line: 0,
+            message: format!("cannot read `{}`: {e}", path.display()),
+        })?;
+        let read: Box<dyn std::io::Read + Send> = Box::new(std::io::BufReader::new(f));
+        crate::clawback::PostedLines::new(read)
+    }
 }
