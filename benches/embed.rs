@@ -247,6 +247,55 @@ fn from_json_value(bencher: divan::Bencher) {
         });
 }
 
+/// The same conversion written by hand for this one schema: each member
+/// looked up by name in the `serde_json::Value` and its text parsed by
+/// [`Value::from_text`], with no checking of unknown or missing members.
+/// What any `from_json` route costs at least, beside the bare values.
+#[divan::bench]
+fn hand_from_json_value(bencher: divan::Bencher) {
+    use baton::Type;
+    let p = policy();
+    let usd = p.qualify_schema().unwrap().default_currency();
+    let parsed: Vec<serde_json::Value> = texts()
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect();
+    let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(Value::text);
+    let parse = |v: &serde_json::Value, k: &str, ty: Type| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .and_then(|t| Value::from_text(ty, t, usd).ok())
+    };
+    bencher
+        .counter(divan::counter::ItemsCount::new(N))
+        .bench(|| {
+            parsed
+                .iter()
+                .map(|v| {
+                    let v = divan::black_box(v);
+                    let features: Vec<&str> = v["features"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
+                        .unwrap_or_default();
+                    let values = vec![
+                        text(v, "id"),
+                        text(v, "company"),
+                        text(v, "industry"),
+                        text(v, "use_case"),
+                        parse(v, "budget", Type::Money),
+                        parse(v, "timeline", Type::Duration),
+                        v["employees"].as_i64().map(Value::Int),
+                        v["decision_maker"].as_bool().map(Value::Bool),
+                        Some(Value::text_set(&features)),
+                        text(v, "source"),
+                        parse(v, "created", Type::Date),
+                    ];
+                    values.len()
+                })
+                .sum::<usize>()
+        });
+}
+
 /// What a service that receives JSON pays for `serde_json::from_str`
 /// alone: the baseline of [`parse_then_from_json_value`].
 #[divan::bench]

@@ -240,7 +240,9 @@ pub struct StreamOptions {
 /// by one (ids, repeats, their events), then handled in batches by worker
 /// threads, one per core; the lines are put back in order, so the bytes
 /// are exactly those of [`run`](super::run) + [`super::write_ledger`].
-/// Memory holds the events and the lines still to print, not the deals.
+/// Memory holds the events, each deal's id (to refuse a repeat) and the
+/// lines still to print, not the deal rows (the README's "Clawback
+/// memory" gives the figures).
 ///
 /// Against a booked ledger (`posted`), each line is set against the
 /// booked totals where it is computed and only what is still to book is

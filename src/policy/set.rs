@@ -302,7 +302,9 @@ impl PolicySet {
     /// Streams the ledger to `out` as CSV, deals read one by one from
     /// `deals` and handled on every core; the bytes are those of
     /// [`PolicySet::clawback`] written with [`write_ledger`](crate::ledger::write_ledger).
-    /// Memory holds the events and the lines still to print, not the deals.
+    /// Memory holds the events, each deal's id (to refuse a repeat) and the
+    /// lines still to print, not the deal rows (the README's "Clawback
+    /// memory" gives the figures).
     pub fn clawback_stream<W: std::io::Write>(
         &self,
         deals: &mut crate::io::Reader,
