@@ -7,7 +7,7 @@
 #[path = "../tests/support/samples.rs"]
 mod samples;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 fn main() {
@@ -74,27 +74,47 @@ fn csv_parse_only(bencher: divan::Bencher) {
     });
 }
 
+/// `baton clawback` on the bench inputs, with `extra` arguments, its
+/// standard output to `out` (or nowhere).
+fn clawback_cli(deals: &Path, events: &Path, extra: &[&std::ffi::OsStr], out: Option<&Path>) {
+    let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/commission");
+    let stdout = match out {
+        Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+        None => Stdio::null(),
+    };
+    let status = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args([
+            "clawback",
+            "--policy",
+            policy,
+            "--as-of",
+            "2026-11-30",
+            "--deals",
+        ])
+        .arg(deals)
+        .arg("--events")
+        .arg(events)
+        .args(extra)
+        .stdout(stdout)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
 #[divan::bench(sample_count = 3, sample_size = 1)]
 fn baton_clawback_cli(bencher: divan::Bencher) {
     let (deals, events) = inputs();
-    let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/commission");
-    bencher.bench(|| {
-        let status = Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args([
-                "clawback",
-                "--policy",
-                policy,
-                "--as-of",
-                "2026-11-30",
-                "--deals",
-            ])
-            .arg(&deals)
-            .arg("--events")
-            .arg(&events)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert_eq!(status.code(), Some(0));
-    });
+    bencher.bench(|| clawback_cli(&deals, &events, &[], None));
+}
+
+/// The same run against its own ledger as the booked one (`--posted`):
+/// nothing is left to book, every line is matched.
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn baton_clawback_posted_cli(bencher: divan::Bencher) {
+    let (deals, events) = inputs();
+    let booked = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-booked-ledger.csv");
+    clawback_cli(&deals, &events, &[], Some(&booked));
+    let flag = std::ffi::OsString::from("--posted");
+    bencher.bench(|| clawback_cli(&deals, &events, &[&flag, booked.as_os_str()], None));
 }
