@@ -47,6 +47,7 @@ mod batch;
 mod check;
 mod clawback;
 mod diag;
+pub mod diff;
 mod explain;
 mod format;
 mod health;
@@ -61,6 +62,7 @@ mod sla;
 mod span;
 mod stack;
 mod syntax;
+mod tally;
 mod testing;
 mod value;
 
@@ -75,7 +77,7 @@ pub use health::{HealthScore, Scorecard};
 pub use policy::{
     format_policy, policy_files, read_policy_file, At, Block, BookedLedger, ClawbackOptions,
     Condition, EvalOptions, FormatError, LoadError, Policy, PolicyFileError, PolicySet,
-    ResolveError, Resolved, RunError, RunStats, MAX_POLICY_BYTES,
+    ResolveError, Resolved, RunError, RunStats, Summary, MAX_POLICY_BYTES,
 };
 pub use program::eval::{EvalError, Tri};
 pub use program::exact::Frac;
@@ -84,6 +86,7 @@ pub use qualify::Decision;
 pub use record::{Field, FieldDef, Key, Record, RecordBatch, RecordBuilder, RecordError, Schema};
 pub use sla::{AlertOut, GoalOut, HandoffStatus, InstanceError, NoteOut};
 pub use syntax::{MAX_EXPR_DEPTH, MAX_NESTING};
+pub use tally::{Counts, HealthTally, QualifyTally, Spread};
 pub use testing::TestOutcome;
 pub use value::{Currency, IntSet, Money, Text, TextSet, Type, Value};
 

@@ -24,9 +24,10 @@ const LAYERS: &[&[&str]] = &[
     &["explain"],
     &["score"],
     &["qualify", "health", "sla", "clawback"],
-    &["testing"],
+    &["testing", "tally"],
     // the façade
     &["policy"],
+    &["diff"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -5,6 +5,7 @@
 //! input.
 
 mod clawback;
+mod diff;
 mod files;
 mod policies;
 mod records;
@@ -63,6 +64,10 @@ enum Command {
     Sla(records::SlaArgs),
     /// The commission adjustment ledger.
     Clawback(clawback::ClawbackArgs),
+    /// What a policy change does to the same input: two policies side by
+    /// side.
+    #[command(subcommand)]
+    Diff(diff::DiffCommand),
 }
 
 /// What the commands that load a policy do with warnings.
@@ -134,6 +139,7 @@ pub fn main() -> ExitCode {
         Command::Health(a) => records::records(&a, baton::Block::Health),
         Command::Sla(a) => records::sla(&a),
         Command::Clawback(a) => clawback::run(&a),
+        Command::Diff(d) => diff::run(&d),
     };
     match result {
         Ok(code) => code,

@@ -33,6 +33,10 @@ pub(super) struct EvalArgs {
     /// Write results here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// Also write the run's aggregates here, as CSV (records, errors,
+    /// count per stage or band and per version, score min/median/max).
+    #[arg(long)]
+    summary: Option<PathBuf>,
     #[command(flatten)]
     warnings: Warnings,
     /// Input records (`-` for standard input).
@@ -76,7 +80,19 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
     let at = a.as_of.map_or_else(|| At::Instant(Utc::now()), At::Date);
     let resolved = set.resolve_for(block, at, a.version)?;
     let policy = resolved.policy;
-    let target = output(&a.policy, &a.input, a.output.as_deref())?;
+    let mut targets = outputs(
+        &a.policy,
+        &a.input,
+        &[
+            ("--output", a.output.as_deref()),
+            ("--summary", a.summary.as_deref()),
+        ],
+    )?
+    .into_iter();
+    let target = targets
+        .next()
+        .ok_or_else(|| Fatal("internal error: no output".into()))?;
+    let summary = a.summary.as_ref().and_then(|_| targets.next());
     let reader = a.inputs.reader(&a.input)?;
     let schema = match block {
         Block::Health => policy.health_schema(),
@@ -110,6 +126,9 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
     if a.explain {
         options = options.explained();
     }
+    if summary.is_some() {
+        options = options.summarized();
+    }
     let pb = progress();
     let mut tick = |n: u64| {
         if let Some(pb) = &pb {
@@ -122,8 +141,36 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
     }
     out.finish()
         .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    if let (Some(file), Some(tally)) = (&summary, &stats.summary) {
+        tally
+            .write_csv(file.writer()?)
+            .map_err(|e| Fatal(format!("cannot write the summary: {e}")))?;
+    }
     target.commit()?;
+    if let Some(file) = summary {
+        file.commit()?;
+    }
     Ok(exit_for(stats.errors))
+}
+
+/// The outputs of a command reading `input` with the policy at `policy`,
+/// opened before anything is read: each named option's file, or standard
+/// output for the first when it names none.
+pub(super) fn outputs(
+    policy: &std::path::Path,
+    input: &str,
+    paths: &[(&str, Option<&std::path::Path>)],
+) -> Result<Vec<Target>, Fatal> {
+    let mut inputs = Inputs::default();
+    inputs.policy(policy);
+    inputs.file("the input", input);
+    let wanted: Vec<(&str, Option<&std::path::Path>)> = paths
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, p))| *i == 0 || p.is_some())
+        .map(|(_, x)| *x)
+        .collect();
+    inputs.open(&wanted)
 }
 
 /// The output of a command reading `input` with the policy at `policy`:
@@ -133,11 +180,7 @@ fn output(
     input: &str,
     path: Option<&std::path::Path>,
 ) -> Result<Target, Fatal> {
-    let mut inputs = Inputs::default();
-    inputs.policy(policy);
-    inputs.file("the input", input);
-    let targets = inputs.open(&[("--output", path)])?;
-    targets
+    outputs(policy, input, &[("--output", path)])?
         .into_iter()
         .next()
         .ok_or_else(|| Fatal("internal error: no output".into()))

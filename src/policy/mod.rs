@@ -6,7 +6,7 @@
 mod condition;
 mod load;
 mod options;
-mod run;
+pub(crate) mod run;
 mod set;
 
 use std::path::Path;
@@ -22,7 +22,7 @@ pub use load::{
     MAX_POLICY_BYTES,
 };
 pub use options::{At, ClawbackOptions, EvalOptions, ResolveError};
-pub use run::{RunError, RunStats};
+pub use run::{RunError, RunStats, Summary};
 pub use set::{BookedLedger, PolicySet, Resolved};
 
 use crate::diag::Diagnostic;
@@ -332,6 +332,26 @@ impl Policy {
     /// ```
     pub fn run_tests(&self) -> Vec<TestOutcome> {
         crate::testing::run_tests(&self.program)
+    }
+
+    /// The stages of the `qualify` block, in declared order (empty
+    /// without one).
+    pub fn stage_names(&self) -> Vec<String> {
+        self.program
+            .qualify
+            .as_ref()
+            .map(|q| q.stages.iter().map(|s| s.name.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The bands of the `health` block, in declared order (empty without
+    /// one).
+    pub fn band_names(&self) -> Vec<String> {
+        self.program
+            .health
+            .as_ref()
+            .map(|h| h.bands.iter().map(|b| b.name.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// The output columns of a block's results in CSV (CLI.md): fixed

@@ -19,6 +19,9 @@ pub struct EvalOptions {
     pub today: NaiveDate,
     /// Whether the result carries the trace of every rule (`--explain`).
     pub explain: bool,
+    /// Whether a run over an input sums its aggregates
+    /// ([`crate::RunStats::summary`], `--summary`).
+    pub summary: bool,
 }
 
 impl EvalOptions {
@@ -27,6 +30,7 @@ impl EvalOptions {
         EvalOptions {
             today,
             explain: false,
+            summary: false,
         }
     }
 
@@ -34,6 +38,14 @@ impl EvalOptions {
     pub fn explained(self) -> EvalOptions {
         EvalOptions {
             explain: true,
+            ..self
+        }
+    }
+
+    /// The same, summing a run's aggregates.
+    pub fn summarized(self) -> EvalOptions {
+        EvalOptions {
+            summary: true,
             ..self
         }
     }

@@ -18,15 +18,69 @@ use crate::program::eval::EvalError;
 use crate::program::handoff::Event;
 use crate::qualify::Decision;
 use crate::record::{Record, Schema};
+use crate::tally::{HealthTally, QualifyTally};
 
 /// What a run over an input did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunStats {
     /// Output records written (one per input record, or per handoff
     /// instance for `sla`).
     pub records: u64,
     /// How many of them are error objects.
     pub errors: u64,
+    /// The run's aggregates, when [`EvalOptions::summarized`] asked for
+    /// them (`qualify` and `health`).
+    pub summary: Option<Summary>,
+}
+
+/// The aggregates of a `qualify` or `health` run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Summary {
+    /// Of a `qualify` run.
+    Qualify(QualifyTally),
+    /// Of a `health` run.
+    Health(HealthTally),
+}
+
+impl Summary {
+    /// The empty summary of `block` in `policy`: its stages or bands in
+    /// declared order.
+    pub(crate) fn of(policy: &Policy, block: Block) -> Summary {
+        match block {
+            Block::Health => Summary::Health(HealthTally::with_bands(
+                policy.band_names().iter().map(String::as_str),
+            )),
+            _ => Summary::Qualify(QualifyTally::with_stages(
+                policy.stage_names().iter().map(String::as_str),
+            )),
+        }
+    }
+
+    fn add(&mut self, w: &Written) {
+        match (self, w) {
+            (Summary::Qualify(t), Written::Result(RecordResult::Decision(d))) => t.add(d),
+            (Summary::Health(t), Written::Result(RecordResult::Scorecard(c))) => t.add(c),
+            (Summary::Qualify(t), _) => t.add_error(),
+            (Summary::Health(t), _) => t.add_error(),
+        }
+    }
+
+    fn merge(&mut self, other: Summary) {
+        match (self, other) {
+            (Summary::Qualify(a), Summary::Qualify(b)) => a.merge(b),
+            (Summary::Health(a), Summary::Health(b)) => a.merge(b),
+            _ => {}
+        }
+    }
+
+    /// The summary as CSV (`kind,name,count,min,median,max`).
+    pub fn write_csv(&self, w: impl std::io::Write) -> std::io::Result<()> {
+        match self {
+            Summary::Qualify(t) => t.write_csv(w),
+            Summary::Health(t) => t.write_csv(w),
+        }
+    }
 }
 
 /// A run that could not go on: nothing more is written after it.
@@ -87,17 +141,64 @@ fn output_error(e: std::io::Error) -> RunError {
 }
 
 /// One result of `qualify` or `health`.
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
-enum RecordResult {
+pub(crate) enum RecordResult {
     Decision(Decision),
     Scorecard(Scorecard),
 }
 
 /// What one input record yields.
-enum Written {
+#[derive(Debug, Clone)]
+pub(crate) enum Written {
     Result(RecordResult),
     Error(ErrorLine),
+}
+
+/// One policy's evaluation of input rows one at a time, for runs that
+/// evaluate each row under more than one policy (`baton diff`).
+pub(crate) struct RowEvaluator<'a>(Job<'a>);
+
+impl<'a> RowEvaluator<'a> {
+    /// The evaluator of `block` in `policy` for rows read under `header`
+    /// (CSV) or none (JSON).
+    pub(crate) fn new(
+        policy: &'a Policy,
+        block: Block,
+        header: Option<&csv::StringRecord>,
+        options: EvalOptions,
+    ) -> Result<RowEvaluator<'a>, RunError> {
+        let schema = match block {
+            Block::Qualify => policy.qualify_schema(),
+            Block::Health => policy.health_schema(),
+            _ => None,
+        }
+        .ok_or_else(|| ResolveError::NoBlock {
+            policy: policy.name().to_string(),
+            block: block.keyword(),
+        })?;
+        Ok(RowEvaluator(Job {
+            policy,
+            block,
+            schema,
+            positions: crate::io::positions(schema, header),
+            options,
+        }))
+    }
+
+    /// A row's outcome.
+    pub(crate) fn eval(&self, row: &Result<Row, String>, line: usize) -> Written {
+        self.0.work_ref(row, line)
+    }
+
+    /// The same evaluator with other options (a trace, say).
+    pub(crate) fn with(&self, options: EvalOptions) -> RowEvaluator<'a> {
+        RowEvaluator(Job {
+            positions: self.0.positions.clone(),
+            options,
+            ..self.0
+        })
+    }
 }
 
 /// A batch of JSON lines: each line's number, text, and how it was read.
@@ -288,7 +389,22 @@ struct Job<'a> {
     options: EvalOptions,
 }
 
+/// A worker's rendering of a batch: bytes, where each record ends, how
+/// many were error objects, and their tally when one is asked for.
+type Rendered = (Vec<u8>, Vec<usize>, u64, Option<Summary>);
+
 impl Job<'_> {
+    /// Empty stats, with an empty summary when one is asked for.
+    fn stats(&self) -> RunStats {
+        RunStats {
+            summary: self
+                .options
+                .summary
+                .then(|| Summary::of(self.policy, self.block)),
+            ..RunStats::default()
+        }
+    }
+
     /// A converted record's outcome, whichever way it was converted.
     fn decide(&self, rec: &Record, line: usize) -> Written {
         let result = match self.block {
@@ -318,18 +434,30 @@ impl Job<'_> {
     /// An input item's outcome: converted by the schema, then decided.
     fn work(&self, item: Item) -> Written {
         match item.row {
-            Err(msg) => Written::Error(ErrorLine {
-                error: msg,
+            Err(error) => Written::Error(ErrorLine {
+                error,
                 line: item.line,
+                key: None,
+            }),
+            row => self.work_ref(&row, item.line),
+        }
+    }
+
+    /// [`Job::work`] of a row that stays the caller's.
+    fn work_ref(&self, row: &Result<Row, String>, line: usize) -> Written {
+        match row {
+            Err(msg) => Written::Error(ErrorLine {
+                error: msg.clone(),
+                line,
                 key: None,
             }),
             Ok(row) => match row.to_record(self.schema, &self.positions) {
                 Err(e) => Written::Error(ErrorLine {
                     error: e.to_string(),
-                    line: item.line,
+                    line,
                     key: row.raw_key(self.schema, &self.positions),
                 }),
-                Ok(rec) => self.decide(&rec, item.line),
+                Ok(rec) => self.decide(&rec, line),
             },
         }
     }
@@ -340,14 +468,18 @@ impl Job<'_> {
         out: &mut Output,
         progress: &mut dyn FnMut(u64),
     ) -> Result<RunStats, RunError> {
-        let mut stats = RunStats::default();
+        let mut stats = self.stats();
         while let Some(item) = input.next_item() {
             let item = item.map_err(RunError::Input)?;
             stats.records += 1;
             if stats.records % 4096 == 0 {
                 progress(stats.records);
             }
-            match self.work(item) {
+            let written = self.work(item);
+            if let Some(t) = &mut stats.summary {
+                t.add(&written);
+            }
+            match written {
                 Written::Result(r) => out.write(&r),
                 Written::Error(e) => {
                     stats.errors += 1;
@@ -379,7 +511,7 @@ impl Job<'_> {
         let mut state = State {
             out,
             line: 0,
-            stats: RunStats::default(),
+            stats: self.stats(),
         };
         let mut text = String::new();
         run_ordered(
@@ -407,7 +539,10 @@ impl Job<'_> {
             },
             |batch| self.render(&renderer, &batch),
             |s, rendered| {
-                let (buf, ends, errors) = rendered.map_err(output_error)?;
+                let (buf, ends, errors, tally) = rendered.map_err(output_error)?;
+                if let (Some(all), Some(t)) = (&mut s.stats.summary, tally) {
+                    all.merge(t);
+                }
                 let mut start = 0;
                 for end in ends {
                     let bytes = buf.get(start..end).unwrap_or_default();
@@ -422,16 +557,16 @@ impl Job<'_> {
         Ok(state.stats)
     }
 
-    /// A worker's rendering of a batch: bytes, where each record ends, and
-    /// how many were error objects.
+    /// A worker's rendering of a batch.
     fn render(
         &self,
         renderer: &Renderer,
         batch: &[(usize, String, LineState)],
-    ) -> std::io::Result<(Vec<u8>, Vec<usize>, u64)> {
+    ) -> std::io::Result<Rendered> {
         let mut buf = Vec::with_capacity(batch.len() * 256);
         let mut ends = Vec::with_capacity(batch.len());
         let mut errors = 0;
+        let mut tally = self.stats().summary;
         for (line, text, state) in batch {
             // A clean record converts straight from its text; anything
             // else takes the general path, which says what is wrong.
@@ -451,6 +586,9 @@ impl Job<'_> {
                     self.work(item)
                 }
             };
+            if let Some(t) = &mut tally {
+                t.add(&written);
+            }
             match written {
                 Written::Result(r) => renderer.render(&r, &mut buf)?,
                 Written::Error(e) => {
@@ -460,6 +598,6 @@ impl Job<'_> {
             }
             ends.push(buf.len());
         }
-        Ok((buf, ends, errors))
+        Ok((buf, ends, errors, tally))
     }
 }

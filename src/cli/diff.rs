@@ -1,0 +1,165 @@
+//! `baton diff`: what a policy change does to the same input.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use baton::{At, Block, EvalOptions, NaiveDate, Utc};
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::files::Inputs;
+use super::{load, parse_date, Fatal, InputArgs, Warnings};
+
+#[derive(Subcommand)]
+pub(super) enum DiffCommand {
+    /// Stage transitions, gains and losses, score deltas.
+    Qualify(DiffArgs),
+    /// Band transitions, score deltas, measures changed.
+    Health(DiffArgs),
+}
+
+/// How a diff is written.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiffFormat {
+    /// Aligned tables, headline first.
+    Text,
+    /// One JSON document with every figure.
+    Json,
+    /// One CSV row per changed record.
+    Csv,
+}
+
+#[derive(Args)]
+pub(super) struct DiffArgs {
+    /// The policy in force: a `.baton` file or a directory, `DIR@N` to pin
+    /// version N.
+    #[arg(long)]
+    from: String,
+    /// The proposed policy, likewise (`policies/qualification@2`).
+    #[arg(long)]
+    to: String,
+    /// Evaluation date of both (default: today in each policy's time zone).
+    #[arg(long, value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// How to write the diff.
+    #[arg(long, value_enum, default_value = "text")]
+    format: DiffFormat,
+    /// Write the diff here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Write every changed record here, one JSON object a line: its key,
+    /// both outcomes, and the rules whose result differs.
+    #[arg(long)]
+    changes: Option<PathBuf>,
+    /// Exit 1 when anything changed (as `git diff --exit-code`).
+    #[arg(long)]
+    exit_code: bool,
+    #[command(flatten)]
+    warnings: Warnings,
+    /// Input records (`-` for standard input).
+    input: String,
+}
+
+/// A policy argument: its path and pinned version (`DIR@N`).
+fn side(arg: &str) -> Result<(PathBuf, Option<i64>), Fatal> {
+    if Path::new(arg).exists() {
+        return Ok((PathBuf::from(arg), None));
+    }
+    match arg.rsplit_once('@') {
+        Some((path, v)) => {
+            let v = v
+                .parse::<i64>()
+                .map_err(|_| Fatal(format!("`{arg}`: `{v}` after `@` is not a version number")))?;
+            Ok((PathBuf::from(path), Some(v)))
+        }
+        None => Err(Fatal(format!("`{arg}` does not exist"))),
+    }
+}
+
+pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
+    let (a, block) = match cmd {
+        DiffCommand::Qualify(a) => (a, Block::Qualify),
+        DiffCommand::Health(a) => (a, Block::Health),
+    };
+    let (from, from_v) = side(&a.from)?;
+    let (to, to_v) = side(&a.to)?;
+    let old_set = load(&from, a.warnings)?;
+    let new_set = load(&to, a.warnings)?;
+    let at = a.as_of.map_or_else(|| At::Instant(Utc::now()), At::Date);
+    let old = old_set.resolve_for(block, at, from_v)?;
+    let new = new_set.resolve_for(block, at, to_v)?;
+    // Every output is opened before anything is read.
+    let mut inputs = Inputs::default();
+    inputs.policy(&from);
+    inputs.policy(&to);
+    inputs.file("the input", &a.input);
+    let mut outs = vec![("--output", a.output.as_deref())];
+    if let Some(c) = &a.changes {
+        outs.push(("--changes", Some(c.as_path())));
+    }
+    let mut targets = inputs.open(&outs)?.into_iter();
+    let target = targets
+        .next()
+        .ok_or_else(|| Fatal("internal error: no output".into()))?;
+    let changes_file = targets.next();
+    let reader = a.inputs.reader(&a.input)?;
+    let mut changes_out: Option<Box<dyn Write>> = match &changes_file {
+        Some(t) => Some(Box::new(std::io::BufWriter::new(t.writer()?))),
+        None => None,
+    };
+    let mut csv_out = if a.format == DiffFormat::Csv {
+        let w: Box<dyn Write> = Box::new(std::io::BufWriter::new(target.writer()?));
+        let mut c = csv::Writer::from_writer(w);
+        baton::diff::write_changes_csv_header(&mut c)?;
+        Some(c)
+    } else {
+        None
+    };
+    let rules = changes_out.is_some() || csv_out.is_some();
+    let mut each = |c: baton::diff::Change| -> std::io::Result<()> {
+        if let Some(w) = &mut changes_out {
+            serde_json::to_writer(&mut *w, &c)?;
+            w.write_all(b"\n")?;
+        }
+        if let Some(w) = &mut csv_out {
+            w.write_record(c.csv_row())?;
+        }
+        Ok(())
+    };
+    let diff = baton::diff::records(
+        block,
+        (old.policy, EvalOptions::on(old.date)),
+        (new.policy, EvalOptions::on(new.date)),
+        reader,
+        rules,
+        &mut each,
+    )?;
+    if let Some(mut w) = changes_out {
+        w.flush()?;
+    }
+    match (a.format, csv_out) {
+        (_, Some(mut c)) => c.flush()?,
+        (DiffFormat::Json, _) => {
+            let mut w = std::io::BufWriter::new(target.writer()?);
+            serde_json::to_writer_pretty(&mut w, &diff)?;
+            w.write_all(b"\n")?;
+            w.flush()?;
+        }
+        _ => {
+            let mut w = std::io::BufWriter::new(target.writer()?);
+            baton::diff::write_text(&diff, &mut w)?;
+            w.flush()?;
+        }
+    }
+    target.commit()?;
+    if let Some(t) = changes_file {
+        t.commit()?;
+    }
+    Ok(if a.exit_code && diff.changed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,19 @@
+//! What a policy change does to real data (`baton diff`): every input
+//! record evaluated under two policies, side by side, summed into
+//! transition matrices, gains and losses, score deltas and error changes,
+//! and each record whose outcome differs handed to the caller.
+//!
+//! Each record is read and parsed once and converted by each policy's
+//! schema; JSON lines are handled on every core, in batches that come back
+//! in input order. The aggregates are those of two plain runs' summaries
+//! ([`crate::QualifyTally`], [`crate::HealthTally`]), so every figure can be
+//! reproduced from `qualify --summary` (or `health --summary`) under each
+//! policy.
+
+mod change;
+mod records;
+mod report;
+
+pub use change::{Change, RuleChange};
+pub use records::{records, HealthDiff, QualifyDiff, RecordDiff, Transition};
+pub use report::{write_changes_csv_header, write_text};
