@@ -313,3 +313,117 @@ fn bad_policy_arguments_exit_2() {
         assert!(err.contains(why), "{from}: {err}");
     }
 }
+
+#[test]
+fn clawback_deltas_are_the_difference_of_two_summaries() {
+    let dir = std::env::temp_dir().join(format!("baton-diff-claw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let summary = |v: &str| -> Vec<Vec<String>> {
+        let out = dir.join(format!("s{v}.csv"));
+        let (_, err, code) = baton_in(
+            root(),
+            &[
+                "clawback",
+                "--policy",
+                "policies/commission",
+                "--version",
+                v,
+                "--deals",
+                "policies/samples/deals.csv",
+                "--events",
+                "policies/samples/deal_events.csv",
+                "--as-of",
+                "2026-11-30",
+                "--output",
+                "/dev/null",
+                "--summary",
+                out.to_str().expect("utf-8"),
+            ],
+            None,
+        );
+        assert_eq!(code, 0, "{err}");
+        csv_rows(&std::fs::read_to_string(out).expect("summary"))
+    };
+    let (s1, s2) = (summary("1"), summary("2"));
+    let (out, err, code) = baton_in(
+        root(),
+        &[
+            "diff",
+            "clawback",
+            "--from",
+            "policies/commission@1",
+            "--to",
+            "policies/commission@2",
+            "--deals",
+            "policies/samples/deals.csv",
+            "--events",
+            "policies/samples/deal_events.csv",
+            "--as-of",
+            "2026-11-30",
+            "--format",
+            "json",
+            "--exit-code",
+        ],
+        None,
+    );
+    assert_eq!(code, 1, "changes, with --exit-code: {err}");
+    let d: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    // The summary's columns: rep,currency,paid,clawed_back,reinstated,bonuses,net.
+    let cell = |rows: &[Vec<String>], rep: &str, cur: &str, col: usize| -> rust_decimal::Decimal {
+        rows.iter()
+            .find(|r| r[0] == rep && r[1] == cur)
+            .map_or(rust_decimal::Decimal::ZERO, |r| {
+                r[col].parse().expect("a decimal")
+            })
+    };
+    let reps = d["reps"].as_array().expect("reps");
+    assert!(!reps.is_empty());
+    for r in reps {
+        let (rep, cur) = (
+            r["rep"].as_str().expect("rep"),
+            r["currency"].as_str().expect("currency"),
+        );
+        for (col, name) in [
+            (2, "paid"),
+            (3, "clawed_back"),
+            (4, "reinstated"),
+            (5, "bonuses"),
+            (6, "net"),
+        ] {
+            let (o, n) = (cell(&s1, rep, cur, col), cell(&s2, rep, cur, col));
+            let got = |k: &str| -> rust_decimal::Decimal {
+                r[name][k]
+                    .as_str()
+                    .expect("an amount")
+                    .parse()
+                    .expect("a decimal")
+            };
+            assert_eq!(got("old"), o, "{rep} {cur} {name}");
+            assert_eq!(got("new"), n, "{rep} {cur} {name}");
+            assert_eq!(got("delta"), n - o, "{rep} {cur} {name}");
+        }
+    }
+    // Against itself: nothing changes, exit 0 even with --exit-code.
+    let (out, err, code) = baton_in(
+        root(),
+        &[
+            "diff",
+            "clawback",
+            "--from",
+            "policies/commission@2",
+            "--to",
+            "policies/commission@2",
+            "--deals",
+            "policies/samples/deals.csv",
+            "--events",
+            "policies/samples/deal_events.csv",
+            "--as-of",
+            "2026-11-30",
+            "--exit-code",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("0 of "), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -16,6 +16,43 @@ pub(super) enum DiffCommand {
     Qualify(DiffArgs),
     /// Band transitions, score deltas, measures changed.
     Health(DiffArgs),
+    /// Per rep and currency: paid, clawed back, reinstated, bonuses, net,
+    /// and every ledger line whose amount changes.
+    Clawback(LedgerDiffArgs),
+}
+
+#[derive(Args)]
+pub(super) struct LedgerDiffArgs {
+    /// The plan in force: a `.baton` file or a directory, `DIR@N` to pin
+    /// version N for every deal.
+    #[arg(long)]
+    from: String,
+    /// The proposed plan, likewise.
+    #[arg(long)]
+    to: String,
+    /// Deals (CSV, JSON lines or a JSON array).
+    #[arg(long)]
+    deals: String,
+    /// Deal events.
+    #[arg(long)]
+    events: String,
+    /// Evaluation date (default: today in each plan's time zone).
+    #[arg(long, value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// How to write the diff (`csv`: one row per ledger line whose amount
+    /// changes).
+    #[arg(long, value_enum, default_value = "text")]
+    format: DiffFormat,
+    /// Write the diff here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Exit 1 when anything changed (as `git diff --exit-code`).
+    #[arg(long)]
+    exit_code: bool,
+    #[command(flatten)]
+    warnings: Warnings,
 }
 
 /// How a diff is written.
@@ -82,6 +119,7 @@ pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
     let (a, block) = match cmd {
         DiffCommand::Qualify(a) => (a, Block::Qualify),
         DiffCommand::Health(a) => (a, Block::Health),
+        DiffCommand::Clawback(a) => return ledgers(a),
     };
     let (from, from_v) = side(&a.from)?;
     let (to, to_v) = side(&a.to)?;
@@ -158,6 +196,74 @@ pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
         t.commit()?;
     }
     Ok(if a.exit_code && diff.changed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `baton diff clawback`.
+fn ledgers(a: &LedgerDiffArgs) -> Result<ExitCode, Fatal> {
+    let (from, from_v) = side(&a.from)?;
+    let (to, to_v) = side(&a.to)?;
+    let old_set = load(&from, a.warnings)?;
+    let new_set = load(&to, a.warnings)?;
+    let mut inputs = Inputs::default();
+    inputs.policy(&from);
+    inputs.policy(&to);
+    inputs.file("--deals", &a.deals);
+    inputs.file("--events", &a.events);
+    let target = inputs
+        .open(&[("--output", a.output.as_deref())])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Fatal("internal error: no output".into()))?;
+    let read = |path: &str| -> Result<baton::Table, Fatal> {
+        Ok(baton::Table::read(a.inputs.reader(path)?)?)
+    };
+    let (deals, events) = (read(&a.deals)?, read(&a.events)?);
+    let run = |set: &baton::PolicySet, v: Option<i64>| -> Result<baton::Ledger, Fatal> {
+        let as_of = a.as_of.unwrap_or_else(|| set.today(Utc::now()));
+        let mut options = baton::ClawbackOptions::as_of(as_of);
+        if let Some(v) = v {
+            options = options.pinned(v);
+        }
+        Ok(set.clawback(&deals, &events, &options)?)
+    };
+    let (old, new) = (run(&old_set, from_v)?, run(&new_set, to_v)?);
+    let name = |set: &baton::PolicySet, v: Option<i64>| match v {
+        Some(v) => format!("{} v{v}", set.name()),
+        None => format!("{} (version in force per deal)", set.name()),
+    };
+    let d =
+        baton::diff::LedgerDiff::of(&name(&old_set, from_v), &old, &name(&new_set, to_v), &new)?;
+    let mut w = std::io::BufWriter::new(target.writer()?);
+    match a.format {
+        DiffFormat::Text => baton::diff::write_ledger_text(&d, &mut w)?,
+        DiffFormat::Json => {
+            serde_json::to_writer_pretty(&mut w, &d)?;
+            w.write_all(b"\n")?;
+        }
+        DiffFormat::Csv => {
+            let mut c = csv::Writer::from_writer(&mut w);
+            c.write_record(["deal", "event", "kind", "currency", "old", "new"])?;
+            for k in &d.keys {
+                c.write_record([
+                    k.deal.as_str(),
+                    &k.event,
+                    &k.kind,
+                    &k.currency,
+                    k.old.as_deref().unwrap_or(""),
+                    k.new.as_deref().unwrap_or(""),
+                ])?;
+            }
+            c.flush()?;
+        }
+    }
+    w.flush()?;
+    drop(w);
+    target.commit()?;
+    Ok(if a.exit_code && d.changed() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

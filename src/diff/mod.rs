@@ -11,9 +11,11 @@
 //! policy.
 
 mod change;
+mod ledger;
 mod records;
 mod report;
 
 pub use change::{Change, RuleChange};
+pub use ledger::{write_ledger_text, KeyDiff, LedgerDiff, RepDiff};
 pub use records::{records, HealthDiff, QualifyDiff, RecordDiff, Transition};
 pub use report::{write_changes_csv_header, write_text};

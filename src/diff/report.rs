@@ -22,7 +22,7 @@ fn n(v: u64) -> String {
 
 /// Rows of cells as a table: the first column left-aligned, the others
 /// right-aligned, columns two spaces apart.
-fn table(w: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
+pub(crate) fn table(w: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let width = |c: usize| {
         rows.iter()
