@@ -1,5 +1,6 @@
 //! `baton qualify` end to end on 1,000,000 JSON lines, against merely
-//! parsing the same lines with serde_json (target: within 1.5×).
+//! parsing the same lines with serde_json (target: within 1.5×), and
+//! `baton diff qualify` of two versions on them.
 //!
 //! `cargo bench --bench cli`
 
@@ -55,5 +56,27 @@ fn baton_qualify_cli(bencher: divan::Bencher) {
                 .status()
                 .unwrap();
             assert!(status.code().is_some_and(|c| c <= 1));
+        });
+}
+
+/// `baton diff qualify` of version 1 against version 2 on the same lines
+/// (target: about twice one `qualify` run).
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn baton_diff_qualify_cli(bencher: divan::Bencher) {
+    let path = input();
+    let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/qualification");
+    let (from, to) = (format!("{policy}@1"), format!("{policy}@2"));
+    bencher
+        .counter(divan::counter::ItemsCount::new(LINES))
+        .bench(|| {
+            let status = Command::new(env!("CARGO_BIN_EXE_baton"))
+                .args(["diff", "qualify", "--from", &from, "--to", &to])
+                .args(["--as-of", "2026-11-02"])
+                .arg(&path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert_eq!(status.code(), Some(0));
         });
 }

@@ -86,7 +86,7 @@ pub use qualify::Decision;
 pub use record::{Field, FieldDef, Key, Record, RecordBatch, RecordBuilder, RecordError, Schema};
 pub use sla::{AlertOut, GoalOut, HandoffStatus, InstanceError, NoteOut};
 pub use syntax::{MAX_EXPR_DEPTH, MAX_NESTING};
-pub use tally::{Counts, HealthTally, QualifyTally, Spread};
+pub use tally::{Counts, GoalTally, HealthTally, QualifyTally, SlaTally, Spread};
 pub use testing::TestOutcome;
 pub use value::{Currency, IntSet, Money, Text, TextSet, Type, Value};
 

@@ -427,3 +427,132 @@ fn clawback_deltas_are_the_difference_of_two_summaries() {
     assert!(out.starts_with("0 of "), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `sla --summary` of `policy` on the shipped handoff events at one instant.
+fn sla_summary(policy: &str, dir: &Path) -> Vec<Vec<String>> {
+    let out = dir.join(format!("sla-{}.csv", policy.len()));
+    let (_, err, code) = baton_in(
+        root(),
+        &[
+            "sla",
+            "--policy",
+            policy,
+            "--at",
+            "2026-12-15T17:00:00Z",
+            "--output",
+            "/dev/null",
+            "--summary",
+            out.to_str().expect("utf-8"),
+            "policies/samples/handoff_events.jsonl",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    csv_rows(&std::fs::read_to_string(out).expect("summary"))
+}
+
+#[test]
+fn sla_summary_counts_the_output_and_diff_sla_reproduces_two_summaries() {
+    let dir = std::env::temp_dir().join(format!("baton-diff-sla-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    // The summary counts what the run prints.
+    let (out, err, code) = baton_in(
+        root(),
+        &[
+            "sla",
+            "--policy",
+            "policies/handoff",
+            "--at",
+            "2026-12-15T17:00:00Z",
+            "policies/samples/handoff_events.jsonl",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let statuses = jsonl(&out);
+    let old = sla_summary("policies/handoff", &dir);
+    assert_eq!(summary_count(&old, "instances", ""), statuses.len() as u64);
+    let goal = "closed_won_onboarding.first_response";
+    let met = statuses
+        .iter()
+        .filter(|s| s["goals"]["first_response"]["state"] == "met")
+        .count() as u64;
+    assert_eq!(summary_count(&old, "met", goal), met);
+    // A copy whose first response target is 6h instead of 4h.
+    let src = std::fs::read_to_string(root().join("policies/handoff/v1.baton")).expect("policy");
+    let changed = src.replacen("first_response within 4h", "first_response within 6h", 1);
+    assert!(changed != src);
+    let path = dir.join("handoff.baton");
+    std::fs::write(&path, changed).expect("write");
+    let new = sla_summary(path.to_str().expect("utf-8"), &dir);
+    let (out, err, code) = baton_in(
+        root(),
+        &[
+            "diff",
+            "sla",
+            "--from",
+            "policies/handoff",
+            "--to",
+            path.to_str().expect("utf-8"),
+            "--at",
+            "2026-12-15T17:00:00Z",
+            "--format",
+            "json",
+            "policies/samples/handoff_events.jsonl",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let d: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    for g in d["goals"].as_array().expect("goals") {
+        let name = format!(
+            "{}.{}",
+            g["block"].as_str().expect("block"),
+            g["goal"].as_str().expect("goal")
+        );
+        for state in [
+            "met", "met_late", "breached", "paused", "stopped", "running",
+        ] {
+            let sum = |side: usize| -> u64 {
+                g["transitions"]
+                    .as_array()
+                    .expect("transitions")
+                    .iter()
+                    .filter(|t| t[side] == state)
+                    .map(|t| t[2].as_u64().expect("count"))
+                    .sum()
+            };
+            assert_eq!(
+                sum(0),
+                summary_count(&old, state, &name),
+                "old {name} {state}"
+            );
+            assert_eq!(
+                sum(1),
+                summary_count(&new, state, &name),
+                "new {name} {state}"
+            );
+        }
+    }
+    assert!(d["changed"].as_u64().expect("changed") > 0);
+    // Against itself: nothing.
+    let (out, err, code) = baton_in(
+        root(),
+        &[
+            "diff",
+            "sla",
+            "--from",
+            "policies/handoff",
+            "--to",
+            "policies/handoff",
+            "--at",
+            "2026-12-15T17:00:00Z",
+            "--exit-code",
+            "policies/samples/handoff_events.jsonl",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("0 of 300 handoffs change"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}

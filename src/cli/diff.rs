@@ -19,6 +19,37 @@ pub(super) enum DiffCommand {
     /// Per rep and currency: paid, clawed back, reinstated, bonuses, net,
     /// and every ledger line whose amount changes.
     Clawback(LedgerDiffArgs),
+    /// Per goal, state transitions and due shifts; alerts added and removed.
+    Sla(SlaDiffArgs),
+}
+
+#[derive(Args)]
+pub(super) struct SlaDiffArgs {
+    /// The policy in force: a `.baton` file or a directory, `DIR@N` to pin
+    /// version N.
+    #[arg(long)]
+    from: String,
+    /// The proposed policy, likewise.
+    #[arg(long)]
+    to: String,
+    /// The evaluation instant (RFC 3339).
+    #[arg(long, value_parser = super::records::parse_instant)]
+    at: baton::DateTime<Utc>,
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// How to write the diff (`text` or `json`).
+    #[arg(long, value_enum, default_value = "text")]
+    format: DiffFormat,
+    /// Write the diff here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Exit 1 when anything changed (as `git diff --exit-code`).
+    #[arg(long)]
+    exit_code: bool,
+    #[command(flatten)]
+    warnings: Warnings,
+    /// Events, JSON lines or a JSON array (`-` for standard input).
+    events: String,
 }
 
 #[derive(Args)]
@@ -120,6 +151,7 @@ pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
         DiffCommand::Qualify(a) => (a, Block::Qualify),
         DiffCommand::Health(a) => (a, Block::Health),
         DiffCommand::Clawback(a) => return ledgers(a),
+        DiffCommand::Sla(a) => return slas(a),
     };
     let (from, from_v) = side(&a.from)?;
     let (to, to_v) = side(&a.to)?;
@@ -172,7 +204,7 @@ pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
         (new.policy, EvalOptions::on(new.date)),
         reader,
         rules,
-        &mut each,
+        rules.then_some(&mut each as &mut dyn FnMut(baton::diff::Change) -> std::io::Result<()>),
     )?;
     if let Some(mut w) = changes_out {
         w.flush()?;
@@ -264,6 +296,48 @@ fn ledgers(a: &LedgerDiffArgs) -> Result<ExitCode, Fatal> {
     drop(w);
     target.commit()?;
     Ok(if a.exit_code && d.changed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `baton diff sla`.
+fn slas(a: &SlaDiffArgs) -> Result<ExitCode, Fatal> {
+    if a.format == DiffFormat::Csv {
+        return Err(Fatal(
+            "`diff sla` writes text or JSON (--format text|json)".into(),
+        ));
+    }
+    let (from, from_v) = side(&a.from)?;
+    let (to, to_v) = side(&a.to)?;
+    let old_set = load(&from, a.warnings)?;
+    let new_set = load(&to, a.warnings)?;
+    let old = old_set.resolve_for(Block::Handoff, a.at, from_v)?;
+    let new = new_set.resolve_for(Block::Handoff, a.at, to_v)?;
+    let mut inputs = Inputs::default();
+    inputs.policy(&from);
+    inputs.policy(&to);
+    inputs.file("the input", &a.events);
+    let target = inputs
+        .open(&[("--output", a.output.as_deref())])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Fatal("internal error: no output".into()))?;
+    let reader = a.inputs.reader(&a.events)?;
+    let d = baton::diff::sla(old.policy, new.policy, reader, a.at)?;
+    let mut w = std::io::BufWriter::new(target.writer()?);
+    match a.format {
+        DiffFormat::Json => {
+            serde_json::to_writer_pretty(&mut w, &d)?;
+            w.write_all(b"\n")?;
+        }
+        _ => baton::diff::write_sla_text(&d, &mut w)?,
+    }
+    w.flush()?;
+    drop(w);
+    target.commit()?;
+    Ok(if a.exit_code && d.changed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -62,13 +62,17 @@ pub(super) struct SlaArgs {
     /// Write results here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// Also write the run's aggregates here, as CSV: per goal its states,
+    /// attainment and clock time to met; alerts per kind and recipient.
+    #[arg(long)]
+    summary: Option<PathBuf>,
     #[command(flatten)]
     warnings: Warnings,
     /// Events, one JSON object a line (`-` for standard input).
     events: String,
 }
 
-fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+pub(super) fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s.trim())
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| format!("`{s}` is not a timestamp (RFC 3339, e.g. 2026-12-10T16:00:00Z)"))
@@ -141,16 +145,22 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
     }
     out.finish()
         .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
-    if let (Some(file), Some(tally)) = (&summary, &stats.summary) {
-        tally
-            .write_csv(file.writer()?)
-            .map_err(|e| Fatal(format!("cannot write the summary: {e}")))?;
-    }
+    write_summary(summary.as_ref(), &stats)?;
     target.commit()?;
     if let Some(file) = summary {
         file.commit()?;
     }
     Ok(exit_for(stats.errors))
+}
+
+/// Writes the run's summary to its file, when one was asked for.
+fn write_summary(file: Option<&Target>, stats: &baton::RunStats) -> Result<(), Fatal> {
+    if let (Some(file), Some(tally)) = (file, &stats.summary) {
+        tally
+            .write_csv(file.writer()?)
+            .map_err(|e| Fatal(format!("cannot write the summary: {e}")))?;
+    }
+    Ok(())
 }
 
 /// The outputs of a command reading `input` with the policy at `policy`,
@@ -173,19 +183,6 @@ pub(super) fn outputs(
     inputs.open(&wanted)
 }
 
-/// The output of a command reading `input` with the policy at `policy`:
-/// `--output` (`path`) or standard output, opened before anything is read.
-fn output(
-    policy: &std::path::Path,
-    input: &str,
-    path: Option<&std::path::Path>,
-) -> Result<Target, Fatal> {
-    outputs(policy, input, &[("--output", path)])?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Fatal("internal error: no output".into()))
-}
-
 /// `sla`: one status per handoff instance at `--at`.
 pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
     let set = load(&a.policy, a.warnings)?;
@@ -197,7 +194,19 @@ pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
                 .into(),
         ));
     }
-    let target = output(&a.policy, &a.events, a.output.as_deref())?;
+    let mut targets = outputs(
+        &a.policy,
+        &a.events,
+        &[
+            ("--output", a.output.as_deref()),
+            ("--summary", a.summary.as_deref()),
+        ],
+    )?
+    .into_iter();
+    let target = targets
+        .next()
+        .ok_or_else(|| Fatal("internal error: no output".into()))?;
+    let summary = a.summary.as_ref().and_then(|_| targets.next());
     let reader = a.inputs.reader(&a.events)?;
     let policy = resolved.policy;
     let mut out = Output::new(
@@ -206,9 +215,16 @@ pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
         policy.columns(Block::Handoff),
     )
     .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
-    let stats = policy.sla_input(reader, &mut out, a.at)?;
+    let stats = match summary {
+        Some(_) => policy.sla_input_summarized(reader, &mut out, a.at)?,
+        None => policy.sla_input(reader, &mut out, a.at)?,
+    };
     out.finish()
         .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
+    write_summary(summary.as_ref(), &stats)?;
     target.commit()?;
+    if let Some(file) = summary {
+        file.commit()?;
+    }
     Ok(exit_for(stats.errors))
 }

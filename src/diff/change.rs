@@ -105,7 +105,7 @@ impl Change {
     /// The stage or band under each policy (`error` for an error record,
     /// `none` for none).
     pub fn labels(&self) -> (String, String) {
-        (label(&self.old), label(&self.new))
+        (label(&self.old).to_string(), label(&self.new).to_string())
     }
 }
 
@@ -132,17 +132,15 @@ fn key_of(w: &Written) -> Option<&Key> {
 }
 
 /// The stage or band of an outcome, as the matrices name it.
-pub(crate) fn label(w: &Written) -> String {
+pub(crate) fn label(w: &Written) -> &str {
     match w {
-        Written::Result(RecordResult::Decision(d)) => d
-            .stage
-            .clone()
-            .unwrap_or_else(|| crate::tally::NONE.to_string()),
-        Written::Result(RecordResult::Scorecard(s)) => s
-            .band
-            .clone()
-            .unwrap_or_else(|| crate::tally::NONE.to_string()),
-        Written::Error(_) => crate::tally::ERROR.to_string(),
+        Written::Result(RecordResult::Decision(d)) => {
+            d.stage.as_deref().unwrap_or(crate::tally::NONE)
+        }
+        Written::Result(RecordResult::Scorecard(s)) => {
+            s.band.as_deref().unwrap_or(crate::tally::NONE)
+        }
+        Written::Error(_) => crate::tally::ERROR,
     }
 }
 

@@ -14,8 +14,10 @@ mod change;
 mod ledger;
 mod records;
 mod report;
+mod sla;
 
 pub use change::{Change, RuleChange};
 pub use ledger::{write_ledger_text, KeyDiff, LedgerDiff, RepDiff};
 pub use records::{records, HealthDiff, QualifyDiff, RecordDiff, Transition};
 pub use report::{write_changes_csv_header, write_text};
+pub use sla::{sla, write_sla_text, GoalDiff, SlaDiff};

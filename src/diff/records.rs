@@ -166,7 +166,7 @@ impl RecordDiff {
     fn add(&mut self, old: &Written, new: &Written) -> bool {
         self.records += 1;
         let (lo, ln) = (label(old), label(new));
-        self.count(&lo, &ln);
+        self.count(lo, ln);
         let moved = lo != ln;
         self.moved += u64::from(moved);
         let (eo, en) = (
@@ -374,17 +374,19 @@ const BATCH: usize = 512;
 
 /// Evaluates every record of `input` under `old` and `new` (`block`:
 /// `qualify` or `health`, each policy with its options) and sums what
-/// differs. `changed` is given each record whose outcome differs, in input
-/// order, with the rules whose result differs when `rules` is set (the
-/// changed records are then evaluated again with a trace).
+/// differs. `changed`, when given, is given each record whose outcome
+/// differs, in input order, with the rules whose result differs when
+/// `rules` is set (the changed records are then evaluated again with a
+/// trace).
 pub fn records(
     block: Block,
     old: (&Policy, EvalOptions),
     new: (&Policy, EvalOptions),
     input: Reader,
     rules: bool,
-    changed: &mut dyn FnMut(Change) -> std::io::Result<()>,
+    mut changed: Option<&mut dyn FnMut(Change) -> std::io::Result<()>>,
 ) -> Result<RecordDiff, RunError> {
+    let keep = changed.is_some();
     let header = input.header.clone();
     let eval_old = RowEvaluator::new(old.0, block, header.as_ref(), old.1)?;
     let eval_new = RowEvaluator::new(new.0, block, header.as_ref(), new.1)?;
@@ -405,35 +407,59 @@ pub fn records(
     let work = |batch: Batch| -> (RecordDiff, Vec<Change>) {
         let mut part = template.empty_like();
         let mut changes = Vec::new();
-        let mut one = |item: Item| {
-            let (a, b) = (
-                eval_old.eval(&item.row, item.line),
-                eval_new.eval(&item.row, item.line),
-            );
-            if part.add(&a, &b) {
-                let mut c = Change::new(item.line, a, b);
+        let mut both = |line: usize, a: Written, b: Written, row: &dyn Fn() -> Option<Item>| {
+            if part.add(&a, &b) && keep {
+                let mut c = Change::new(line, a, b);
                 if rules {
-                    let steps = |w: Written| match w {
-                        Written::Result(RecordResult::Decision(d)) => d.explain.unwrap_or_default(),
-                        Written::Result(RecordResult::Scorecard(s)) => {
-                            s.explain.unwrap_or_default()
-                        }
-                        Written::Error(_) => Vec::new(),
-                    };
-                    let so = steps(trace_old.eval(&item.row, item.line));
-                    let sn = steps(trace_new.eval(&item.row, item.line));
-                    c = c.with_rules(&so, &sn);
+                    if let Some(item) = row() {
+                        let steps = |w: Written| match w {
+                            Written::Result(RecordResult::Decision(d)) => {
+                                d.explain.unwrap_or_default()
+                            }
+                            Written::Result(RecordResult::Scorecard(s)) => {
+                                s.explain.unwrap_or_default()
+                            }
+                            Written::Error(_) => Vec::new(),
+                        };
+                        let so = steps(trace_old.eval(&item.row, item.line));
+                        let sn = steps(trace_new.eval(&item.row, item.line));
+                        c = c.with_rules(&so, &sn);
+                    }
                 }
                 changes.push(c);
             }
         };
         match batch {
-            Batch::Items(items) => items.into_iter().for_each(&mut one),
+            Batch::Items(items) => {
+                for item in items {
+                    let a = eval_old.eval(&item.row, item.line);
+                    let b = eval_new.eval(&item.row, item.line);
+                    both(item.line, a, b, &|| Some(item.clone()));
+                }
+            }
             Batch::Lines(ls) => {
                 for (line, t, state) in ls {
-                    if let Some(item) = jsonl_item(line, &t, state) {
-                        one(item);
-                    }
+                    // A clean record converts straight from its text under
+                    // each schema; anything else is parsed once, and each
+                    // policy says what is wrong.
+                    let clean = |e: &RowEvaluator<'_>| {
+                        (state == LineState::Text)
+                            .then(|| e.eval_text(&t, line))
+                            .flatten()
+                    };
+                    let (a, b) = (clean(&eval_old), clean(&eval_new));
+                    let parsed = || jsonl_item(line, &t, state);
+                    let (a, b) = match (a, b) {
+                        (Some(a), Some(b)) => (a, b),
+                        (a, b) => {
+                            let Some(item) = parsed() else { continue };
+                            (
+                                a.unwrap_or_else(|| eval_old.eval(&item.row, item.line)),
+                                b.unwrap_or_else(|| eval_new.eval(&item.row, item.line)),
+                            )
+                        }
+                    };
+                    both(line, a, b, &parsed);
                 }
             }
         }
@@ -474,10 +500,12 @@ pub fn records(
         work,
         |total: &mut RecordDiff, (part, changes)| {
             total.merge(part);
-            for c in changes {
-                if failed.is_none() {
-                    if let Err(e) = changed(c) {
-                        failed = Some(e);
+            if let Some(f) = &mut changed {
+                for c in changes {
+                    if failed.is_none() {
+                        if let Err(e) = f(c) {
+                            failed = Some(e);
+                        }
                     }
                 }
             }

@@ -18,7 +18,7 @@ use crate::program::eval::EvalError;
 use crate::program::handoff::Event;
 use crate::qualify::Decision;
 use crate::record::{Record, Schema};
-use crate::tally::{HealthTally, QualifyTally};
+use crate::tally::{HealthTally, QualifyTally, SlaTally};
 
 /// What a run over an input did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,7 +33,7 @@ pub struct RunStats {
     pub summary: Option<Summary>,
 }
 
-/// The aggregates of a `qualify` or `health` run.
+/// The aggregates of a `qualify`, `health` or `sla` run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Summary {
@@ -41,6 +41,8 @@ pub enum Summary {
     Qualify(QualifyTally),
     /// Of a `health` run.
     Health(HealthTally),
+    /// Of an `sla` run.
+    Sla(SlaTally),
 }
 
 impl Summary {
@@ -63,6 +65,7 @@ impl Summary {
             (Summary::Health(t), Written::Result(RecordResult::Scorecard(c))) => t.add(c),
             (Summary::Qualify(t), _) => t.add_error(),
             (Summary::Health(t), _) => t.add_error(),
+            (Summary::Sla(t), _) => t.add_error(),
         }
     }
 
@@ -79,6 +82,7 @@ impl Summary {
         match self {
             Summary::Qualify(t) => t.write_csv(w),
             Summary::Health(t) => t.write_csv(w),
+            Summary::Sla(t) => t.write_csv(w),
         }
     }
 }
@@ -191,6 +195,14 @@ impl<'a> RowEvaluator<'a> {
         self.0.work_ref(row, line)
     }
 
+    /// A JSON line's outcome straight from its text, when it is a clean
+    /// record of this schema; `None` otherwise (then parse it and call
+    /// [`RowEvaluator::eval`], which says what is wrong).
+    pub(crate) fn eval_text(&self, text: &str, line: usize) -> Option<Written> {
+        let rec = self.0.schema.clean_record(text)?;
+        Some(self.0.decide(&rec, line))
+    }
+
     /// The same evaluator with other options (a trace, say).
     pub(crate) fn with(&self, options: EvalOptions) -> RowEvaluator<'a> {
         RowEvaluator(Job {
@@ -279,9 +291,30 @@ impl Policy {
     /// at its place.
     pub fn sla_input(
         &self,
+        events: Reader,
+        out: &mut Output,
+        at: DateTime<Utc>,
+    ) -> Result<RunStats, RunError> {
+        self.sla_run(events, out, at, None)
+    }
+
+    /// [`Policy::sla_input`], with the run's aggregates in
+    /// [`RunStats::summary`] (`sla --summary`).
+    pub fn sla_input_summarized(
+        &self,
+        events: Reader,
+        out: &mut Output,
+        at: DateTime<Utc>,
+    ) -> Result<RunStats, RunError> {
+        self.sla_run(events, out, at, Some(SlaTally::default()))
+    }
+
+    fn sla_run(
+        &self,
         mut events: Reader,
         out: &mut Output,
         at: DateTime<Utc>,
+        mut tally: Option<SlaTally>,
     ) -> Result<RunStats, RunError> {
         let mut stats = RunStats::default();
         let mut count = |out: &mut Output, written: &dyn ErasedWrite, error: bool| {
@@ -290,23 +323,33 @@ impl Policy {
             written.write_to(out).map_err(output_error)
         };
         for entry in group_events(&mut events)? {
-            match entry {
-                Entry::Orphan(e) => count(out, &e, true)?,
-                Entry::Instance(_, _, Some(bad)) => count(out, &bad, true)?,
-                Entry::Instance(id, events, None) => match self.sla(&id, &events, at) {
-                    Ok(status) => count(out, &status, false)?,
-                    Err(e) => count(
-                        out,
-                        &SlaError {
-                            error: e.message,
-                            line: e.line,
-                            handoff: Some(id),
-                        },
-                        true,
-                    )?,
-                },
+            let status = match entry {
+                Entry::Orphan(e) => Err(e),
+                Entry::Instance(_, _, Some(bad)) => Err(bad),
+                Entry::Instance(id, events, None) => {
+                    self.sla(&id, &events, at).map_err(|e| SlaError {
+                        error: e.message,
+                        line: e.line,
+                        handoff: Some(id),
+                    })
+                }
+            };
+            match status {
+                Ok(status) => {
+                    if let Some(t) = &mut tally {
+                        t.add(&status);
+                    }
+                    count(out, &status, false)?;
+                }
+                Err(e) => {
+                    if let Some(t) = &mut tally {
+                        t.add_error();
+                    }
+                    count(out, &e, true)?;
+                }
             }
         }
+        stats.summary = tally.map(Summary::Sla);
         Ok(stats)
     }
 }
@@ -325,7 +368,7 @@ impl<T: Serialize> ErasedWrite for T {
 /// The error object of a handoff instance (CLI.md: `handoff` instead of
 /// `key`).
 #[derive(Serialize)]
-struct SlaError {
+pub(crate) struct SlaError {
     error: String,
     line: usize,
     handoff: Option<String>,
@@ -333,13 +376,13 @@ struct SlaError {
 
 /// One output record of `sla`, in input order: an instance with its
 /// events (or the first error among them), or a line naming no handoff.
-enum Entry {
+pub(crate) enum Entry {
     Instance(String, Vec<Event>, Option<SlaError>),
     Orphan(SlaError),
 }
 
 /// Groups events by handoff id, in order of each id's first appearance.
-fn group_events(reader: &mut Reader) -> Result<Vec<Entry>, RunError> {
+pub(crate) fn group_events(reader: &mut Reader) -> Result<Vec<Entry>, RunError> {
     let mut order: Vec<Entry> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     while let Some(item) = reader.next_item() {

@@ -1,7 +1,12 @@
-//! Aggregates of a run, for the `--summary` of `qualify` and `health` and
-//! for `baton diff`: counts per stage or band, per version, errors, and the
-//! spread (min, median, max) of every score. Tallies of batches merge, in
-//! any order, into the tally of the whole input.
+//! Aggregates of a run, for the `--summary` of `qualify`, `health` and
+//! `sla` and for `baton diff`: counts per stage or band, per version,
+//! errors, the spread (min, median, max) of every score; per SLA goal its
+//! states, attainment and clock time to met (in `sla`). Tallies of batches
+//! merge, in any order, into the tally of the whole input.
+
+mod sla;
+
+pub use sla::{GoalTally, SlaTally};
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -37,6 +42,16 @@ impl Spread {
         self.values.len() as u64
     }
 
+    /// The value at or below which `p` percent of the values lie (nearest
+    /// rank), `None` when empty.
+    pub fn percentile(&self, p: u32) -> Option<Decimal> {
+        let mut v = self.values.clone();
+        v.sort_unstable();
+        let n = v.len();
+        let rank = (n * p as usize).div_ceil(100).max(1);
+        v.get(rank - 1).copied()
+    }
+
     /// (min, median, max), `None` when empty.
     pub fn stats(&self) -> Option<(Decimal, Decimal, Decimal)> {
         let mut v = self.values.clone();
@@ -47,8 +62,13 @@ impl Spread {
             *v.get(mid)?
         } else {
             let (a, b) = (*v.get(mid - 1)?, *v.get(mid)?);
-            // Half of each: no sum that could leave the range.
-            (a / Decimal::TWO) + (b / Decimal::TWO)
+            // a ≤ b. Of one sign, b − a cannot leave the range and
+            // a + (b − a) / 2 ≤ b; of two signs, a + b cannot.
+            if a.is_sign_negative() == b.is_sign_negative() {
+                a.checked_add(b.checked_sub(a)? / Decimal::TWO)?
+            } else {
+                a.checked_add(b)? / Decimal::TWO
+            }
         };
         Some((min, median, max))
     }
@@ -121,7 +141,7 @@ pub struct QualifyTally {
     /// Records per final stage (`none` when no stage holds).
     pub stages: Counts,
     /// Records per policy version.
-    pub versions: Counts,
+    pub versions: BTreeMap<i64, u64>,
     /// Every score's values.
     pub scores: BTreeMap<String, Spread>,
 }
@@ -141,9 +161,16 @@ impl QualifyTally {
     pub fn add(&mut self, d: &Decision) {
         self.records += 1;
         self.stages.add(d.stage.as_deref().unwrap_or(NONE), 1);
-        self.versions.add(&d.version.to_string(), 1);
+        *self.versions.entry(d.version).or_default() += 1;
         for (name, v) in &d.scores {
-            self.scores.entry(name.clone()).or_default().add(*v);
+            match self.scores.get_mut(name.as_str()) {
+                Some(s) => s.add(*v),
+                None => {
+                    let mut s = Spread::default();
+                    s.add(*v);
+                    self.scores.insert(name.clone(), s);
+                }
+            }
         }
     }
 
@@ -158,7 +185,9 @@ impl QualifyTally {
         self.records += other.records;
         self.errors += other.errors;
         self.stages.merge(other.stages);
-        self.versions.merge(other.versions);
+        for (v, n) in other.versions {
+            *self.versions.entry(v).or_default() += n;
+        }
         for (k, s) in other.scores {
             self.scores.entry(k).or_default().merge(s);
         }
@@ -172,8 +201,8 @@ impl QualifyTally {
         for (k, c) in self.stages.iter() {
             rows.count("stage", k, c)?;
         }
-        for (k, c) in self.versions.iter() {
-            rows.count("version", k, c)?;
+        for (k, c) in &self.versions {
+            rows.count("version", &k.to_string(), *c)?;
         }
         for (k, s) in &self.scores {
             rows.spread("score", k, s)?;
@@ -192,7 +221,7 @@ pub struct HealthTally {
     /// Records per band (`none` when no band holds).
     pub bands: Counts,
     /// Records per policy version.
-    pub versions: Counts,
+    pub versions: BTreeMap<i64, u64>,
     /// The scores that are known.
     pub score: Spread,
     /// Per measure, the records where it is unknown.
@@ -214,7 +243,7 @@ impl HealthTally {
     pub fn add(&mut self, s: &Scorecard) {
         self.records += 1;
         self.bands.add(s.band.as_deref().unwrap_or(NONE), 1);
-        self.versions.add(&s.version.to_string(), 1);
+        *self.versions.entry(s.version).or_default() += 1;
         if let Some(score) = s.score {
             self.score.add(score);
         }
@@ -234,7 +263,9 @@ impl HealthTally {
         self.records += other.records;
         self.errors += other.errors;
         self.bands.merge(other.bands);
-        self.versions.merge(other.versions);
+        for (v, n) in other.versions {
+            *self.versions.entry(v).or_default() += n;
+        }
         self.score.merge(other.score);
         self.unknown_measures.merge(other.unknown_measures);
     }
@@ -247,8 +278,8 @@ impl HealthTally {
         for (k, c) in self.bands.iter() {
             rows.count("band", k, c)?;
         }
-        for (k, c) in self.versions.iter() {
-            rows.count("version", k, c)?;
+        for (k, c) in &self.versions {
+            rows.count("version", &k.to_string(), *c)?;
         }
         rows.spread("score", "", &self.score)?;
         for (k, c) in self.unknown_measures.iter() {
@@ -259,22 +290,22 @@ impl HealthTally {
 }
 
 /// The rows of a summary CSV.
-struct SummaryCsv<W: Write>(csv::Writer<W>);
+pub(crate) struct SummaryCsv<W: Write>(csv::Writer<W>);
 
 impl<W: Write> SummaryCsv<W> {
-    fn new(w: W) -> std::io::Result<SummaryCsv<W>> {
+    pub(crate) fn new(w: W) -> std::io::Result<SummaryCsv<W>> {
         let mut c = csv::Writer::from_writer(w);
         c.write_record(["kind", "name", "count", "min", "median", "max"])?;
         Ok(SummaryCsv(c))
     }
 
-    fn count(&mut self, kind: &str, name: &str, n: u64) -> std::io::Result<()> {
+    pub(crate) fn count(&mut self, kind: &str, name: &str, n: u64) -> std::io::Result<()> {
         Ok(self
             .0
             .write_record([kind, name, &n.to_string(), "", "", ""])?)
     }
 
-    fn spread(&mut self, kind: &str, name: &str, s: &Spread) -> std::io::Result<()> {
+    pub(crate) fn spread(&mut self, kind: &str, name: &str, s: &Spread) -> std::io::Result<()> {
         let (min, median, max) = match s.stats() {
             Some((a, b, c)) => (format_decimal(a), format_decimal(b), format_decimal(c)),
             None => Default::default(),
@@ -284,7 +315,21 @@ impl<W: Write> SummaryCsv<W> {
             .write_record([kind, name, &s.count().to_string(), &min, &median, &max])?)
     }
 
-    fn finish(mut self) -> std::io::Result<()> {
+    /// A row of one value (in the `median` column).
+    pub(crate) fn value(
+        &mut self,
+        kind: &str,
+        name: &str,
+        n: u64,
+        v: Option<Decimal>,
+    ) -> std::io::Result<()> {
+        let v = v.map(format_decimal).unwrap_or_default();
+        Ok(self
+            .0
+            .write_record([kind, name, &n.to_string(), "", &v, ""])?)
+    }
+
+    pub(crate) fn finish(mut self) -> std::io::Result<()> {
         self.0.flush()
     }
 }
@@ -311,6 +356,23 @@ mod tests {
         big.add(Decimal::MAX);
         big.add(Decimal::MAX);
         assert_eq!(big.stats().map(|s| s.1), Some(Decimal::MAX));
+        let mut wide = Spread::default();
+        wide.add(Decimal::MIN);
+        wide.add(Decimal::MAX);
+        assert_eq!(wide.stats().map(|s| s.1), Some(Decimal::ZERO));
+    }
+
+    #[test]
+    fn a_percentile_is_the_nearest_rank() {
+        let mut s = Spread::default();
+        assert_eq!(s.percentile(90), None);
+        for v in 1..=10 {
+            s.add(Decimal::from(v));
+        }
+        assert_eq!(s.percentile(90), Some(d("9")));
+        assert_eq!(s.percentile(100), Some(d("10")));
+        assert_eq!(s.percentile(1), Some(d("1")));
+        assert_eq!(s.percentile(0), Some(d("1")));
     }
 
     #[test]
