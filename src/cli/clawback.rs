@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::progress::Progress;
 use baton::io::{Format, Output};
 use baton::ledger::{diff_posted, read_posted, write_ledger, write_summary, SummaryRow};
 use baton::BookedLedger;
@@ -150,11 +151,13 @@ type Done = (ExitCode, Vec<SummaryRow>);
 impl Job<'_> {
     /// The whole ledger as CSV: deals stream through, one row at a time.
     fn stream(&self) -> Result<Done, Fatal> {
-        let mut deals = self.a.inputs.reader(&self.a.deals)?;
+        let progress = Progress::start(&self.a.deals, self.a.warnings.quiet);
+        let mut deals = self.a.inputs.reader_with(&self.a.deals, Some(&progress))?;
         let out = self.ledger.writer()?;
         let outcome = self
             .set
             .clawback_stream(&mut deals, &self.events, &self.options, out)?;
+        progress.finish(&ledger_closing(outcome.errors));
         Ok((exit_for(outcome.errors as u64), outcome.summary))
     }
 
@@ -179,7 +182,8 @@ impl Job<'_> {
         posted: &std::path::Path,
         booked: &BookedLedger,
     ) -> Result<Done, Fatal> {
-        let mut deals = self.a.inputs.reader(&self.a.deals)?;
+        let progress = Progress::start(&self.a.deals, self.a.warnings.quiet);
+        let mut deals = self.a.inputs.reader_with(&self.a.deals, Some(&progress))?;
         let out = self.ledger.writer()?;
         let outcome = self
             .set
@@ -190,6 +194,7 @@ impl Job<'_> {
         for m in &outcome.error_messages {
             eprintln!("error: {m}");
         }
+        progress.finish(&ledger_closing(outcome.errors));
         Ok((exit_for(outcome.errors as u64), outcome.summary))
     }
 
@@ -254,4 +259,13 @@ fn posted_error(posted: &std::path::Path, e: baton::RunError) -> Fatal {
         baton::RunError::Posted(e) => Fatal(format!("{}: {e}", posted.display())),
         other => Fatal::from(other),
     }
+}
+
+/// The closing line of a streamed ledger run.
+fn ledger_closing(errors: usize) -> String {
+    format!(
+        "ledger written, {} error line{}",
+        super::progress::thousands(errors as u64),
+        if errors == 1 { "" } else { "s" }
+    )
 }

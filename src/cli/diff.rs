@@ -8,6 +8,7 @@ use baton::{At, Block, EvalOptions, NaiveDate, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::files::Inputs;
+use super::progress::{thousands, Progress};
 use super::{load, parse_date, Fatal, InputArgs, Warnings};
 
 #[derive(Subcommand)]
@@ -174,7 +175,8 @@ pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
         .next()
         .ok_or_else(|| Fatal("internal error: no output".into()))?;
     let changes_file = targets.next();
-    let reader = a.inputs.reader(&a.input)?;
+    let progress = Progress::start(&a.input, a.warnings.quiet);
+    let reader = a.inputs.reader_with(&a.input, Some(&progress))?;
     let mut changes_out: Option<Box<dyn Write>> = match &changes_file {
         Some(t) => Some(Box::new(std::io::BufWriter::new(t.writer()?))),
         None => None,
@@ -206,6 +208,11 @@ pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
         rules,
         rules.then_some(&mut each as &mut dyn FnMut(baton::diff::Change) -> std::io::Result<()>),
     )?;
+    progress.finish(&format!(
+        "{} records, {} changed",
+        thousands(diff.records),
+        thousands(diff.changed)
+    ));
     if let Some(mut w) = changes_out {
         w.flush()?;
     }

@@ -8,9 +8,9 @@ mod clawback;
 mod diff;
 mod files;
 mod policies;
+mod progress;
 mod records;
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -240,9 +240,22 @@ impl InputArgs {
     /// Opens an input and its reader: its format, and no line longer than
     /// `--max-line-bytes`.
     fn reader(&self, path: &str) -> Result<baton::io::Reader, Fatal> {
+        self.reader_with(path, None)
+    }
+
+    /// [`InputArgs::reader`], its bytes counted for `progress`.
+    fn reader_with(
+        &self,
+        path: &str,
+        progress: Option<&progress::Progress>,
+    ) -> Result<baton::io::Reader, Fatal> {
         let format = self.format_of(path)?;
         let input =
             baton::io::open(path).map_err(|e| Fatal(format!("cannot read `{path}`: {e}")))?;
+        let input: Box<dyn std::io::Read + Send> = match progress {
+            Some(p) => Box::new(p.count(input)),
+            None => input,
+        };
         baton::io::Reader::with_max_line(input, format, self.max_line_bytes)
             .map_err(|e| Fatal(format!("{path}: {e}")))
     }
@@ -254,19 +267,4 @@ fn parse_max_line(s: &str) -> Result<usize, String> {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!("`{s}` is not a positive number of bytes")),
     }
-}
-
-/// A spinner on standard error while records are evaluated, when it is a
-/// terminal.
-fn progress() -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let pb = indicatif::ProgressBar::new_spinner();
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{spinner} {pos} records ({per_sec})")
-    {
-        pb.set_style(style);
-    }
-    Some(pb)
 }

@@ -9,7 +9,8 @@ use baton::{At, Block, DateTime, EvalOptions, NaiveDate, Utc};
 use clap::Args;
 
 use super::files::{Inputs, Target};
-use super::{exit_for, load, parse_date, progress, Fatal, FormatArg, InputArgs, Warnings};
+use super::progress::{closing, wanted, Progress};
+use super::{exit_for, load, parse_date, Fatal, FormatArg, InputArgs, Warnings};
 
 #[derive(Args)]
 pub(super) struct EvalArgs {
@@ -97,7 +98,8 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
         .next()
         .ok_or_else(|| Fatal("internal error: no output".into()))?;
     let summary = a.summary.as_ref().and_then(|_| targets.next());
-    let reader = a.inputs.reader(&a.input)?;
+    let progress = Progress::start(&a.input, a.warnings.quiet);
+    let reader = a.inputs.reader_with(&a.input, Some(&progress))?;
     let schema = match block {
         Block::Health => policy.health_schema(),
         _ => policy.qualify_schema(),
@@ -130,19 +132,16 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
     if a.explain {
         options = options.explained();
     }
-    if summary.is_some() {
+    if summary.is_some() || wanted(a.warnings.quiet) {
         options = options.summarized();
     }
-    let pb = progress();
-    let mut tick = |n: u64| {
-        if let Some(pb) = &pb {
-            pb.set_position(n);
-        }
-    };
-    let stats = policy.evaluate_input(block, reader, &mut out, &options, &mut tick)?;
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
+    let stats =
+        policy.evaluate_input(block, reader, &mut out, &options, &mut |_| progress.tick())?;
+    progress.finish(&closing(
+        stats.records,
+        stats.errors,
+        stats.summary.as_ref(),
+    ));
     out.finish()
         .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
     write_summary(summary.as_ref(), &stats)?;
@@ -207,7 +206,8 @@ pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
         .next()
         .ok_or_else(|| Fatal("internal error: no output".into()))?;
     let summary = a.summary.as_ref().and_then(|_| targets.next());
-    let reader = a.inputs.reader(&a.events)?;
+    let progress = Progress::start(&a.events, a.warnings.quiet);
+    let reader = a.inputs.reader_with(&a.events, Some(&progress))?;
     let policy = resolved.policy;
     let mut out = Output::new(
         target.writer()?,
@@ -215,10 +215,15 @@ pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
         policy.columns(Block::Handoff),
     )
     .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
-    let stats = match summary {
-        Some(_) => policy.sla_input_summarized(reader, &mut out, a.at)?,
-        None => policy.sla_input(reader, &mut out, a.at)?,
+    let stats = match summary.is_some() || wanted(a.warnings.quiet) {
+        true => policy.sla_input_summarized(reader, &mut out, a.at)?,
+        false => policy.sla_input(reader, &mut out, a.at)?,
     };
+    progress.finish(&closing(
+        stats.records,
+        stats.errors,
+        stats.summary.as_ref(),
+    ));
     out.finish()
         .map_err(|e| Fatal(format!("cannot write output: {e}")))?;
     write_summary(summary.as_ref(), &stats)?;
