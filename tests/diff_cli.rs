@@ -556,3 +556,46 @@ fn sla_summary_counts_the_output_and_diff_sla_reproduces_two_summaries() {
     assert!(out.starts_with("0 of 300 handoffs change"), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn fields_declared_differently_are_warned_about() {
+    let dir = std::env::temp_dir().join(format!("baton-diff-fields-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let policy = |ty: &str| {
+        format!(
+            "policy \"p\" version 1 effective 2026-01-01\n\
+             record lead key id {{\n  id: text\n  seats: {ty}\n}}\n\
+             qualify lead {{\n  stage big when seats >= 50\n}}\n"
+        )
+    };
+    std::fs::write(dir.join("a.baton"), policy("int")).expect("write");
+    std::fs::write(dir.join("b.baton"), policy("decimal?")).expect("write");
+    std::fs::write(dir.join("in.jsonl"), "{\"id\":\"x\",\"seats\":60}\n").expect("write");
+    let args = |deny: bool| {
+        let mut v = vec![
+            "diff",
+            "qualify",
+            "--from",
+            "a.baton",
+            "--to",
+            "b.baton",
+            "--as-of",
+            "2026-11-30",
+        ];
+        if deny {
+            v.push("--deny-warnings");
+        }
+        v.push("in.jsonl");
+        v
+    };
+    let (out, err, code) = baton_in(&dir, &args(false), None);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: field `seats` is int in p v1 and decimal in p v1"),
+        "{err}"
+    );
+    assert!(out.starts_with("0 of 1 leads change stage"), "{out}");
+    let (out, err, code) = baton_in(&dir, &args(true), None);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -131,6 +131,47 @@ pub(super) struct DiffArgs {
     input: String,
 }
 
+/// The fields the two policies' records declare differently: the same
+/// name with another type, or required in one and optional in the other.
+/// A field only one of them declares is fine (the other does not read it).
+fn schema_differences(block: Block, old: &baton::Policy, new: &baton::Policy) -> Vec<String> {
+    let schema = |p: &baton::Policy| match block {
+        Block::Health => p.health_schema().cloned(),
+        _ => p.qualify_schema().cloned(),
+    };
+    let (Some(a), Some(b)) = (schema(old), schema(new)) else {
+        return Vec::new();
+    };
+    let side = |p: &baton::Policy| format!("{} v{}", p.name(), p.version());
+    let mut out = Vec::new();
+    for f in a.fields() {
+        let Some(g) = b.fields().iter().find(|g| g.name == f.name) else {
+            continue;
+        };
+        if f.ty != g.ty {
+            out.push(format!(
+                "field `{}` is {} in {} and {} in {}: a value one of them cannot read makes \
+                 that record an error on its side",
+                f.name,
+                f.ty,
+                side(old),
+                g.ty,
+                side(new)
+            ));
+        } else if f.optional != g.optional {
+            let (req, opt) = if f.optional { (new, old) } else { (old, new) };
+            out.push(format!(
+                "field `{}` is required in {} and optional in {}: a record without it is an \
+                 error on the first side only",
+                f.name,
+                side(req),
+                side(opt)
+            ));
+        }
+    }
+    out
+}
+
 /// A policy argument: its path and pinned version (`DIR@N`).
 fn side(arg: &str) -> Result<(PathBuf, Option<i64>), Fatal> {
     if Path::new(arg).exists() {
@@ -161,6 +202,9 @@ pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
     let at = a.as_of.map_or_else(|| At::Instant(Utc::now()), At::Date);
     let old = old_set.resolve_for(block, at, from_v)?;
     let new = new_set.resolve_for(block, at, to_v)?;
+    for w in schema_differences(block, old.policy, new.policy) {
+        a.warnings.command(&w)?;
+    }
     // Every output is opened before anything is read.
     let mut inputs = Inputs::default();
     inputs.policy(&from);
