@@ -5,7 +5,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-use crate::explain::{step, Step};
+use crate::explain::{conditions, step, Step};
 use crate::program::eval::{Env, EvalError};
 use crate::program::lets::LetValue;
 use crate::program::Program;
@@ -199,6 +199,7 @@ fn core(
                     rule: format!("measure {}: else {}", m.name, format_decimal(m.else_value)),
                     result: Some(true),
                     unknown: Vec::new(),
+                    conditions: Vec::new(),
                 });
             }
         }
@@ -271,6 +272,10 @@ fn core(
                     rule: format!("band {}", b.name),
                     result: r,
                     unknown: Vec::new(),
+                    conditions: match &b.cond {
+                        Some(c) => conditions(c, b.shape.as_deref(), &env),
+                        None => Vec::new(),
+                    },
                 });
             }
             // Like measure arms: an unknown band before a true one leaves

@@ -72,7 +72,7 @@ pub use rust_decimal::Decimal;
 
 pub use clawback::{Ledger, LedgerLine, Rounding, Status, StreamOutcome, Table};
 pub use diag::{Code, Diagnostic, Related, Severity};
-pub use explain::Step;
+pub use explain::{ConditionTrace, OperandTrace, Step};
 pub use health::{HealthScore, Scorecard};
 pub use policy::{
     format_policy, policy_files, read_policy_file, At, Block, BookedLedger, ClawbackOptions,

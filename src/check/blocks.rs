@@ -142,7 +142,7 @@ impl Checker<'_> {
                     } else {
                         -rule.points.node
                     };
-                    rules.push(self.explained(cond, &rule.cond, points));
+                    rules.push(self.explained(cond, &rule.cond, points, &scope));
                 }
             }
             if let Some(extra) = s.clamps.get(1) {
@@ -169,8 +169,15 @@ impl Checker<'_> {
         }
     }
 
-    /// A condition with what `--explain` needs: its text and fields.
-    fn explained(&self, cond: ir::Expr, src: &ast::Expr, points: Decimal) -> CondDef {
+    /// A condition with what `--explain` needs: its text, fields and
+    /// shape.
+    fn explained(
+        &self,
+        cond: ir::Expr,
+        src: &ast::Expr,
+        points: Decimal,
+        scope: &Scope<'_>,
+    ) -> CondDef {
         let mut fields = Vec::new();
         super::expr::field_slots(&cond, &mut fields);
         let mut locals = Vec::new();
@@ -183,12 +190,14 @@ impl Checker<'_> {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
+        let shape = Box::new(self.shape(&cond, src, scope));
         CondDef {
             value: points,
             cond,
             text,
             fields,
             locals,
+            shape,
         }
     }
 
@@ -253,7 +262,7 @@ impl Checker<'_> {
             stages.push(StageDef {
                 name: st.name.node.clone(),
                 local,
-                cond: self.explained(cond, &st.cond, Decimal::ZERO),
+                cond: self.explained(cond, &st.cond, Decimal::ZERO, &scope),
             });
         }
         Some(QualifyDef {
@@ -342,7 +351,7 @@ impl Checker<'_> {
                             in_let: false,
                         };
                         if let Some(c) = self.bool_expr(cond, &scope) {
-                            arms.push(self.explained(c, cond, value.node));
+                            arms.push(self.explained(c, cond, value.node, &scope));
                         }
                     }
                     ast::Arm::Else { value, span } => {
@@ -457,22 +466,22 @@ impl Checker<'_> {
                         .with_related(first, "first declared here"),
                 );
             }
-            let cond = match &b.cond {
-                Some(c) => {
-                    let scope = Scope {
-                        record: Some(schema),
-                        qualified: &[],
-                        locals: Some(&visible),
-                        position: usize::MAX,
-                        in_let: false,
-                    };
-                    self.bool_expr(c, &scope)
-                }
-                None => None,
+            let scope = Scope {
+                record: Some(schema),
+                qualified: &[],
+                locals: Some(&visible),
+                position: usize::MAX,
+                in_let: false,
             };
+            let cond = b.cond.as_ref().and_then(|c| self.bool_expr(c, &scope));
+            let shape = cond
+                .as_ref()
+                .zip(b.cond.as_ref())
+                .map(|(ir, src)| Box::new(self.shape(ir, src, &scope)));
             bands.push(BandDef {
                 name: b.name.node.clone(),
                 cond,
+                shape,
             });
         }
         if h.bands.is_empty() {

@@ -3,6 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::expr::Expr;
+use super::trace::Shape;
 use crate::span::Span;
 use crate::value::Type;
 
@@ -19,6 +20,8 @@ pub struct CondDef {
     pub fields: Vec<u16>,
     /// Scores, stages or measures it mentions, by local slot.
     pub locals: Vec<u16>,
+    /// Its leaves and their operands, for `--explain` only.
+    pub shape: Box<Shape>,
 }
 
 /// A compiled `score` block.
@@ -82,6 +85,8 @@ pub struct BandDef {
     pub name: String,
     /// Condition; `None` for `otherwise`.
     pub cond: Option<Expr>,
+    /// The condition's leaves and their operands, for `--explain` only.
+    pub shape: Option<Box<Shape>>,
 }
 
 /// A compiled `health` block.

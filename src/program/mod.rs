@@ -12,6 +12,7 @@ pub mod expr;
 pub mod handoff;
 pub mod lets;
 pub mod tests;
+pub mod trace;
 pub mod versions;
 
 use std::sync::Arc;

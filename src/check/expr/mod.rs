@@ -10,6 +10,7 @@ mod calls;
 mod constants;
 mod names;
 mod operators;
+mod shape;
 mod walk;
 
 use super::Checker;

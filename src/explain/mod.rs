@@ -1,11 +1,26 @@
-//! `--explain` traces: why each rule, stage, arm or band came out as it did.
+//! `--explain` traces: why each rule, stage, arm or band came out as it
+//! did, down to the conditions that decided it.
+//!
+//! A [`Step`] is one rule's result, from the evaluator itself; its
+//! `conditions` are the leaves of that rule's condition evaluated again,
+//! one by one, by a separate walk (`walk`) that stops where evaluation
+//! stopped. The walk runs only when a result is explained.
+
+mod out;
+#[cfg(test)]
+mod tests;
+mod walk;
 
 use serde::Serialize;
 
 use crate::program::blocks::CondDef;
 use crate::program::eval::{Env, Tri};
+use crate::program::expr::Expr;
+use crate::program::trace::Shape;
 use crate::record::Schema;
 use crate::value::Val;
+
+pub use out::{ConditionTrace, OperandTrace};
 
 /// One condition's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -18,9 +33,14 @@ pub struct Step {
     /// condition unknown.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// The leaf conditions evaluated, in evaluation order, up to where
+    /// evaluation stopped (an `and` at its first false item, an `or` at
+    /// its first true one); empty for `else` and `otherwise`.
+    pub conditions: Vec<ConditionTrace>,
 }
 
-/// Builds a step, naming the unknown inputs when the result is unknown.
+/// Builds a step, naming the unknown inputs when the result is unknown,
+/// with the conditions of `c` evaluated for the record of `env`.
 pub(crate) fn step(
     rule: String,
     result: Tri,
@@ -54,5 +74,15 @@ pub(crate) fn step(
         rule,
         result,
         unknown,
+        conditions: walk::conditions(&c.cond, &c.shape, env, &c.text),
+    }
+}
+
+/// The conditions of a condition without a [`CondDef`] (a band's),
+/// evaluated for the record of `env`; none without a shape.
+pub(crate) fn conditions(cond: &Expr, shape: Option<&Shape>, env: &Env<'_>) -> Vec<ConditionTrace> {
+    match shape {
+        Some(s) => walk::conditions(cond, s, env, ""),
+        None => Vec::new(),
     }
 }
