@@ -3,7 +3,7 @@
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-use crate::explain::Step;
+use crate::explain::{ConditionTrace, Step};
 use crate::io::ErrorLine;
 use crate::policy::run::{RecordResult, Written};
 use crate::record::Key;
@@ -26,7 +26,7 @@ pub struct Change {
 }
 
 /// A rule whose result differs between the two policies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleChange {
     /// The rule as the trace names it (`stage SQL`, `add 20 when …`).
     pub rule: String,
@@ -35,6 +35,11 @@ pub struct RuleChange {
     pub old: &'static str,
     /// Its result under the new policy, likewise.
     pub new: &'static str,
+    /// The leaf conditions the old policy evaluated for it, with their
+    /// values (as `--explain` shows them).
+    pub old_conditions: Vec<ConditionTrace>,
+    /// The same under the new policy.
+    pub new_conditions: Vec<ConditionTrace>,
 }
 
 fn word(t: Option<Tri>) -> &'static str {
@@ -62,20 +67,19 @@ impl Change {
     /// whatever its condition (`stage SQL`); any other rule is known by its
     /// text.
     pub(crate) fn with_rules(mut self, old: &[Step], new: &[Step]) -> Change {
-        let find = |steps: &[Step], rule: &str| {
-            steps
-                .iter()
-                .find(|s| rule_name(&s.rule) == rule)
-                .map(|s| s.result)
-        };
+        fn find<'s>(steps: &'s [Step], rule: &str) -> Option<&'s Step> {
+            steps.iter().find(|s| rule_name(&s.rule) == rule)
+        }
         for s in new {
             let name = rule_name(&s.rule);
             let before = find(old, name);
-            if before != Some(s.result) {
+            if before.map(|b| b.result) != Some(s.result) {
                 self.rules.push(RuleChange {
                     rule: name.to_string(),
-                    old: word(before),
+                    old: word(before.map(|b| b.result)),
                     new: word(Some(s.result)),
+                    old_conditions: before.map(|b| b.conditions.clone()).unwrap_or_default(),
+                    new_conditions: s.conditions.clone(),
                 });
             }
         }
@@ -86,6 +90,8 @@ impl Change {
                     rule: name.to_string(),
                     old: word(Some(s.result)),
                     new: word(None),
+                    old_conditions: s.conditions.clone(),
+                    new_conditions: Vec::new(),
                 });
             }
         }
