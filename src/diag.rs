@@ -59,6 +59,8 @@ pub enum Code {
     E0501,
     /// A test block that cannot run.
     E0601,
+    /// A project file (`baton.toml`) problem.
+    E0701,
 }
 
 impl fmt::Display for Code {

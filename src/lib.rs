@@ -55,6 +55,7 @@ pub mod io;
 mod json;
 mod policy;
 mod program;
+pub mod project;
 mod qualify;
 mod record;
 mod score;

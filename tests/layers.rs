@@ -27,7 +27,7 @@ const LAYERS: &[&[&str]] = &[
     &["testing", "tally"],
     // the façade
     &["policy"],
-    &["diff"],
+    &["diff", "project"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

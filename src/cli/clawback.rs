@@ -135,6 +135,15 @@ pub(super) fn run(a: &ClawbackArgs) -> Result<ExitCode, Fatal> {
     Ok(code)
 }
 
+impl ClawbackArgs {
+    /// Names of `baton.toml` in place of paths, resolved.
+    pub(super) fn resolve(&mut self) {
+        self.policy = super::project::policy_path(&self.policy);
+        self.deals = super::project::input_path(&self.deals);
+        self.events = super::project::input_path(&self.events);
+    }
+}
+
 struct Job<'a> {
     a: &'a ClawbackArgs,
     set: &'a PolicySet,

@@ -188,6 +188,22 @@ fn side(arg: &str) -> Result<(PathBuf, Option<i64>), Fatal> {
     }
 }
 
+impl DiffCommand {
+    /// Names of `baton.toml` in place of input paths, resolved (policies
+    /// are resolved with their `@N`).
+    pub(super) fn resolve(&mut self) {
+        use super::project::input_path;
+        match self {
+            DiffCommand::Qualify(a) | DiffCommand::Health(a) => a.input = input_path(&a.input),
+            DiffCommand::Clawback(a) => {
+                a.deals = input_path(&a.deals);
+                a.events = input_path(&a.events);
+            }
+            DiffCommand::Sla(a) => a.events = input_path(&a.events),
+        }
+    }
+}
+
 pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
     let (a, block) = match cmd {
         DiffCommand::Qualify(a) => (a, Block::Qualify),

@@ -9,6 +9,7 @@ mod diff;
 mod files;
 mod policies;
 mod progress;
+mod project;
 mod records;
 
 use std::path::{Path, PathBuf};
@@ -68,6 +69,8 @@ enum Command {
     /// side.
     #[command(subcommand)]
     Diff(diff::DiffCommand),
+    /// Run the jobs of `baton.toml` (every job when none is named).
+    Run(project::RunArgs),
 }
 
 /// What the commands that load a policy do with warnings.
@@ -130,16 +133,35 @@ impl<E: std::fmt::Display> From<E> for Fatal {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    run(Cli::parse())
+}
+
+fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check { paths, warnings } => policies::check(&paths, warnings),
         Command::Test { paths, warnings } => policies::test(&paths, warnings),
         Command::Fmt { paths, check } => policies::fmt(&paths, check),
-        Command::Qualify(a) => records::records(&a, baton::Block::Qualify),
-        Command::Health(a) => records::records(&a, baton::Block::Health),
-        Command::Sla(a) => records::sla(&a),
-        Command::Clawback(a) => clawback::run(&a),
-        Command::Diff(d) => diff::run(&d),
+        Command::Qualify(mut a) => {
+            a.resolve();
+            records::records(&a, baton::Block::Qualify)
+        }
+        Command::Health(mut a) => {
+            a.resolve();
+            records::records(&a, baton::Block::Health)
+        }
+        Command::Sla(mut a) => {
+            a.resolve();
+            records::sla(&a)
+        }
+        Command::Clawback(mut a) => {
+            a.resolve();
+            clawback::run(&a)
+        }
+        Command::Diff(mut d) => {
+            d.resolve();
+            diff::run(&d)
+        }
+        Command::Run(a) => project::run(&a),
     };
     match result {
         Ok(code) => code,
@@ -152,6 +174,24 @@ pub fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
+    }
+}
+
+/// Runs one command line (a job of `baton run`); its exit status.
+fn dispatch_args(args: &[String]) -> u8 {
+    let code = match Cli::try_parse_from(args) {
+        Ok(cli) => run(cli),
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    };
+    if code == ExitCode::SUCCESS {
+        0
+    } else if code == ExitCode::from(1) {
+        1
+    } else {
+        2
     }
 }
 
@@ -256,8 +296,11 @@ impl InputArgs {
             Some(p) => Box::new(p.count(input)),
             None => input,
         };
-        baton::io::Reader::with_max_line(input, format, self.max_line_bytes)
-            .map_err(|e| Fatal(format!("{path}: {e}")))
+        match project::mapping_of(path) {
+            Some(maps) => baton::io::Reader::mapped(input, &maps, self.max_line_bytes),
+            None => baton::io::Reader::with_max_line(input, format, self.max_line_bytes),
+        }
+        .map_err(|e| Fatal(format!("{path}: {e}")))
     }
 }
 

@@ -15,6 +15,9 @@ fn policies_in(path: &PathBuf) -> Vec<PathBuf> {
     if !path.is_dir() || !own.is_empty() {
         return vec![path.clone()];
     }
+    // A folder's project file is checked with its policies.
+    let manifest = path.join(baton::project::MANIFEST);
+    let manifest = manifest.is_file().then_some(manifest);
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(path)
         .map(|entries| {
             entries
@@ -25,6 +28,7 @@ fn policies_in(path: &PathBuf) -> Vec<PathBuf> {
         })
         .unwrap_or_default();
     dirs.sort();
+    dirs.extend(manifest);
     if dirs.is_empty() {
         // Nothing to expand: the load says what is wrong with the path.
         vec![path.clone()]
@@ -37,6 +41,18 @@ pub(super) fn check(paths: &[PathBuf], warnings: Warnings) -> Result<ExitCode, F
     let mut failed = 0;
     let paths: Vec<PathBuf> = paths.iter().flat_map(policies_in).collect();
     for path in &paths {
+        if path
+            .file_name()
+            .is_some_and(|n| n == baton::project::MANIFEST)
+        {
+            // A project file: its form, its jobs against their policies
+            // and its exports' headers.
+            if let Err(Fatal(msg)) = super::project::check(path) {
+                eprintln!("error: {msg}");
+                failed += 1;
+            }
+            continue;
+        }
         match load(path, warnings) {
             Ok(set) => {
                 let versions: Vec<String> = set

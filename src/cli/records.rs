@@ -73,6 +73,22 @@ pub(super) struct SlaArgs {
     events: String,
 }
 
+impl EvalArgs {
+    /// Names of `baton.toml` in place of paths, resolved.
+    pub(super) fn resolve(&mut self) {
+        self.policy = super::project::policy_path(&self.policy);
+        self.input = super::project::input_path(&self.input);
+    }
+}
+
+impl SlaArgs {
+    /// Names of `baton.toml` in place of paths, resolved.
+    pub(super) fn resolve(&mut self) {
+        self.policy = super::project::policy_path(&self.policy);
+        self.events = super::project::input_path(&self.events);
+    }
+}
+
 pub(super) fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s.trim())
         .map(|t| t.with_timezone(&Utc))

@@ -9,6 +9,7 @@
 mod array;
 mod csv_lines;
 mod lines;
+pub mod mapping;
 mod output;
 
 use std::fs::File;
@@ -131,8 +132,11 @@ pub(crate) struct Item {
 /// at all (exit 2); a malformed record becomes an `Err` row.
 pub struct Reader {
     inner: ReaderKind,
-    /// CSV header, when the input is CSV.
+    /// CSV header, when the input is CSV (and not mapped).
     pub(crate) header: Option<csv::StringRecord>,
+    /// The columns of an export mapped onto fields: each row becomes a
+    /// JSON object of the fields.
+    mapping: Option<mapping::BoundMapping>,
 }
 
 enum ReaderKind {
@@ -180,6 +184,24 @@ impl Reader {
         Reader::open_as(input, format, max_line_bytes).map_err(InputError::from)
     }
 
+    /// A reader over a CSV export whose columns `maps` maps onto a
+    /// record's fields (see [`mapping`]): each row is read as the JSON
+    /// object of its fields, and a cell no conversion reads is that
+    /// record's error. Fails when a mapped column is not in the header.
+    pub fn mapped(
+        input: Box<dyn Read + Send>,
+        maps: &[mapping::FieldMap],
+        max_line_bytes: usize,
+    ) -> Result<Reader, InputError> {
+        let mut r = Reader::open_as(input, Format::Csv, max_line_bytes)?;
+        let header = r.header.take().unwrap_or_default();
+        let bound = mapping::bind(maps, &header).map_err(|e| InputError {
+            message: e.join("; "),
+        })?;
+        r.mapping = Some(bound);
+        Ok(r)
+    }
+
     /// The column names of a CSV input's header (`None` for JSON).
     pub fn header(&self) -> Option<Vec<&str>> {
         self.header.as_ref().map(|h| h.iter().collect())
@@ -195,6 +217,7 @@ impl Reader {
                     max,
                 },
                 header: None,
+                mapping: None,
             }),
             Format::Json => Ok(Reader {
                 inner: ReaderKind::Array(array::ArrayElements::open(
@@ -202,6 +225,7 @@ impl Reader {
                     max,
                 )?),
                 header: None,
+                mapping: None,
             }),
             Format::Csv => {
                 let (input, lines) = LineIndex::counting_with(input, max);
@@ -222,6 +246,7 @@ impl Reader {
                 Ok(Reader {
                     inner: ReaderKind::Csv(r, lines),
                     header: Some(header),
+                    mapping: None,
                 })
             }
         }
@@ -230,6 +255,9 @@ impl Reader {
     /// Like [`Reader::next_item`], but reads into `item`, reusing its
     /// buffers for CSV: no allocation per row. `None` at the end.
     pub(crate) fn next_into(&mut self, item: &mut Item) -> Option<Result<(), String>> {
+        if self.mapping.is_some() {
+            return self.next_item().map(|next| next.map(|i| *item = i));
+        }
         let ReaderKind::Csv(r, lines) = &mut self.inner else {
             return self.next_item().map(|next| next.map(|i| *item = i));
         };
@@ -312,6 +340,19 @@ impl Reader {
 
     /// The next item; `Err` only for an I/O failure.
     pub(crate) fn next_item(&mut self) -> Option<Result<Item, String>> {
+        if let Some(m) = self.mapping.take() {
+            let next = self.next_item();
+            let next = next.map(|item| {
+                item.map(|mut item| {
+                    if let Ok(Row::Csv(rec)) = &item.row {
+                        item.row = m.apply(rec).map(Row::Json);
+                    }
+                    item
+                })
+            });
+            self.mapping = Some(m);
+            return next;
+        }
         match &mut self.inner {
             ReaderKind::Jsonl {
                 lines,

@@ -433,11 +433,154 @@ pub fn commission(n: u64, seed: u64) -> (String, String) {
 /// Every sample file shipped under `policies/samples/`: name and contents.
 pub fn all() -> Vec<(&'static str, String)> {
     let (deals, events) = commission(4_000, 2029);
+    let lead_lines = leads(3_000, 2026);
     vec![
-        ("leads.jsonl", leads(3_000, 2026)),
+        ("hubspot_contacts.csv", hubspot_export(&lead_lines)),
+        ("salesforce_opportunities.csv", salesforce_export(&deals)),
+        ("leads.jsonl", lead_lines),
         ("accounts.jsonl", accounts(1_000, 2027)),
         ("handoff_events.jsonl", handoffs(300, 2028)),
         ("deals.csv", deals),
         ("deal_events.csv", events),
     ]
+}
+
+/// US date (`MM/DD/YYYY`) of an ISO date.
+fn us_date(iso: &str) -> String {
+    match iso.split('-').collect::<Vec<_>>().as_slice() {
+        [y, m, d] => format!("{m}/{d}/{y}"),
+        _ => iso.to_string(),
+    }
+}
+
+/// An amount as a spreadsheet writes it: `$97,000.00`, `€13,500.00`.
+fn spreadsheet_amount(amount: &str, currency: &str) -> String {
+    let symbol = match currency {
+        "USD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "JPY" => "¥",
+        _ => "",
+    };
+    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if frac.is_empty() {
+        format!("{symbol}{grouped}")
+    } else {
+        format!("{symbol}{grouped}.{frac}")
+    }
+}
+
+/// Title case of a snake_case value: `custom_reports` → `Custom_Reports`.
+fn title(v: &str) -> String {
+    v.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// The leads of `leads_jsonl` as a HubSpot contacts export would hold them:
+/// its own column names, `Yes`/`No`, US dates, `$`/`€` amounts with a
+/// currency column, `;`-separated features in title case, `Software` for
+/// `saas`, blanks for absent values. `policies/baton.toml` maps it back.
+pub fn hubspot_export(leads_jsonl: &str) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "Record ID",
+        "Company name",
+        "Industry",
+        "Use Case",
+        "Annual Budget",
+        "Budget Currency",
+        "Timeline (days)",
+        "Number of Employees",
+        "Decision Maker?",
+        "Requested Features",
+        "Lead Source",
+        "Create Date",
+    ]);
+    for line in leads_jsonl.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        let (amount, currency) = s("budget")
+            .split_once(' ')
+            .map(|(a, c)| (a.to_string(), c.to_string()))
+            .unwrap_or_default();
+        let industry = match s("industry").as_str() {
+            "saas" => "Software".to_string(),
+            other => title(other),
+        };
+        let features: Vec<String> = v["features"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|f| f.as_str()).map(title).collect())
+            .unwrap_or_default();
+        let _ = w.write_record([
+            s("id"),
+            s("company"),
+            industry,
+            s("use_case"),
+            if amount.is_empty() {
+                String::new()
+            } else {
+                spreadsheet_amount(&amount, &currency)
+            },
+            currency,
+            s("timeline").trim_end_matches('d').to_string(),
+            v["employees"]
+                .as_i64()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            match v["decision_maker"].as_bool() {
+                Some(true) => "Yes".into(),
+                Some(false) => "No".into(),
+                None => String::new(),
+            },
+            features.join(";"),
+            title(&s("source")),
+            us_date(&s("created")),
+        ]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The deals of `deals_csv` as a Salesforce opportunities export: its own
+/// column names, owners capitalised, `$` amounts, US close dates.
+pub fn salesforce_export(deals_csv: &str) -> String {
+    let mut r = csv::Reader::from_reader(deals_csv.as_bytes());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "Opportunity ID",
+        "Opportunity Owner",
+        "Commission",
+        "Currency",
+        "Amount (converted)",
+        "Close Date",
+        "Segment",
+    ]);
+    for rec in r.records().flatten() {
+        let c = |i: usize| rec.get(i).unwrap_or("").to_string();
+        let cur = c(3);
+        let _ = w.write_record([
+            c(0),
+            title(&c(1)),
+            spreadsheet_amount(&c(2), &cur),
+            cur.clone(),
+            spreadsheet_amount(&c(4), &cur),
+            us_date(&c(5)),
+            c(6),
+        ]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
