@@ -928,7 +928,7 @@ fn an_error_message_cuts_a_long_value() {
 }
 
 /// `baton check policies`, a folder of policy folders, checks each of them
-/// (those holding `.baton` files), in name order.
+/// (those holding `.baton` files), in name order, then its project file.
 #[test]
 fn check_of_a_folder_of_policies_checks_each() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -944,7 +944,8 @@ fn check_of_a_folder_of_policies_checks_each() {
             "policies/commission",
             "policies/handoff",
             "policies/health",
-            "policies/qualification"
+            "policies/qualification",
+            "policies/baton.toml"
         ],
         "{out}"
     );
