@@ -26,42 +26,21 @@ pub(super) enum DiffCommand {
 
 #[derive(Args)]
 pub(super) struct SlaDiffArgs {
-    /// The policy in force: a `.baton` file or a directory, `DIR@N` to pin
-    /// version N.
-    #[arg(long)]
-    from: String,
-    /// The proposed policy, likewise.
-    #[arg(long)]
-    to: String,
+    #[command(flatten)]
+    c: Common,
     /// The evaluation instant (RFC 3339).
     #[arg(long, value_parser = super::records::parse_instant)]
     at: baton::DateTime<Utc>,
     #[command(flatten)]
     inputs: InputArgs,
-    /// How to write the diff (`text` or `json`).
-    #[arg(long, value_enum, default_value = "text")]
-    format: DiffFormat,
-    /// Write the diff here instead of standard output.
-    #[arg(long)]
-    output: Option<PathBuf>,
-    /// Exit 1 when anything changed (as `git diff --exit-code`).
-    #[arg(long)]
-    exit_code: bool,
-    #[command(flatten)]
-    warnings: Warnings,
     /// Events, JSON lines or a JSON array (`-` for standard input).
     events: String,
 }
 
 #[derive(Args)]
 pub(super) struct LedgerDiffArgs {
-    /// The plan in force: a `.baton` file or a directory, `DIR@N` to pin
-    /// version N for every deal.
-    #[arg(long)]
-    from: String,
-    /// The proposed plan, likewise.
-    #[arg(long)]
-    to: String,
+    #[command(flatten)]
+    c: Common,
     /// Deals (CSV, JSON lines or a JSON array).
     #[arg(long)]
     deals: String,
@@ -73,8 +52,20 @@ pub(super) struct LedgerDiffArgs {
     as_of: Option<NaiveDate>,
     #[command(flatten)]
     inputs: InputArgs,
-    /// How to write the diff (`csv`: one row per ledger line whose amount
-    /// changes).
+}
+
+/// What every diff takes: the two policies and how to write the result.
+#[derive(Args)]
+pub(super) struct Common {
+    /// The policy in force: a `.baton` file, a directory or a `baton.toml`
+    /// name; `DIR@N` pins version N (for every deal, in `clawback`).
+    #[arg(long)]
+    from: String,
+    /// The proposed policy, likewise (`policies/qualification@2`).
+    #[arg(long)]
+    to: String,
+    /// How to write the diff: `text`, `json`, or `csv` (one row per changed
+    /// record or ledger line; not for `sla`).
     #[arg(long, value_enum, default_value = "text")]
     format: DiffFormat,
     /// Write the diff here instead of standard output.
@@ -100,33 +91,17 @@ enum DiffFormat {
 
 #[derive(Args)]
 pub(super) struct DiffArgs {
-    /// The policy in force: a `.baton` file or a directory, `DIR@N` to pin
-    /// version N.
-    #[arg(long)]
-    from: String,
-    /// The proposed policy, likewise (`policies/qualification@2`).
-    #[arg(long)]
-    to: String,
+    #[command(flatten)]
+    c: Common,
     /// Evaluation date of both (default: today in each policy's time zone).
     #[arg(long, value_parser = parse_date)]
     as_of: Option<NaiveDate>,
     #[command(flatten)]
     inputs: InputArgs,
-    /// How to write the diff.
-    #[arg(long, value_enum, default_value = "text")]
-    format: DiffFormat,
-    /// Write the diff here instead of standard output.
-    #[arg(long)]
-    output: Option<PathBuf>,
     /// Write every changed record here, one JSON object a line: its key,
     /// both outcomes, and the rules whose result differs.
     #[arg(long)]
     changes: Option<PathBuf>,
-    /// Exit 1 when anything changed (as `git diff --exit-code`).
-    #[arg(long)]
-    exit_code: bool,
-    #[command(flatten)]
-    warnings: Warnings,
     /// Input records (`-` for standard input).
     input: String,
 }
@@ -211,22 +186,22 @@ pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
         DiffCommand::Clawback(a) => return ledgers(a),
         DiffCommand::Sla(a) => return slas(a),
     };
-    let (from, from_v) = side(&a.from)?;
-    let (to, to_v) = side(&a.to)?;
-    let old_set = load(&from, a.warnings)?;
-    let new_set = load(&to, a.warnings)?;
+    let (from, from_v) = side(&a.c.from)?;
+    let (to, to_v) = side(&a.c.to)?;
+    let old_set = load(&from, a.c.warnings)?;
+    let new_set = load(&to, a.c.warnings)?;
     let at = a.as_of.map_or_else(|| At::Instant(Utc::now()), At::Date);
     let old = old_set.resolve_for(block, at, from_v)?;
     let new = new_set.resolve_for(block, at, to_v)?;
     for w in schema_differences(block, old.policy, new.policy) {
-        a.warnings.command(&w)?;
+        a.c.warnings.command(&w)?;
     }
     // Every output is opened before anything is read.
     let mut inputs = Inputs::default();
     inputs.policy(&from);
     inputs.policy(&to);
     inputs.file("the input", &a.input);
-    let mut outs = vec![("--output", a.output.as_deref())];
+    let mut outs = vec![("--output", a.c.output.as_deref())];
     if let Some(c) = &a.changes {
         outs.push(("--changes", Some(c.as_path())));
     }
@@ -235,13 +210,13 @@ pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
         .next()
         .ok_or_else(|| Fatal("internal error: no output".into()))?;
     let changes_file = targets.next();
-    let progress = Progress::start(&a.input, a.warnings.quiet);
+    let progress = Progress::start(&a.input, a.c.warnings.quiet);
     let reader = a.inputs.reader_with(&a.input, Some(&progress))?;
     let mut changes_out: Option<Box<dyn Write>> = match &changes_file {
         Some(t) => Some(Box::new(std::io::BufWriter::new(t.writer()?))),
         None => None,
     };
-    let mut csv_out = if a.format == DiffFormat::Csv {
+    let mut csv_out = if a.c.format == DiffFormat::Csv {
         let w: Box<dyn Write> = Box::new(std::io::BufWriter::new(target.writer()?));
         let mut c = csv::Writer::from_writer(w);
         baton::diff::write_changes_csv_header(&mut c)?;
@@ -276,7 +251,7 @@ pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
     if let Some(mut w) = changes_out {
         w.flush()?;
     }
-    match (a.format, csv_out) {
+    match (a.c.format, csv_out) {
         (_, Some(mut c)) => c.flush()?,
         (DiffFormat::Json, _) => {
             let mut w = std::io::BufWriter::new(target.writer()?);
@@ -294,7 +269,7 @@ pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
     if let Some(t) = changes_file {
         t.commit()?;
     }
-    Ok(if a.exit_code && diff.changed > 0 {
+    Ok(if a.c.exit_code && diff.changed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -303,17 +278,17 @@ pub(super) fn run(cmd: &DiffCommand) -> Result<ExitCode, Fatal> {
 
 /// `baton diff clawback`.
 fn ledgers(a: &LedgerDiffArgs) -> Result<ExitCode, Fatal> {
-    let (from, from_v) = side(&a.from)?;
-    let (to, to_v) = side(&a.to)?;
-    let old_set = load(&from, a.warnings)?;
-    let new_set = load(&to, a.warnings)?;
+    let (from, from_v) = side(&a.c.from)?;
+    let (to, to_v) = side(&a.c.to)?;
+    let old_set = load(&from, a.c.warnings)?;
+    let new_set = load(&to, a.c.warnings)?;
     let mut inputs = Inputs::default();
     inputs.policy(&from);
     inputs.policy(&to);
     inputs.file("--deals", &a.deals);
     inputs.file("--events", &a.events);
     let target = inputs
-        .open(&[("--output", a.output.as_deref())])?
+        .open(&[("--output", a.c.output.as_deref())])?
         .into_iter()
         .next()
         .ok_or_else(|| Fatal("internal error: no output".into()))?;
@@ -337,7 +312,7 @@ fn ledgers(a: &LedgerDiffArgs) -> Result<ExitCode, Fatal> {
     let d =
         baton::diff::LedgerDiff::of(&name(&old_set, from_v), &old, &name(&new_set, to_v), &new)?;
     let mut w = std::io::BufWriter::new(target.writer()?);
-    match a.format {
+    match a.c.format {
         DiffFormat::Text => baton::diff::write_ledger_text(&d, &mut w)?,
         DiffFormat::Json => {
             serde_json::to_writer_pretty(&mut w, &d)?;
@@ -362,7 +337,7 @@ fn ledgers(a: &LedgerDiffArgs) -> Result<ExitCode, Fatal> {
     w.flush()?;
     drop(w);
     target.commit()?;
-    Ok(if a.exit_code && d.changed() {
+    Ok(if a.c.exit_code && d.changed() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -371,15 +346,15 @@ fn ledgers(a: &LedgerDiffArgs) -> Result<ExitCode, Fatal> {
 
 /// `baton diff sla`.
 fn slas(a: &SlaDiffArgs) -> Result<ExitCode, Fatal> {
-    if a.format == DiffFormat::Csv {
+    if a.c.format == DiffFormat::Csv {
         return Err(Fatal(
             "`diff sla` writes text or JSON (--format text|json)".into(),
         ));
     }
-    let (from, from_v) = side(&a.from)?;
-    let (to, to_v) = side(&a.to)?;
-    let old_set = load(&from, a.warnings)?;
-    let new_set = load(&to, a.warnings)?;
+    let (from, from_v) = side(&a.c.from)?;
+    let (to, to_v) = side(&a.c.to)?;
+    let old_set = load(&from, a.c.warnings)?;
+    let new_set = load(&to, a.c.warnings)?;
     let old = old_set.resolve_for(Block::Handoff, a.at, from_v)?;
     let new = new_set.resolve_for(Block::Handoff, a.at, to_v)?;
     let mut inputs = Inputs::default();
@@ -387,14 +362,14 @@ fn slas(a: &SlaDiffArgs) -> Result<ExitCode, Fatal> {
     inputs.policy(&to);
     inputs.file("the input", &a.events);
     let target = inputs
-        .open(&[("--output", a.output.as_deref())])?
+        .open(&[("--output", a.c.output.as_deref())])?
         .into_iter()
         .next()
         .ok_or_else(|| Fatal("internal error: no output".into()))?;
     let reader = a.inputs.reader(&a.events)?;
     let d = baton::diff::sla(old.policy, new.policy, reader, a.at)?;
     let mut w = std::io::BufWriter::new(target.writer()?);
-    match a.format {
+    match a.c.format {
         DiffFormat::Json => {
             serde_json::to_writer_pretty(&mut w, &d)?;
             w.write_all(b"\n")?;
@@ -404,7 +379,7 @@ fn slas(a: &SlaDiffArgs) -> Result<ExitCode, Fatal> {
     w.flush()?;
     drop(w);
     target.commit()?;
-    Ok(if a.exit_code && d.changed > 0 {
+    Ok(if a.c.exit_code && d.changed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -101,21 +101,18 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
     let at = a.as_of.map_or_else(|| At::Instant(Utc::now()), At::Date);
     let resolved = set.resolve_for(block, at, a.version)?;
     let policy = resolved.policy;
-    let mut targets = outputs(
+    let Opened {
+        target,
+        summary,
+        progress,
+        reader,
+    } = open_run(
         &a.policy,
         &a.input,
-        &[
-            ("--output", a.output.as_deref()),
-            ("--summary", a.summary.as_deref()),
-        ],
-    )?
-    .into_iter();
-    let target = targets
-        .next()
-        .ok_or_else(|| Fatal("internal error: no output".into()))?;
-    let summary = a.summary.as_ref().and_then(|_| targets.next());
-    let progress = Progress::start(&a.input, a.warnings.quiet);
-    let reader = a.inputs.reader_with(&a.input, Some(&progress))?;
+        (a.output.as_deref(), a.summary.as_deref()),
+        &a.inputs,
+        a.warnings.quiet,
+    )?;
     let schema = match block {
         Block::Health => policy.health_schema(),
         _ => policy.qualify_schema(),
@@ -168,6 +165,43 @@ pub(super) fn records(a: &EvalArgs, block: Block) -> Result<ExitCode, Fatal> {
     Ok(exit_for(stats.errors))
 }
 
+/// What a run over one input opens before it reads anything.
+struct Opened {
+    target: Target,
+    summary: Option<Target>,
+    progress: Progress,
+    reader: baton::io::Reader,
+}
+
+/// Opens a run's outputs (`--output`, `--summary`), then its input, its
+/// bytes counted for the progress bar.
+fn open_run(
+    policy: &std::path::Path,
+    input: &str,
+    (output, summary): (Option<&std::path::Path>, Option<&std::path::Path>),
+    inputs: &InputArgs,
+    quiet: bool,
+) -> Result<Opened, Fatal> {
+    let mut targets = outputs(
+        policy,
+        input,
+        &[("--output", output), ("--summary", summary)],
+    )?
+    .into_iter();
+    let target = targets
+        .next()
+        .ok_or_else(|| Fatal("internal error: no output".into()))?;
+    let summary = summary.and_then(|_| targets.next());
+    let progress = Progress::start(input, quiet);
+    let reader = inputs.reader_with(input, Some(&progress))?;
+    Ok(Opened {
+        target,
+        summary,
+        progress,
+        reader,
+    })
+}
+
 /// Writes the run's summary to its file, when one was asked for.
 fn write_summary(file: Option<&Target>, stats: &baton::RunStats) -> Result<(), Fatal> {
     if let (Some(file), Some(tally)) = (file, &stats.summary) {
@@ -209,21 +243,18 @@ pub(super) fn sla(a: &SlaArgs) -> Result<ExitCode, Fatal> {
                 .into(),
         ));
     }
-    let mut targets = outputs(
+    let Opened {
+        target,
+        summary,
+        progress,
+        reader,
+    } = open_run(
         &a.policy,
         &a.events,
-        &[
-            ("--output", a.output.as_deref()),
-            ("--summary", a.summary.as_deref()),
-        ],
-    )?
-    .into_iter();
-    let target = targets
-        .next()
-        .ok_or_else(|| Fatal("internal error: no output".into()))?;
-    let summary = a.summary.as_ref().and_then(|_| targets.next());
-    let progress = Progress::start(&a.events, a.warnings.quiet);
-    let reader = a.inputs.reader_with(&a.events, Some(&progress))?;
+        (a.output.as_deref(), a.summary.as_deref()),
+        &a.inputs,
+        a.warnings.quiet,
+    )?;
     let policy = resolved.policy;
     let mut out = Output::new(
         target.writer()?,
