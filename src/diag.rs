@@ -463,7 +463,7 @@ impl<'s> Sink<'s> {
             .filter_map(|(key, run)| {
                 let omitted = run.pushed.saturating_sub(LISTED_PER_CODE);
                 let mut d = run.first_left_out?;
-                d.message = format!("and {} more like this", thousands(omitted));
+                d.message = format!("and {} more like this", thousands(omitted as u64));
                 d.omitted = omitted;
                 d.label = None;
                 d.help = None;
@@ -488,8 +488,8 @@ impl<'s> Sink<'s> {
     }
 }
 
-/// `19980` as `19,980`.
-fn thousands(n: usize) -> String {
+/// `19980` as `19,980`: a count as a person reads it.
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -72,7 +72,7 @@ pub use chrono_tz::Tz;
 pub use rust_decimal::Decimal;
 
 pub use clawback::{Ledger, LedgerLine, Rounding, Status, StreamOutcome, Table};
-pub use diag::{Code, Diagnostic, Related, Severity};
+pub use diag::{thousands, Code, Diagnostic, Related, Severity};
 pub use explain::{ConditionTrace, OperandTrace, Step};
 pub use health::{HealthScore, Scorecard};
 pub use policy::{

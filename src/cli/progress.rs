@@ -108,18 +108,7 @@ impl Progress {
     }
 }
 
-/// A count as a person reads it: 3,000.
-pub(super) fn thousands(v: u64) -> String {
-    let s = v.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub(super) use baton::thousands;
 
 /// The closing line's counts of a run's summary: records, each stage or
 /// band that holds (in declared order, then `none`), errors.

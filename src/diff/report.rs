@@ -7,18 +7,7 @@ use super::records::RecordDiff;
 use crate::tally::Spread;
 use crate::value::format_decimal;
 
-/// Thousands with commas, as a manager reads counts.
-fn n(v: u64) -> String {
-    let s = v.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use crate::diag::thousands as n;
 
 /// Rows of cells as a table: the first column left-aligned, the others
 /// right-aligned, columns two spaces apart.
