@@ -46,6 +46,7 @@
 mod batch;
 mod check;
 mod clawback;
+mod codes;
 mod diag;
 pub mod diff;
 mod explain;
@@ -72,6 +73,7 @@ pub use chrono_tz::Tz;
 pub use rust_decimal::Decimal;
 
 pub use clawback::{Ledger, LedgerLine, Rounding, Status, StreamOutcome, Table};
+pub use codes::{render as render_explanation, Explanation, ALL as ALL_CODES};
 pub use diag::{thousands, Code, Diagnostic, Related, Severity};
 pub use explain::{ConditionTrace, OperandTrace, Step};
 pub use health::{HealthScore, Scorecard};

@@ -71,6 +71,11 @@ enum Command {
     Diff(diff::DiffCommand),
     /// Run the jobs of `baton.toml` (every job when none is named).
     Run(project::RunArgs),
+    /// The long explanation of a diagnostic code, with an example.
+    Explain {
+        /// The code (`E0103`).
+        code: String,
+    },
 }
 
 /// What the commands that load a policy do with warnings.
@@ -162,6 +167,7 @@ fn run(cli: Cli) -> ExitCode {
             diff::run(&d)
         }
         Command::Run(a) => project::run(&a),
+        Command::Explain { code } => explain(&code),
     };
     match result {
         Ok(code) => code,
@@ -175,6 +181,22 @@ fn run(cli: Cli) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `baton explain CODE`.
+fn explain(code: &str) -> Result<ExitCode, Fatal> {
+    let Some(c) = baton::Code::parse(code) else {
+        let all: Vec<String> = baton::ALL_CODES.iter().map(|c| c.to_string()).collect();
+        return Err(Fatal(format!(
+            "no code `{code}`; the codes are {}",
+            all.join(", ")
+        )));
+    };
+    files::say(format_args!(
+        "{}",
+        baton::render_explanation(&c.explanation()).trim_end()
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs one command line (a job of `baton run`); its exit status.
