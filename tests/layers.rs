@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["io"],
     // source → AST
     &["syntax"],
+    &["outline"],
     // the compiled, immutable form of every block, and its evaluator
     &["program"],
     // names, types, slots: builds the program

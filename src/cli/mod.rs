@@ -7,6 +7,7 @@
 mod clawback;
 mod diff;
 mod files;
+mod lsp;
 mod policies;
 mod progress;
 mod project;
@@ -71,6 +72,9 @@ enum Command {
     Diff(diff::DiffCommand),
     /// Run the jobs of `baton.toml` (every job when none is named).
     Run(project::RunArgs),
+    /// A Language Server Protocol server on standard input and output,
+    /// for editors.
+    Lsp,
     /// The long explanation of a diagnostic code, with an example.
     Explain {
         /// The code (`E0103`).
@@ -168,6 +172,7 @@ fn run(cli: Cli) -> ExitCode {
         }
         Command::Run(a) => project::run(&a),
         Command::Explain { code } => explain(&code),
+        Command::Lsp => lsp::run(),
     };
     match result {
         Ok(code) => code,
