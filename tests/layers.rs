@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     // foundation: values, records and their input and output
     &["span", "stack", "value", "batch", "format", "json"],
-    &["diag", "record", "codes"],
+    &["diag", "record"],
+    &["codes"],
     &["io"],
     // source → AST
     &["syntax"],
