@@ -279,23 +279,36 @@ pub fn outline(source: &str) -> Option<Outline> {
                 }
             }
             Item::Calendar(c) => {
-                let zone = c
-                    .timezone
-                    .first()
-                    .map(|z| z.node.clone())
-                    .unwrap_or_else(|| "UTC".into());
+                // Its lines as written: the zone, the hours, the closed days.
+                let end = c
+                    .hours
+                    .iter()
+                    .flat_map(|h| h.intervals.iter().map(|i| i.span.end))
+                    .chain(c.closed.iter().map(|d| d.span.end))
+                    .chain(c.timezone.iter().map(|z| z.span.end))
+                    .max()
+                    .unwrap_or(c.name.span.end);
+                let extent = Span {
+                    start: c.name.span.start,
+                    end,
+                };
+                let body: Vec<String> = text(extent)
+                    .lines()
+                    .skip(1)
+                    .map(|l| format!("  {}", l.trim()))
+                    .collect();
+                let zone = if c.timezone.is_empty() {
+                    "  timezone \"UTC\" (by default)\n".to_string()
+                } else {
+                    String::new()
+                };
                 sym(
                     &mut o,
                     SymbolKind::Calendar,
                     &c.name,
-                    c.name.span,
+                    extent,
                     None,
-                    format!(
-                        "calendar {} ({zone}, {} hours lines, {} closed days)",
-                        c.name.node,
-                        c.hours.len(),
-                        c.closed.len()
-                    ),
+                    format!("calendar {} {{\n{zone}{}\n}}", c.name.node, body.join("\n")),
                 );
             }
             Item::Handoff(h) => {
@@ -446,6 +459,15 @@ mod tests {
         assert_eq!(o.occurrences("MQL").len(), 2);
         let fit = o.declarations("fit").next().expect("a score");
         assert_eq!(fit.detail, "score fit for lead: add 10 when seats >= floor");
+        let cal = outline(
+            "policy \"p\" version 1 effective 2026-01-01\ncalendar cx {\n  timezone \"UTC\"\n  mon-fri 09:00-17:00\n  closed 2026-12-25\n}\n",
+        )
+        .expect("parses");
+        let c = cal.declarations("cx").next().expect("the calendar");
+        assert_eq!(
+            c.detail,
+            "calendar cx {\n  timezone \"UTC\"\n  mon-fri 09:00-17:00\n  closed 2026-12-25\n}"
+        );
         let at = P.find("seats > 100").expect("a use") + 2;
         assert_eq!(o.name_at(at), Some("seats"));
         assert_eq!(outline("policy"), None);

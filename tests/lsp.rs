@@ -219,9 +219,23 @@ fn an_editor_session() {
         .find(|i| i["label"] == "seats")
         .expect("the field");
     assert_eq!(seats["detail"], "seats: int (record lead)");
+    // Keywords of the block the cursor is in: a stage, not a record.
     assert!(items
         .iter()
-        .any(|i| i["label"] == "qualify" && i["kind"] == 14));
+        .any(|i| i["label"] == "stage" && i["kind"] == 14));
+    assert!(!items.iter().any(|i| i["label"] == "record"), "{comp}");
+    // At the top level: block keywords, and no field names.
+    let top = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}}),
+    );
+    let top = top.as_array().expect("items");
+    assert!(top.iter().any(|i| i["label"] == "record"));
+    assert!(
+        !top.iter()
+            .any(|i| i["label"] == "seats" || i["label"] == "stage"),
+        "{top:?}"
+    );
 
     // Formatting gives the canonical layout.
     let messy = text.replace("  seats: int", "\t      seats: int");
@@ -260,4 +274,42 @@ fn an_editor_session() {
     c.notify("exit", Value::Null);
     let status = c.child.wait().expect("exits");
     assert!(status.success());
+}
+
+#[test]
+fn a_file_of_a_policy_directory_is_checked_with_its_sibling_versions() {
+    let dir = std::env::temp_dir().join(format!("baton-lsp-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let v1 = "policy \"p\" version 1 effective 2026-01-01\n";
+    std::fs::write(dir.join("v1.baton"), v1).expect("write");
+    // The open v2 claims version 1 too: only the directory says so.
+    let v2 = "policy \"p\" version 1 effective 2026-06-01\n";
+    std::fs::write(dir.join("v2.baton"), v2).expect("write");
+    let uri = format!("file://{}", dir.join("v2.baton").display());
+    let mut c = Client::start();
+    c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": null, "capabilities": {}}),
+    );
+    c.notify("initialized", json!({}));
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "baton", "version": 1, "text": v2}}),
+    );
+    let d = c.notification("textDocument/publishDiagnostics");
+    let diags = d["diagnostics"].as_array().expect("diagnostics");
+    assert!(diags.iter().any(|x| x["code"] == "E0501"), "{d}");
+    // Fixed in the editor (not yet saved): clean.
+    let fixed = v2.replace("version 1", "version 2");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": fixed}]}),
+    );
+    let d = c.notification("textDocument/publishDiagnostics");
+    assert_eq!(d["diagnostics"], json!([]), "{d}");
+    c.request("shutdown", Value::Null);
+    c.notify("exit", Value::Null);
+    assert!(c.child.wait().expect("exits").success());
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -212,10 +212,7 @@ impl Server {
                 continue;
             };
             let name = name_of(&uri);
-            doc.found = match baton::Policy::from_source(&name, &doc.text) {
-                Ok(p) => p.warnings().to_vec(),
-                Err(e) => e.diagnostics,
-            };
+            doc.found = check(&name, &doc.text);
             let lines = Lines::new(&doc.text);
             let diagnostics = doc
                 .found
@@ -357,10 +354,14 @@ impl Server {
 
     fn completion(&self, at: &lsp::TextDocumentPositionParams) -> Vec<lsp::CompletionItem> {
         let mut items: Vec<lsp::CompletionItem> = Vec::new();
-        if let Some(o) = self
-            .doc(&at.text_document.uri)
-            .and_then(|d| outline(&d.text))
-        {
+        let Some(doc) = self.doc(&at.text_document.uri) else {
+            return items;
+        };
+        let offset = Lines::new(&doc.text).offset(at.position);
+        let keywords = keywords_at(&doc.text, offset);
+        // Names are offered where conditions are written.
+        let names = keywords.contains(&"and");
+        if let Some(o) = outline(&doc.text).filter(|_| names) {
             for s in &o.symbols {
                 let kind = match s.kind {
                     SymbolKind::Field => lsp::CompletionItemKind::FIELD,
@@ -382,7 +383,7 @@ impl Server {
                 });
             }
         }
-        items.extend(KEYWORDS.iter().map(|k| lsp::CompletionItem {
+        items.extend(keywords.iter().map(|k| lsp::CompletionItem {
             label: (*k).to_string(),
             kind: Some(lsp::CompletionItemKind::KEYWORD),
             ..Default::default()
@@ -496,6 +497,50 @@ impl Server {
     }
 }
 
+/// What `baton check` finds in a document: on its own, or, in a policy
+/// directory, with its sibling versions (read from disk), as `check` of
+/// the directory would.
+fn check(name: &str, text: &str) -> Vec<baton::Diagnostic> {
+    let path = std::path::Path::new(name);
+    let siblings = path
+        .parent()
+        .filter(|d| d.is_dir())
+        .and_then(|d| baton::policy_files(d).ok())
+        .unwrap_or_default();
+    if siblings.len() < 2 || !siblings.iter().any(|p| p == path) {
+        return match baton::Policy::from_source(name, text) {
+            Ok(p) => p.warnings().to_vec(),
+            Err(e) => e.diagnostics,
+        };
+    }
+    let sources: Vec<(String, String)> = siblings
+        .iter()
+        .map(|p| {
+            let n = p.display().to_string();
+            let t = if p == path {
+                text.to_string()
+            } else {
+                baton::read_policy_file(p)
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default()
+            };
+            (n, t)
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    match baton::PolicySet::from_sources(&refs) {
+        Ok(set) => set
+            .versions()
+            .iter()
+            .flat_map(|p| p.warnings().to_vec())
+            .collect(),
+        Err(e) => e.diagnostics,
+    }
+}
+
 fn json_params<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, String> {
     serde_json::from_value(v).map_err(|e| e.to_string())
 }
@@ -544,36 +589,63 @@ fn to_lsp(d: &baton::Diagnostic, lines: &Lines<'_>, uri: &lsp::Uri) -> lsp::Diag
     }
 }
 
-/// The language's keywords, for completion.
-const KEYWORDS: [&str; 58] = [
+const EXPR: &[&str] = &[
+    "and",
+    "or",
+    "not",
+    "in",
+    "between",
+    "is",
+    "set",
+    "contains",
+    "all",
+    "any",
+    "subset_of",
+    "today",
+    "true",
+    "false",
+];
+const TOP: &[&str] = &[
     "policy",
     "version",
     "effective",
     "timezone",
     "currency",
+    "let",
     "record",
     "key",
-    "let",
     "score",
     "for",
-    "add",
-    "subtract",
-    "when",
-    "clamp",
     "qualify",
-    "stage",
     "health",
-    "measure",
-    "weight",
-    "else",
-    "band",
-    "otherwise",
     "calendar",
-    "closed",
     "handoff",
     "note",
-    "requires",
+    "commission",
+    "test",
+];
+const RECORD: &[&str] = &[
+    "bool",
+    "int",
+    "decimal",
+    "money",
+    "text",
+    "date",
+    "timestamp",
+    "duration",
+    "set",
+    "of",
+];
+const SCORE: &[&str] = &["add", "subtract", "when", "clamp"];
+const QUALIFY: &[&str] = &["stage", "when"];
+const HEALTH: &[&str] = &["measure", "weight", "band", "when", "otherwise"];
+const MEASURE: &[&str] = &["when", "else"];
+const CALENDAR: &[&str] = &[
+    "timezone", "closed", "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+];
+const HANDOFF: &[&str] = &[
     "owner",
+    "requires",
     "sla",
     "within",
     "on",
@@ -586,22 +658,68 @@ const KEYWORDS: [&str; 58] = [
     "escalate",
     "at",
     "after",
+    "when",
+    "note",
+    "incomplete",
     "flag",
-    "commission",
-    "clawback",
-    "days",
-    "of",
-    "except",
-    "prorated",
-    "bonus",
-    "retained",
-    "rounding",
-    "test",
-    "given",
-    "expect",
-    "and",
-    "or",
-    "not",
-    "between",
-    "today",
 ];
+const COMMISSION: &[&str] = &[
+    "clawback", "within", "days", "of", "except", "when", "prorated", "bonus", "if", "retained",
+    "after", "on", "upgrade", "to", "rounding",
+];
+const TEST: &[&str] = &["given", "at", "expect", "stage", "event", "line", "none"];
+
+/// The keywords valid at `offset`: those of the innermost block the
+/// cursor stands in (found by the keyword that opens it), and the
+/// expression keywords where conditions are written.
+fn keywords_at(text: &str, offset: usize) -> Vec<&'static str> {
+    let before = text.get(..offset.min(text.len())).unwrap_or_default();
+    // The innermost `{` not closed before the cursor, outside strings and
+    // comments.
+    let mut open: Vec<usize> = Vec::new();
+    let (mut in_string, mut in_comment) = (false, false);
+    for (i, c) in before.char_indices() {
+        match c {
+            '\n' => in_comment = false,
+            _ if in_comment => {}
+            '"' => in_string = !in_string,
+            _ if in_string => {}
+            '#' => in_comment = true,
+            '{' => open.push(i),
+            '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let Some(&at) = open.last() else {
+        return TOP.to_vec();
+    };
+    let line_start = before
+        .get(..at)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let opener = before
+        .get(line_start..at)
+        .unwrap_or_default()
+        .split_whitespace()
+        .next()
+        .unwrap_or_default();
+    let (own, expressions): (&[&str], bool) = match opener {
+        "record" => (RECORD, false),
+        "score" => (SCORE, true),
+        "qualify" => (QUALIFY, true),
+        "health" => (HEALTH, true),
+        "measure" => (MEASURE, true),
+        "calendar" => (CALENDAR, false),
+        "handoff" => (HANDOFF, true),
+        "commission" | "clawback" => (COMMISSION, true),
+        "test" | "given" => (TEST, false),
+        _ => (&[], true),
+    };
+    let mut out = own.to_vec();
+    if expressions {
+        out.extend_from_slice(EXPR);
+    }
+    out
+}
