@@ -358,11 +358,18 @@ impl Server {
             return items;
         };
         let offset = Lines::new(&doc.text).offset(at.position);
-        let keywords = keywords_at(&doc.text, offset);
+        let (keywords, record) = context_at(&doc.text, offset);
         // Names are offered where conditions are written.
         let names = keywords.contains(&"and");
         if let Some(o) = outline(&doc.text).filter(|_| names) {
             for s in &o.symbols {
+                // Only the fields of the record the block names.
+                if s.kind == SymbolKind::Field
+                    && record.is_some()
+                    && s.container.as_deref() != record.as_deref()
+                {
+                    continue;
+                }
                 let kind = match s.kind {
                     SymbolKind::Field => lsp::CompletionItemKind::FIELD,
                     SymbolKind::Let => lsp::CompletionItemKind::CONSTANT,
@@ -671,8 +678,10 @@ const TEST: &[&str] = &["given", "at", "expect", "stage", "event", "line", "none
 
 /// The keywords valid at `offset`: those of the innermost block the
 /// cursor stands in (found by the keyword that opens it), and the
-/// expression keywords where conditions are written.
-fn keywords_at(text: &str, offset: usize) -> Vec<&'static str> {
+/// expression keywords where conditions are written; and the record whose
+/// fields are in scope there (the one the outermost block names: `qualify
+/// lead {`, `score fit for lead {`, `handoff h note n {`).
+fn context_at(text: &str, offset: usize) -> (Vec<&'static str>, Option<String>) {
     let before = text.get(..offset.min(text.len())).unwrap_or_default();
     // The innermost `{` not closed before the cursor, outside strings and
     // comments.
@@ -693,7 +702,32 @@ fn keywords_at(text: &str, offset: usize) -> Vec<&'static str> {
         }
     }
     let Some(&at) = open.last() else {
-        return TOP.to_vec();
+        return (TOP.to_vec(), None);
+    };
+    // The outermost block names the record.
+    let words_of = |brace: usize| -> Vec<String> {
+        let start = before
+            .get(..brace)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        before
+            .get(start..brace)
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    let outer = open.first().map(|b| words_of(*b)).unwrap_or_default();
+    let record = match outer
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["qualify", r] | ["health", r] | ["score", _, "for", r] | ["handoff", _, "note", r] => {
+            Some((*r).to_string())
+        }
+        _ => None,
     };
     let line_start = before
         .get(..at)
@@ -721,5 +755,40 @@ fn keywords_at(text: &str, offset: usize) -> Vec<&'static str> {
     if expressions {
         out.extend_from_slice(EXPR);
     }
-    out
+    (out, record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: &str = "policy \"p\" version 1 effective 2026-01-01\n\
+        record lead key id {\n  id: text\n}\n\
+        record account key id {\n  id: text\n}\n\
+        qualify lead {\n  stage A when id == \"x\"\n}\n\
+        health account {\n  measure m weight 1 {\n    1 when id == \"y\"\n    else 0\n  }\n  band ok otherwise\n}\n";
+
+    #[test]
+    fn the_block_at_the_cursor_gives_keywords_and_record() {
+        let at = |s: &str| P.find(s).unwrap_or(0);
+        assert_eq!(context_at(P, 0), (TOP.to_vec(), None));
+        let (k, r) = context_at(P, at("id == \"x\""));
+        assert!(k.contains(&"stage") && k.contains(&"and") && !k.contains(&"record"));
+        assert_eq!(r.as_deref(), Some("lead"));
+        let (k, r) = context_at(P, at("id == \"y\""));
+        assert!(k.contains(&"else") && !k.contains(&"stage"), "{k:?}");
+        assert_eq!(r.as_deref(), Some("account"));
+        let (k, _) = context_at(P, at("id: text"));
+        assert!(k.contains(&"money") && !k.contains(&"and"));
+    }
+
+    #[test]
+    fn utf16_positions_round_trip() {
+        let text = "a\n# é🎉x\n";
+        let l = Lines::new(text);
+        let x = text.find('x').unwrap_or(0);
+        assert_eq!(l.position(x), lsp::Position::new(1, 5));
+        assert_eq!(l.offset(lsp::Position::new(1, 5)), x);
+        assert_eq!(l.offset(lsp::Position::new(9, 0)), text.len());
+    }
 }
