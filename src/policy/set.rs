@@ -313,11 +313,7 @@ impl PolicySet {
         out: W,
     ) -> Result<StreamOutcome, RunError> {
         let plan = self.clawback_plan(options)?;
-        let stream = crate::clawback::StreamOptions {
-            as_of: options.as_of,
-            pinned: options.version.is_some(),
-            summary: options.summary,
-        };
+        let stream = stream_options(options);
         crate::clawback::stream(&plan, deals, events, stream, None, out).map_err(run_error)
     }
 
@@ -337,11 +333,7 @@ impl PolicySet {
         out: W,
     ) -> Result<StreamOutcome, RunError> {
         let plan = self.clawback_plan(options)?;
-        let stream = crate::clawback::StreamOptions {
-            as_of: options.as_of,
-            pinned: options.version.is_some(),
-            summary: options.summary,
-        };
+        let stream = stream_options(options);
         let run = crate::clawback::PostedRun {
             booked: &booked.index,
             lines: Box::new(|| booked.lines()),
@@ -376,6 +368,15 @@ pub struct Resolved<'a> {
     pub policy: &'a Policy,
     /// The evaluation date.
     pub date: NaiveDate,
+}
+
+/// How a streamed run goes, from the caller's options.
+fn stream_options(options: &ClawbackOptions) -> crate::clawback::StreamOptions {
+    crate::clawback::StreamOptions {
+        as_of: options.as_of,
+        pinned: options.version.is_some(),
+        summary: options.summary,
+    }
 }
 
 fn run_error(e: crate::clawback::StreamError) -> RunError {
