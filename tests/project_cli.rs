@@ -301,3 +301,22 @@ fn without_a_project_file_run_says_so() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn baton_run_goes_on_after_a_job_with_errors_and_exits_with_the_worst() {
+    let dir = project("worst");
+    let path = dir.join("samples/hubspot_contacts.csv");
+    let text = std::fs::read_to_string(&path).expect("export");
+    std::fs::write(&path, text.replacen("10/24/2026", "someday", 1)).expect("write");
+    let (_, err, code) = baton_in(&dir, &["run", "--quiet"], None);
+    assert_eq!(code, 1, "{err}");
+    for f in ["qualified.csv", "health.jsonl", "sla.jsonl", "ledger.csv"] {
+        assert!(dir.join("out").join(f).is_file(), "{f}");
+    }
+    let q = std::fs::read_to_string(dir.join("out/qualified.csv")).expect("output");
+    assert!(
+        q.contains("\"\"someday\"\" is not a date in `%m/%d/%Y`\",2\n"),
+        "{q}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
