@@ -236,17 +236,28 @@ fn amount(text: &str) -> Option<String> {
         negative = !negative;
         t = rest.trim();
     }
-    let t: String = t
+    let t = t
         .trim_start_matches(|c: char| c.is_alphabetic() || "$€£¥".contains(c))
         .trim_end_matches(|c: char| c.is_alphabetic() || "$€£¥".contains(c))
-        .trim()
-        .replace(',', "");
-    if t.is_empty()
-        || !t.chars().all(|c| c.is_ascii_digit() || c == '.')
-        || t.matches('.').count() > 1
-    {
+        .trim();
+    // Commas only as thousands separators, in groups of three before the
+    // point: `1.000,50` (a decimal comma) or `1,2,3` is refused, never
+    // read as another number.
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    let groups: Vec<&str> = int.split(',').collect();
+    let grouped = groups.len() == 1
+        || (groups.first().is_some_and(|g| (1..=3).contains(&g.len()))
+            && groups.iter().skip(1).all(|g| g.len() == 3));
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if int.is_empty() || !grouped || !groups.iter().all(|g| digits(g)) || !digits(frac) {
         return None;
     }
+    let int = int.replace(',', "");
+    let t = if t.contains('.') {
+        format!("{int}.{frac}")
+    } else {
+        int
+    };
     Some(if negative { format!("-{t}") } else { t })
 }
 
@@ -273,7 +284,18 @@ mod tests {
         ] {
             assert_eq!(text(&m, cell), Ok(Some(want.to_string())), "{cell}");
         }
-        for bad in ["lots", "1.2.3", "$", "12 apples 3"] {
+        for bad in [
+            "lots",
+            "1.2.3",
+            "$",
+            "12 apples 3",
+            "€ 1.000,50",
+            "1,2,3",
+            "12,34",
+            "1,000.5.0",
+            ".5",
+            "1e5",
+        ] {
             assert_eq!(text(&m, bad), Err("is not an amount".to_string()), "{bad}");
         }
         let n = FieldMap {
