@@ -183,24 +183,26 @@ pub fn convert(m: &FieldMap, cell: &str, currency: Option<&str>) -> Result<Optio
                 None => return Err("has no currency: its currency cell is empty".into()),
             },
         };
-        let amount = amount(&t).ok_or("is not an amount")?;
-        return Ok(Some(Json::String(format!("{amount} {code}"))));
+        let a = amount(&t, Some(&code))?;
+        return Ok(Some(Json::String(format!("{a} {code}"))));
     }
     if m.number {
-        return amount(&t)
+        return amount(&t, None)
             .map(|a| Some(Json::String(a)))
-            .ok_or_else(|| "is not a number".into());
+            .map_err(|_| "is not a number".into());
     }
     if let Some(unit) = &m.unit {
-        let n = t.replace(',', "");
-        if n.parse::<i64>().is_err() {
-            return Err(format!("is not a whole number of `{unit}`"));
-        }
+        let n = amount(&t, None)
+            .ok()
+            .filter(|n| n.parse::<i64>().is_ok())
+            .ok_or_else(|| format!("is not a whole number of `{unit}`"))?;
         return Ok(Some(Json::String(format!("{n}{unit}"))));
     }
     if let Some(f) = &m.date_format {
         let d = NaiveDate::parse_from_str(&t, f).map_err(|_| format!("is not a date in `{f}`"))?;
-        return Ok(Some(Json::String(d.format("%Y-%m-%d").to_string())));
+        return Ok(Some(Json::String(
+            year_of(d, f)?.format("%Y-%m-%d").to_string(),
+        )));
     }
     if let Some(f) = &m.timestamp_format {
         let utc = match chrono::DateTime::parse_from_str(&t, f) {
@@ -208,6 +210,7 @@ pub fn convert(m: &FieldMap, cell: &str, currency: Option<&str>) -> Result<Optio
             Err(_) => {
                 let naive = NaiveDateTime::parse_from_str(&t, f)
                     .map_err(|_| format!("is not a timestamp in `{f}`"))?;
+                year_of(naive.date(), f)?;
                 let tz = m.timezone.unwrap_or(Tz::UTC);
                 tz.from_local_datetime(&naive)
                     .earliest()
@@ -222,10 +225,28 @@ pub fn convert(m: &FieldMap, cell: &str, currency: Option<&str>) -> Result<Optio
     Ok(Some(Json::String(t)))
 }
 
+/// A date whose year has four digits: chrono's `%Y` reads `26` as the
+/// year 26, which a spreadsheet's `m/d/yy` export means as 2026.
+fn year_of(d: NaiveDate, f: &str) -> Result<NaiveDate, String> {
+    use chrono::Datelike;
+    if d.year() < 1000 {
+        return Err(format!(
+            "has a year of fewer than four digits for `{f}` (write the year in full, or use `%y`)"
+        ));
+    }
+    Ok(d)
+}
+
 /// An amount as spreadsheets export it: an optional currency symbol or
 /// code, thousands separators, a minus sign or parentheses for a negative.
-/// `(1,250.50)` → `-1250.50`; `$15,000.00` → `15000.00`.
-fn amount(text: &str) -> Option<String> {
+/// `(1,250.50)` → `-1250.50`; `$15,000.00` → `15000.00`. With `code`, a
+/// symbol or code written in the cell must be that currency's, and the
+/// decimals may not be finer than its minor unit (`1.200` in USD is a
+/// European thousands dot, refused); anything else that is not a plain
+/// amount (`12k`, `1.000,50`, `(-5)`) is refused, never read as another
+/// number.
+fn amount(text: &str, code: Option<&str>) -> Result<String, String> {
+    let bad = || "is not an amount".to_string();
     let mut t = text.trim();
     let mut negative = false;
     if let Some(inner) = t.strip_prefix('(').and_then(|s| s.strip_suffix(')')) {
@@ -233,16 +254,58 @@ fn amount(text: &str) -> Option<String> {
         t = inner.trim();
     }
     if let Some(rest) = t.strip_prefix('-') {
-        negative = !negative;
+        if negative {
+            return Err(bad());
+        }
+        negative = true;
         t = rest.trim();
     }
-    let t = t
-        .trim_start_matches(|c: char| c.is_alphabetic() || "$€£¥".contains(c))
-        .trim_end_matches(|c: char| c.is_alphabetic() || "$€£¥".contains(c))
-        .trim();
+    // A currency written with the amount: a symbol before it, or a code
+    // before or after it.
+    let symbol = |c: char| match c {
+        '$' => Some("USD"),
+        '€' => Some("EUR"),
+        '£' => Some("GBP"),
+        '¥' => Some("JPY"),
+        _ => None,
+    };
+    let mut written: Option<String> = None;
+    if let Some(c) = t.chars().next().filter(|c| symbol(*c).is_some()) {
+        written = symbol(c).map(String::from);
+        t = t.get(c.len_utf8()..).unwrap_or_default().trim_start();
+        if let Some(rest) = t.strip_prefix('-') {
+            if negative {
+                return Err(bad());
+            }
+            negative = true;
+            t = rest.trim();
+        }
+    }
+    let is_code = |w: &str| w.len() == 3 && w.chars().all(|c| c.is_ascii_alphabetic());
+    if let Some((w, rest)) = t
+        .split_once(char::is_whitespace)
+        .filter(|(w, _)| is_code(w))
+    {
+        written = Some(w.to_ascii_uppercase());
+        t = rest.trim();
+    } else if let Some((rest, w)) = t
+        .rsplit_once(char::is_whitespace)
+        .filter(|(_, w)| is_code(w))
+    {
+        written = Some(w.to_ascii_uppercase());
+        t = rest.trim();
+    }
+    if let (Some(w), Some(code)) = (&written, code) {
+        // `$` may stand for any dollar; a code must be the currency's.
+        let dollar = text.contains('$') && code.ends_with('D') && w == "USD";
+        if w != code && !dollar {
+            return Err(format!("is written in {w}, not in {code}"));
+        }
+    } else if written.is_some() && code.is_none() && text.chars().any(|c| c.is_ascii_alphabetic()) {
+        return Err(bad());
+    }
     // Commas only as thousands separators, in groups of three before the
-    // point: `1.000,50` (a decimal comma) or `1,2,3` is refused, never
-    // read as another number.
+    // point.
     let (int, frac) = t.split_once('.').unwrap_or((t, ""));
     let groups: Vec<&str> = int.split(',').collect();
     let grouped = groups.len() == 1
@@ -250,7 +313,15 @@ fn amount(text: &str) -> Option<String> {
             && groups.iter().skip(1).all(|g| g.len() == 3));
     let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
     if int.is_empty() || !grouped || !groups.iter().all(|g| digits(g)) || !digits(frac) {
-        return None;
+        return Err(bad());
+    }
+    if let Some(minor) = code.and_then(Currency::parse).map(|c| c.minor_units()) {
+        if frac.len() > minor as usize {
+            return Err(format!(
+                "has more decimals than {} allows ({minor}); a thousands dot?",
+                code.unwrap_or_default()
+            ));
+        }
     }
     let int = int.replace(',', "");
     let t = if t.contains('.') {
@@ -258,7 +329,7 @@ fn amount(text: &str) -> Option<String> {
     } else {
         int
     };
-    Some(if negative { format!("-{t}") } else { t })
+    Ok(if negative { format!("-{t}") } else { t })
 }
 
 #[cfg(test)]
@@ -289,14 +360,30 @@ mod tests {
             "1.2.3",
             "$",
             "12 apples 3",
-            "€ 1.000,50",
             "1,2,3",
             "12,34",
             "1,000.5.0",
             ".5",
             "1e5",
+            "12k",
+            "2.5k",
+            "(-5)",
+            "--5",
         ] {
             assert_eq!(text(&m, bad), Err("is not an amount".to_string()), "{bad}");
+        }
+        // A currency in the cell must be the one in use; a dot before three
+        // digits is a European thousands dot in a currency of cents.
+        for (bad, why) in [
+            ("€12", "is written in EUR, not in USD"),
+            ("12 GBP", "is written in GBP, not in USD"),
+            (
+                "1.200",
+                "has more decimals than USD allows (2); a thousands dot?",
+            ),
+            ("€ 1.000,50", "is written in EUR, not in USD"),
+        ] {
+            assert_eq!(text(&m, bad), Err(why.to_string()), "{bad}");
         }
         let n = FieldMap {
             number: true,
@@ -305,6 +392,8 @@ mod tests {
         assert_eq!(text(&n, "$113,000.00"), Ok(Some("\"113000.00\"".into())));
         assert_eq!(text(&n, "(5)"), Ok(Some("\"-5\"".into())));
         assert_eq!(text(&n, "n/a"), Err("is not a number".into()));
+        assert_eq!(text(&n, "1.5M"), Err("is not a number".into()));
+        assert_eq!(text(&n, "12 GBP"), Err("is not a number".into()));
         assert_eq!(text(&m, "  "), Ok(None));
         // The currency column wins over the default.
         assert_eq!(
@@ -339,7 +428,9 @@ mod tests {
             ..FieldMap::plain("timeline", "Timeline (days)")
         };
         assert_eq!(text(&unit, "165"), Ok(Some("\"165d\"".into())));
+        assert_eq!(text(&unit, "1,500"), Ok(Some("\"1500d\"".into())));
         assert!(text(&unit, "soon").is_err());
+        assert!(text(&unit, "1,5").is_err(), "a decimal comma is not 15");
         let date = FieldMap {
             date_format: Some("%m/%d/%Y".into()),
             ..FieldMap::plain("created", "Create Date")
@@ -348,6 +439,10 @@ mod tests {
         assert_eq!(
             text(&date, "13/45/2026"),
             Err("is not a date in `%m/%d/%Y`".into())
+        );
+        assert!(
+            text(&date, "10/09/26").is_err_and(|e| e.contains("fewer than four digits")),
+            "a two-digit year is not the year 26"
         );
         let ts = FieldMap {
             timestamp_format: Some("%m/%d/%Y %H:%M".into()),
