@@ -594,6 +594,13 @@ fn fields_declared_differently_are_warned_about() {
         err.contains("warning: field `seats` is int in p v1 and decimal in p v1"),
         "{err}"
     );
+    // Required on one side only: the warning names the side.
+    std::fs::write(dir.join("b.baton"), policy("int?")).expect("write");
+    let (_, err, _) = baton_in(&dir, &args(false), None);
+    assert!(
+        err.contains("is required in p v1 (--from) and optional in p v1: a record without it is an error under p v1 only"),
+        "{err}"
+    );
     assert!(out.starts_with("0 of 1 leads change stage"), "{out}");
     let (out, err, code) = baton_in(&dir, &args(true), None);
     assert_eq!((code, out.as_str()), (2, ""), "{err}");

@@ -281,12 +281,15 @@ fn a_file_of_a_policy_directory_is_checked_with_its_sibling_versions() {
     let dir = std::env::temp_dir().join(format!("baton-lsp-dir-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("mkdir");
+    // A space in the directory's name: the URI writes it `%20`.
+    let dir = dir.join("my pol");
+    std::fs::create_dir_all(&dir).expect("mkdir");
     let v1 = "policy \"p\" version 1 effective 2026-01-01\n";
     std::fs::write(dir.join("v1.baton"), v1).expect("write");
     // The open v2 claims version 1 too: only the directory says so.
     let v2 = "policy \"p\" version 1 effective 2026-06-01\n";
     std::fs::write(dir.join("v2.baton"), v2).expect("write");
-    let uri = format!("file://{}", dir.join("v2.baton").display());
+    let uri = format!("file://{}", dir.join("v2.baton").display()).replace(' ', "%20");
     let mut c = Client::start();
     c.request(
         "initialize",
@@ -300,6 +303,19 @@ fn a_file_of_a_policy_directory_is_checked_with_its_sibling_versions() {
     let d = c.notification("textDocument/publishDiagnostics");
     let diags = d["diagnostics"].as_array().expect("diagnostics");
     assert!(diags.iter().any(|x| x["code"] == "E0501"), "{d}");
+    // An unknown method is said to be one.
+    let id = c.next;
+    c.next += 1;
+    c.send(
+        &json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/prepareRename", "params": {}}),
+    );
+    let reply = loop {
+        let m = c.read();
+        if m["id"] == id {
+            break m;
+        }
+    };
+    assert_eq!(reply["error"]["code"], -32601, "{reply}");
     // Fixed in the editor (not yet saved): clean.
     let fixed = v2.replace("version 1", "version 2");
     c.notify(
@@ -308,8 +324,21 @@ fn a_file_of_a_policy_directory_is_checked_with_its_sibling_versions() {
     );
     let d = c.notification("textDocument/publishDiagnostics");
     assert_eq!(d["diagnostics"], json!([]), "{d}");
+    // Broken again, then closed: its problems leave with it.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": v2}]}),
+    );
+    let d = c.notification("textDocument/publishDiagnostics");
+    assert_ne!(d["diagnostics"], json!([]), "{d}");
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let d = c.notification("textDocument/publishDiagnostics");
+    assert_eq!(d["diagnostics"], json!([]), "{d}");
     c.request("shutdown", Value::Null);
     c.notify("exit", Value::Null);
     assert!(c.child.wait().expect("exits").success());
-    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(dir.parent().unwrap_or(&dir)).ok();
 }

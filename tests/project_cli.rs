@@ -320,3 +320,79 @@ fn baton_run_goes_on_after_a_job_with_errors_and_exits_with_the_worst() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn each_job_reads_its_own_input_with_its_own_mapping() {
+    let dir = std::env::temp_dir().join(format!("baton-project-own-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("data")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("sub")).expect("mkdir");
+    std::fs::write(
+        dir.join("p.baton"),
+        "policy \"p\" version 1 effective 2026-01-01\nrecord r key id {\n  id: text\n  budget: money\n}\n\
+         qualify r {\n  stage euro when currency(budget) == \"EUR\"\n}\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join("data/z.csv"), "ID,Budget\nA,100\n").expect("write");
+    // A stale file named like the input, in the directory `run` starts in.
+    std::fs::write(dir.join("sub/z"), "ID,Budget\nSTALE,1\n").expect("write");
+    std::fs::write(
+        dir.join("baton.toml"),
+        r#"[policies]
+p = "p.baton"
+
+[inputs.eu]
+path = "data/z.csv"
+record = "r"
+[inputs.eu.fields]
+id = "ID"
+budget = { column = "Budget", currency = "EUR" }
+
+[inputs.z]
+path = "data/z.csv"
+record = "r"
+[inputs.z.fields]
+id = "ID"
+budget = { column = "Budget", currency = "USD" }
+
+[jobs.a]
+run = "qualify"
+policy = "p"
+input = "eu"
+as_of = "2026-11-02"
+output = "out/a.jsonl"
+
+[jobs.b]
+run = "qualify"
+policy = "p"
+input = "z"
+as_of = "2026-11-02"
+output = "out/b.jsonl"
+"#,
+    )
+    .expect("write");
+    let (_, err, code) = baton_in(&dir.join("sub"), &["run", "--quiet"], None);
+    assert_eq!(code, 0, "{err}");
+    let a = jsonl(&std::fs::read_to_string(dir.join("out/a.jsonl")).expect("a"));
+    let b = jsonl(&std::fs::read_to_string(dir.join("out/b.jsonl")).expect("b"));
+    assert_eq!(
+        (a[0]["key"].as_str(), a[0]["stage"].as_str()),
+        (Some("A"), Some("euro"))
+    );
+    assert_eq!(
+        (b[0]["key"].as_str(), b[0]["stage"].as_str()),
+        (Some("A"), None),
+        "{b:?}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_project_file_of_another_name_is_checked_as_one() {
+    let dir = project("othername");
+    std::fs::copy(dir.join("baton.toml"), dir.join("nightly.toml")).expect("copy");
+    let (out, err, code) = baton_in(&dir, &["check", "nightly.toml"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("nightly.toml: ok (4 policies"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}

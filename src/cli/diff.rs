@@ -135,12 +135,14 @@ fn schema_differences(block: Block, old: &baton::Policy, new: &baton::Policy) ->
             ));
         } else if f.optional != g.optional {
             let (req, opt) = if f.optional { (new, old) } else { (old, new) };
+            let flag = if f.optional { "--to" } else { "--from" };
             out.push(format!(
-                "field `{}` is required in {} and optional in {}: a record without it is an \
-                 error on the first side only",
+                "field `{}` is required in {} ({flag}) and optional in {}: a record without it \
+                 is an error under {} only",
                 f.name,
                 side(req),
-                side(opt)
+                side(opt),
+                side(req)
             ));
         }
     }

@@ -118,9 +118,29 @@ pub(super) fn run() -> Result<ExitCode, Fatal> {
 
 const RUN_TEST: &str = "baton.runTest";
 
-/// The file name diagnostics carry: the URI's path.
+/// The file name diagnostics carry: the URI's path, percent-decoded
+/// (`my%20pol/v2.baton` is the file `my pol/v2.baton`).
 fn name_of(uri: &lsp::Uri) -> String {
-    uri.path().as_str().to_string()
+    let raw = uri.path().as_str().as_bytes();
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        let hex = raw
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Server {
@@ -151,7 +171,7 @@ impl Server {
                     let result = self.request(req);
                     self.send(Message::Response(match result {
                         Ok(v) => Response::new_ok(id, v),
-                        Err(e) => Response::new_err(id, -32602, e),
+                        Err((code, e)) => Response::new_err(id, code, e),
                     }))?;
                 }
                 Message::Notification(n) => self.notification(n),
@@ -185,7 +205,17 @@ impl Server {
             }
             lsp::notification::DidCloseTextDocument::METHOD => {
                 if let Ok(p) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(n.params) {
+                    // Its problems leave the editor with it.
                     self.docs.remove(&p.text_document.uri);
+                    self.dirty.retain(|u| *u != p.text_document.uri);
+                    let _ = self.send(Message::Notification(Notification::new(
+                        lsp::notification::PublishDiagnostics::METHOD.into(),
+                        lsp::PublishDiagnosticsParams {
+                            uri: p.text_document.uri,
+                            diagnostics: Vec::new(),
+                            version: None,
+                        },
+                    )));
                 }
             }
             _ => {}
@@ -233,8 +263,12 @@ impl Server {
         Ok(())
     }
 
-    fn request(&mut self, req: Request) -> Result<serde_json::Value, String> {
-        let json = |v: Result<serde_json::Value, serde_json::Error>| v.map_err(|e| e.to_string());
+    /// A request's result, or an error code (JSON-RPC) and message.
+    fn request(&mut self, req: Request) -> Result<serde_json::Value, (i32, String)> {
+        const METHOD_NOT_FOUND: i32 = -32601;
+        let json = |v: Result<serde_json::Value, serde_json::Error>| {
+            v.map_err(|e| (INVALID_PARAMS, e.to_string()))
+        };
         match req.method.as_str() {
             lsp::request::HoverRequest::METHOD => {
                 let p: lsp::HoverParams = json_params(req.params)?;
@@ -286,7 +320,7 @@ impl Server {
                 }
                 Ok(serde_json::json!(said))
             }
-            other => Err(format!("`{other}` is not served")),
+            other => Err((METHOD_NOT_FOUND, format!("`{other}` is not served"))),
         }
     }
 
@@ -548,8 +582,10 @@ fn check(name: &str, text: &str) -> Vec<baton::Diagnostic> {
     }
 }
 
-fn json_params<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, String> {
-    serde_json::from_value(v).map_err(|e| e.to_string())
+const INVALID_PARAMS: i32 = -32602;
+
+fn json_params<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, (i32, String)> {
+    serde_json::from_value(v).map_err(|e| (INVALID_PARAMS, e.to_string()))
 }
 
 fn markdown(text: String) -> lsp::Hover {

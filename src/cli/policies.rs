@@ -41,12 +41,13 @@ pub(super) fn check(paths: &[PathBuf], warnings: Warnings) -> Result<ExitCode, F
     let mut failed = 0;
     let paths: Vec<PathBuf> = paths.iter().flat_map(policies_in).collect();
     for path in &paths {
+        // A project file (`baton.toml`, or any `.toml` named): its form,
+        // its jobs against their policies and its exports' headers.
         if path
             .file_name()
             .is_some_and(|n| n == baton::project::MANIFEST)
+            || path.extension().is_some_and(|e| e == "toml")
         {
-            // A project file: its form, its jobs against their policies
-            // and its exports' headers.
             if let Err(Fatal(msg)) = super::project::check(path) {
                 eprintln!("error: {msg}");
                 failed += 1;

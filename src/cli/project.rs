@@ -53,23 +53,40 @@ pub(super) fn policy_path(arg: &Path) -> PathBuf {
         .map_or_else(|| arg.to_path_buf(), Path::to_path_buf)
 }
 
+/// Whether names resolve against the manifest of `baton run` (which gave
+/// its jobs input names, not paths).
+static RUNNING: OnceLock<()> = OnceLock::new();
+
 /// An input argument: `-` or a file that exists, else a name of the
 /// manifest's `[inputs]`, whose mapping then applies when the input is
-/// opened.
+/// opened. Under `baton run` a job's input is always the manifest's: a
+/// file of that name in the current directory does not take its place.
 pub(super) fn input_path(arg: &str) -> String {
-    if arg == "-" || Path::new(arg).exists() {
-        return arg.to_string();
-    }
-    let Some(input) = manifest().and_then(|m| m.input(arg)) else {
-        return arg.to_string();
+    let named = manifest().and_then(|m| m.input(arg));
+    let file = arg == "-" || Path::new(arg).exists();
+    let input = match named {
+        Some(i) if RUNNING.get().is_some() || !file => i,
+        _ => {
+            forget_mapping(arg);
+            return arg.to_string();
+        }
     };
     let path = input.path.display().to_string();
+    // The mapping of the input now opened under this path (another input
+    // may share the path with another mapping, or none).
+    forget_mapping(&path);
     if !input.fields.is_empty() {
         if let Ok(mut m) = MAPPED.lock() {
             m.push((path.clone(), input.fields.clone()));
         }
     }
     path
+}
+
+fn forget_mapping(path: &str) {
+    if let Ok(mut m) = MAPPED.lock() {
+        m.retain(|(p, _)| p != path);
+    }
 }
 
 /// The mapping of an input opened by its manifest name.
@@ -248,8 +265,10 @@ pub(super) fn run(a: &RunArgs) -> Result<ExitCode, Fatal> {
         .iter()
         .map(|j| Ok((j.name.clone(), command_of(&m, j, a.quiet)?)))
         .collect::<Result<Vec<_>, Fatal>>()?;
-    // Names resolve against this manifest from here on.
+    // Names resolve against this manifest from here on, and before files
+    // of the current directory.
     let _ = MANIFEST.set(Some(m));
+    let _ = RUNNING.set(());
     let mut worst = 0u8;
     for (name, args) in commands {
         if !a.quiet {
