@@ -143,6 +143,8 @@ fn a_cell_no_conversion_reads_is_that_records_error_line() {
     let r = jsonl(&out);
     assert_eq!(r.len(), 3_000);
     assert_eq!(r[0]["line"], 2);
+    // The key converted: the error line names it.
+    assert_eq!(r[0]["key"], "L-000001");
     assert_eq!(
         r[0]["error"],
         "column `Create Date` (field `created`): \"24.10.2026\" is not a date in `%m/%d/%Y`"
@@ -156,6 +158,37 @@ fn a_cell_no_conversion_reads_is_that_records_error_line() {
         r[1]
     );
     assert!(r[2]["error"].is_null(), "{}", r[2]);
+    // A deal of the Salesforce export whose commission is in another
+    // currency: its error line names the deal and the rep.
+    let deals = dir.join("samples/salesforce_opportunities.csv");
+    let text = std::fs::read_to_string(&deals).expect("export");
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[1] = lines[1].replacen("\"$", "\"€", 1);
+    std::fs::write(&deals, lines.join("\n") + "\n").expect("write");
+    let (out, err, code) = baton_in(
+        &dir,
+        &[
+            "clawback",
+            "--policy",
+            "commission",
+            "--deals",
+            "salesforce_deals",
+            "--events",
+            "deal_events",
+            "--as-of",
+            "2026-11-30",
+        ],
+        None,
+    );
+    assert_eq!(code, 1, "{err}");
+    let bad = out
+        .lines()
+        .find(|l| l.contains(",error,"))
+        .expect("an error line");
+    assert!(
+        bad.starts_with("D-000001,jonas,") && bad.contains("is written in EUR, not in USD"),
+        "{bad}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -315,7 +348,7 @@ fn baton_run_goes_on_after_a_job_with_errors_and_exits_with_the_worst() {
     }
     let q = std::fs::read_to_string(dir.join("out/qualified.csv")).expect("output");
     assert!(
-        q.contains("\"\"someday\"\" is not a date in `%m/%d/%Y`\",2\n"),
+        q.contains("\nL-000001,,,,,,,\"column `Create Date` (field `created`): \"\"someday\"\" is not a date in `%m/%d/%Y`\",2\n"),
         "{q}"
     );
     std::fs::remove_dir_all(&dir).ok();

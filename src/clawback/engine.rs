@@ -388,6 +388,10 @@ impl<'a> Plan<'a> {
         rep: &str,
         cur_text: &str,
     ) -> Result<Deal<'a>, String> {
+        // A mapped export row with cells no conversion read.
+        if let Row::Unmapped(_, why) = row {
+            return Err(why.clone());
+        }
         let set: &'a Versions = self.set;
         let anchor_name = &self.anchor_name;
         let mut errors: Vec<(u16, String)> = Vec::new();
@@ -538,6 +542,9 @@ impl<'a> Plan<'a> {
         p: &'p Pending<'_>,
         earlier: &mut Vec<(&'p str, usize)>,
     ) -> Result<Event, String> {
+        if let Row::Unmapped(_, why) = p.row {
+            return Err(why.clone());
+        }
         if p.id.is_empty() {
             return Err("the event has no `event` id".into());
         }

@@ -188,7 +188,7 @@ pub(super) fn cell<'a>(
     use std::borrow::Cow;
     let text = match row {
         Row::Csv(rec) => Cow::Borrowed(crate::record::trim_text(rec.get(col?)?)),
-        Row::Json(v) => match v.get(name)? {
+        Row::Json(v) | Row::Unmapped(v, _) => match v.get(name)? {
             Json::String(s) => Cow::Borrowed(crate::record::trim_text(s)),
             Json::Null => return None,
             other => Cow::Owned(other.to_string().trim().to_string()),
@@ -280,7 +280,7 @@ pub(super) fn convert(
             })
         } else {
             match row {
-                Row::Json(v) => match v.get(&f.name) {
+                Row::Json(v) | Row::Unmapped(v, _) => match v.get(&f.name) {
                     None | Some(Json::Null) => None,
                     Some(Json::String(s)) if s.trim().is_empty() => None,
                     Some(j) => Some(convert_json(f.ty, j, Some(default)).map_err(|e| {

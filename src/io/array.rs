@@ -295,7 +295,7 @@ mod tests {
             let item = item?;
             let row = match item.row {
                 Ok(Row::Json(j)) => j.to_string(),
-                Ok(Row::Csv(_)) => "csv".to_string(),
+                Ok(Row::Csv(_) | Row::Unmapped(..)) => "not JSON".to_string(),
                 Err(e) => format!("error: {e}"),
             };
             out.push((item.line, row));

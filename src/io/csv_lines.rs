@@ -503,7 +503,7 @@ mod tests {
                 .map(|i| {
                     let row = i.row.map(|row| match row {
                         crate::io::Row::Csv(rec) => rec.iter().map(String::from).collect(),
-                        crate::io::Row::Json(_) => Vec::new(),
+                        crate::io::Row::Json(_) | crate::io::Row::Unmapped(..) => Vec::new(),
                     });
                     (i.line, row)
                 })

@@ -109,8 +109,9 @@ pub fn bind(maps: &[FieldMap], header: &csv::StringRecord) -> Result<BoundMappin
 
 impl BoundMapping {
     /// The record of one exported row, as a JSON object of its fields; an
-    /// `Err` names every cell that no conversion could read.
-    pub(crate) fn apply(&self, row: &csv::StringRecord) -> Result<Json, String> {
+    /// `Err` names every cell that no conversion could read, beside the
+    /// fields that did convert.
+    pub(crate) fn apply(&self, row: &csv::StringRecord) -> Result<Json, (Json, String)> {
         let mut obj = Map::default();
         let mut errors = Vec::new();
         for (m, at, cur) in &self.fields {
@@ -130,7 +131,7 @@ impl BoundMapping {
         if errors.is_empty() {
             Ok(Json::Object(obj))
         } else {
-            Err(errors.join("; "))
+            Err((Json::Object(obj), errors.join("; ")))
         }
     }
 }
@@ -489,9 +490,10 @@ mod tests {
             ok.to_string(),
             r#"{"id":"L-1","created":"2026-11-02","budget":"1000 USD"}"#
         );
-        let err = b
+        let (partial, err) = b
             .apply(&csv::StringRecord::from(vec!["L-2", "tomorrow", "lots"]))
             .expect_err("two bad cells");
+        assert_eq!(partial.to_string(), r#"{"id":"L-2"}"#);
         assert_eq!(
             err,
             "column `Create Date` (field `created`): \"tomorrow\" is not a date in `%m/%d/%Y`; \

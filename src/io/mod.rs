@@ -117,6 +117,10 @@ pub(crate) enum Row {
     Json(Json),
     /// CSV cells.
     Csv(csv::StringRecord),
+    /// An exported row some of whose cells no conversion of its mapping
+    /// reads: the fields that did convert (so that its error line can name
+    /// its key), and what is wrong.
+    Unmapped(Json, String),
 }
 
 /// One input item: its line, and the row or why it could not be read.
@@ -345,7 +349,10 @@ impl Reader {
             let next = next.map(|item| {
                 item.map(|mut item| {
                     if let Ok(Row::Csv(rec)) = &item.row {
-                        item.row = m.apply(rec).map(Row::Json);
+                        item.row = Ok(match m.apply(rec) {
+                            Ok(v) => Row::Json(v),
+                            Err((partial, why)) => Row::Unmapped(partial, why),
+                        });
                     }
                     item
                 })
@@ -410,13 +417,16 @@ impl Row {
                 let cells: Vec<&str> = rec.iter().collect();
                 schema.from_csv_positions(pos, &cells)
             }
+            Row::Unmapped(_, why) => Err(RecordError::Malformed {
+                message: why.clone(),
+            }),
         }
     }
 
     /// The key, read leniently, for error lines.
     pub(crate) fn raw_key(&self, schema: &Schema, pos: &[Option<usize>]) -> Option<Key> {
         match self {
-            Row::Json(v) => schema.raw_key_json(v),
+            Row::Json(v) | Row::Unmapped(v, _) => schema.raw_key_json(v),
             Row::Csv(rec) => {
                 let col = pos.get(usize::from(schema.key?)).copied().flatten()?;
                 schema.raw_key_text(rec.get(col)?)

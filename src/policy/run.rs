@@ -389,6 +389,7 @@ pub(crate) fn group_events(reader: &mut Reader) -> Result<Vec<Entry>, RunError> 
         let item = item.map_err(RunError::Input)?;
         let (id, event) = match &item.row {
             Ok(Row::Json(v)) => Event::from_value(item.line, v),
+            Ok(Row::Unmapped(v, why)) => (Event::from_value(item.line, v).0, Err(why.clone())),
             Ok(Row::Csv(_)) => (None, Err("events are JSON".to_string())),
             Err(msg) => (None, Err(msg.clone())),
         };
