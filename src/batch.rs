@@ -20,6 +20,15 @@ pub(crate) struct Stopped {
 
 /// How many workers to run: one per core, at most eight.
 pub(crate) fn workers() -> usize {
+    // `BATON_THREADS=N` sets the count (1: the sequential paths), as
+    // RAYON_NUM_THREADS does for rayon.
+    if let Some(n) = std::env::var("BATON_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n >= 1)
+    {
+        return n.min(64);
+    }
     std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 

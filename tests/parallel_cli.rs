@@ -1,6 +1,6 @@
-//! Large JSON-lines inputs are evaluated on several threads; the output
-//! must be exactly that of the sequential path (a JSON array input), in
-//! input order, error objects included.
+//! Large JSON-lines and JSON array inputs are evaluated on several
+//! threads; the output must be exactly that of the sequential path
+//! (`BATON_THREADS=1`), in input order, error objects included.
 
 #[path = "support/samples.rs"]
 mod samples;
@@ -67,7 +67,7 @@ fn many_batches_keep_input_order_and_equal_the_sequential_path() {
         .map(|e| e["line"].as_u64().expect("line"))
         .collect();
     assert!(lines.windows(2).all(|w| w[0] < w[1]), "{lines:?}");
-    // The same results as the sequential path, in the same order.
+    // The same results as the JSON array, in the same order.
     let (seq, _, _) = run("leads.json", "jsonl");
     let seq: Vec<serde_json::Value> = common::jsonl(&seq)
         .into_iter()
@@ -84,6 +84,56 @@ fn many_batches_keep_input_order_and_equal_the_sequential_path() {
     assert_eq!(json.len(), 3_010);
     let (csv_out, _, _) = run("leads.jsonl", "csv");
     assert_eq!(csv_out.lines().count(), 3_011);
+}
+
+/// The sequential path (`BATON_THREADS=1`) and the threads give the same
+/// bytes, for JSON lines and for a JSON array with broken elements in
+/// several of its batches.
+#[test]
+fn threads_and_the_sequential_path_write_the_same_bytes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("baton-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut elements: Vec<String> = Vec::new();
+    let mut lines = String::new();
+    for (i, line) in samples::leads(2_500, 7).lines().enumerate() {
+        if i % 613 == 3 {
+            elements.push("{\"id\": tru}".into());
+            elements.push(String::new());
+            lines.push_str("{\"id\": tru}\n");
+        }
+        elements.push(line.to_string());
+        lines.push_str(line);
+        lines.push('\n');
+    }
+    std::fs::write(dir.join("a.json"), format!("[{}", elements.join(",\n"))).expect("write");
+    std::fs::write(dir.join("l.jsonl"), &lines).expect("write");
+    let policy = root.join("policies/qualification");
+    let run = |input: &str, threads: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(["qualify", "--policy", policy.to_str().unwrap_or_default()])
+            .args(["--as-of", "2026-11-02", input])
+            .current_dir(&dir)
+            .env("BATON_THREADS", threads)
+            .output()
+            .expect("baton runs");
+        (out.stdout, out.status.code())
+    };
+    for input in ["a.json", "l.jsonl"] {
+        let (one, c1) = run(input, "1");
+        let (two, c2) = run(input, "2");
+        assert_eq!((c1, c2), (Some(1), Some(1)), "{input}");
+        assert!(
+            one == two,
+            "{input}: the threads differ from the sequential path"
+        );
+        let text = String::from_utf8_lossy(&one).to_string();
+        // Broken elements, empty ones, and the array cut short at its end.
+        let errors = text.lines().filter(|l| l.contains("\"error\"")).count();
+        let want = if input == "a.json" { 5 + 5 + 1 } else { 5 };
+        assert_eq!(errors, want, "{input}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// Converting JSON text gives exactly the record (or the error) of the

@@ -31,6 +31,37 @@ pub(crate) struct ArrayElements {
     done: bool,
 }
 
+/// One element, read but not parsed: its position, its text (or why it
+/// is no record), and the line it starts on.
+#[derive(Debug, Clone)]
+pub(crate) struct Piece {
+    /// Its position in the array (1-based).
+    pub line: usize,
+    /// Its text, trimmed; or what is wrong with it.
+    pub text: Result<String, String>,
+    /// The input's line it starts on.
+    pub start: usize,
+}
+
+impl Piece {
+    /// The element as an item: parsed, or its error.
+    pub(crate) fn into_item(self) -> Item {
+        let start = self.start;
+        Item {
+            line: self.line,
+            row: self.text.and_then(|t| {
+                Json::parse(&t)
+                    .map(Row::Json)
+                    .map_err(|e| not_json(&e, start))
+            }),
+        }
+    }
+}
+
+fn not_json(e: &str, start: usize) -> String {
+    format!("not valid JSON: {e} (the record starts on line {start})")
+}
+
 /// How one element's scan ended.
 enum End {
     /// At a comma: more elements follow.
@@ -86,8 +117,19 @@ impl ArrayElements {
         })
     }
 
+    /// Whether no element has been read yet.
+    pub(crate) fn untouched(&self) -> bool {
+        self.pos == 0 && !self.done && !self.closed
+    }
+
     /// The next element as an item; `Err` only for an I/O failure.
     pub(crate) fn next_item(&mut self) -> Option<Result<Item, String>> {
+        self.next_piece().map(|p| p.map(Piece::into_item))
+    }
+
+    /// The next element's text, not yet parsed (for readers that hand the
+    /// parse to other threads); `Err` only for an I/O failure.
+    pub(crate) fn next_piece(&mut self) -> Option<Result<Piece, String>> {
         if self.done {
             return None;
         }
@@ -115,7 +157,7 @@ impl ArrayElements {
         }
         self.pos += 1;
         let line = self.pos;
-        let row = match end {
+        let text = match end {
             End::Eof if empty => Err(format!(
                 "the input ends before the array's closing `]` (after {} records)",
                 self.pos - 1
@@ -133,31 +175,42 @@ impl ArrayElements {
                 "the record holds {len} bytes, more than the limit of {}",
                 self.max
             )),
-            _ => Json::parse_bytes(self.buf.trim_ascii())
-                .map(Row::Json)
-                .map_err(|e| {
-                    format!("not valid JSON: {e} (the record starts on line {start_line})")
-                }),
+            _ => {
+                let bytes = self.buf.trim_ascii();
+                match std::str::from_utf8(bytes) {
+                    Ok(t) => Ok(t.to_string()),
+                    // Not UTF-8: the parser's own message says where.
+                    Err(_) => Err(not_json(
+                        &Json::parse_bytes(bytes).err().unwrap_or_default(),
+                        start_line,
+                    )),
+                }
+            }
         };
         if matches!(end, End::Eof) {
             self.done = true;
         }
-        Some(Ok(Item { line, row }))
+        Some(Ok(Piece {
+            line,
+            text,
+            start: start_line,
+        }))
     }
 
     /// After the array's `]`: nothing but white space may follow; text
     /// that does is an error line of its own.
-    fn after_close(&mut self) -> Option<Result<Item, String>> {
+    fn after_close(&mut self) -> Option<Result<Piece, String>> {
         match next_token(self.input.as_mut(), &mut self.line) {
             Err(e) => Some(Err(format!("cannot read input: {e}"))),
             Ok(None) => None,
-            Ok(Some(b)) => Some(Ok(Item {
+            Ok(Some(b)) => Some(Ok(Piece {
                 line: self.pos + 1,
-                row: Err(format!(
+                text: Err(format!(
                     "text after the array's closing `]`: {} on line {}",
                     shown_byte(b),
                     self.line
                 )),
+                start: self.line,
             })),
         }
     }

@@ -21,6 +21,14 @@ pub enum LineState {
         /// The limit.
         max: usize,
     },
+    /// An element of a JSON array (the text), starting on this line of
+    /// the input.
+    Element {
+        /// The input's line.
+        start: usize,
+    },
+    /// An element of a JSON array that is no record: the text is why.
+    Broken,
 }
 
 /// The item of one JSON line (`None` for a blank line: it holds no
@@ -28,20 +36,34 @@ pub enum LineState {
 /// UTF-8 or was too long (`state`, from [`read_line`]) is an error item:
 /// its text is not what the file holds, so it is not evaluated.
 pub fn jsonl_item(line: usize, text: &str, state: LineState) -> Option<Item> {
-    // A byte order mark opening the file is not part of the first record.
-    let text = if line == 1 {
-        text.strip_prefix('\u{feff}').unwrap_or(text)
-    } else {
-        text
-    };
-    let text = text.trim();
     let row = match state {
-        LineState::Text if text.is_empty() => return None,
-        LineState::Text => Json::parse(text)
-            .map(Row::Json)
-            .map_err(|e| format!("not valid JSON: {e}")),
+        LineState::Element { start } => {
+            let piece = super::Piece {
+                line,
+                text: Ok(text.to_string()),
+                start,
+            };
+            return Some(piece.into_item());
+        }
+        LineState::Broken => Err(text.to_string()),
         LineState::NotUtf8 => Err("not valid UTF-8".to_string()),
         LineState::TooLong { len, max } => Err(too_long(len, max)),
+        LineState::Text => {
+            // A byte order mark opening the file is not part of the first
+            // record.
+            let text = if line == 1 {
+                text.strip_prefix('\u{feff}').unwrap_or(text)
+            } else {
+                text
+            };
+            let text = text.trim();
+            if text.is_empty() {
+                return None;
+            }
+            Json::parse(text)
+                .map(Row::Json)
+                .map_err(|e| format!("not valid JSON: {e}"))
+        }
     };
     Some(Item { line, row })
 }

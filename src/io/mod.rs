@@ -20,6 +20,7 @@ use crate::json::Json;
 
 use crate::record::{Key, Record, RecordError, Schema};
 
+pub(crate) use array::{ArrayElements, Piece};
 pub(crate) use csv_lines::{csv_error_text, Counted, LineIndex};
 pub(crate) use lines::{jsonl_item, read_line, too_long, LineState};
 pub use output::Output;
@@ -340,6 +341,21 @@ impl Reader {
             } => Some((lines, max)),
             _ => None,
         }
+    }
+
+    /// The elements of a JSON array input not yet read (for readers that
+    /// hand the parse to other threads). `None` for other formats, a
+    /// mapped input, or once an element has been read.
+    pub(crate) fn into_elements(self) -> Option<ArrayElements> {
+        match (self.inner, self.mapping) {
+            (ReaderKind::Array(e), None) if e.untouched() => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the input is a JSON array.
+    pub(crate) fn is_array(&self) -> bool {
+        matches!(self.inner, ReaderKind::Array(_)) && self.mapping.is_none()
     }
 
     /// The next item; `Err` only for an I/O failure.

@@ -213,8 +213,17 @@ impl<'a> RowEvaluator<'a> {
     }
 }
 
-/// A batch of JSON lines: each line's number, text, and how it was read.
+/// A batch of JSON lines or array elements: each one's line (or
+/// position), text, and how it was read.
 type Lines = Vec<(usize, String, LineState)>;
+
+/// Where a parallel run reads its records from.
+enum Source {
+    /// JSON lines, each at most `usize` bytes.
+    Lines(Box<dyn BufRead + Send>, usize),
+    /// The elements of a JSON array.
+    Elements(crate::io::ArrayElements),
+}
 
 /// Lines of JSON input per batch handed to a worker.
 const LINES_PER_BATCH: usize = 512;
@@ -279,7 +288,12 @@ impl Policy {
             let (lines, max) = input
                 .into_lines()
                 .ok_or_else(|| RunError::Input("internal error: not JSON lines".into()))?;
-            job.parallel(lines, max, out, workers, progress)
+            job.parallel(Source::Lines(lines, max), out, workers, progress)
+        } else if input.is_array() && workers > 1 {
+            let elements = input
+                .into_elements()
+                .ok_or_else(|| RunError::Input("internal error: not a JSON array".into()))?;
+            job.parallel(Source::Elements(elements), out, workers, progress)
         } else {
             job.sequential(input, out, progress)
         }
@@ -540,8 +554,7 @@ impl Job<'_> {
     /// workers parse, convert, evaluate and render.
     fn parallel(
         &self,
-        mut lines: Box<dyn BufRead + Send>,
-        max: usize,
+        mut source: Source,
         out: &mut Output,
         workers: usize,
         progress: &mut dyn FnMut(u64),
@@ -564,16 +577,33 @@ impl Job<'_> {
             |s: &mut State<'_>| -> Result<Option<Lines>, RunError> {
                 let mut batch = Vec::with_capacity(LINES_PER_BATCH);
                 while batch.len() < LINES_PER_BATCH {
-                    text.clear();
-                    match read_line(lines.as_mut(), &mut text, max) {
-                        Ok((0, _)) => break,
-                        Ok((_, state)) => {
-                            s.line += 1;
-                            // The next line gets a buffer of this one's size.
-                            let next = String::with_capacity(text.len() + 64);
-                            batch.push((s.line, std::mem::replace(&mut text, next), state));
+                    match &mut source {
+                        Source::Lines(lines, max) => {
+                            text.clear();
+                            match read_line(lines.as_mut(), &mut text, *max) {
+                                Ok((0, _)) => break,
+                                Ok((_, state)) => {
+                                    s.line += 1;
+                                    // The next line gets a buffer of this one's size.
+                                    let next = String::with_capacity(text.len() + 64);
+                                    batch.push((s.line, std::mem::replace(&mut text, next), state));
+                                }
+                                Err(e) => {
+                                    return Err(RunError::Input(format!("cannot read input: {e}")))
+                                }
+                            }
                         }
-                        Err(e) => return Err(RunError::Input(format!("cannot read input: {e}"))),
+                        Source::Elements(elements) => match elements.next_piece() {
+                            None => break,
+                            Some(Err(e)) => return Err(RunError::Input(e)),
+                            Some(Ok(p)) => {
+                                s.line = p.line;
+                                batch.push(match p.text {
+                                    Ok(t) => (p.line, t, LineState::Element { start: p.start }),
+                                    Err(why) => (p.line, why, LineState::Broken),
+                                });
+                            }
+                        },
                     }
                 }
                 if batch.len() == LINES_PER_BATCH {
@@ -614,7 +644,7 @@ impl Job<'_> {
         for (line, text, state) in batch {
             // A clean record converts straight from its text; anything
             // else takes the general path, which says what is wrong.
-            let clean = if *state == LineState::Text {
+            let clean = if matches!(state, LineState::Text | LineState::Element { .. }) {
                 self.schema
                     .clean_record(text)
                     .map(|rec| self.decide(&rec, *line))
