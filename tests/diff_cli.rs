@@ -606,3 +606,28 @@ fn fields_declared_differently_are_warned_about() {
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_json_array_diffs_as_its_json_lines_do() {
+    let dir = std::env::temp_dir().join(format!("baton-diff-array-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let lines =
+        std::fs::read_to_string(root().join("policies/samples/leads.jsonl")).expect("leads");
+    let array = format!("[{}]", lines.lines().collect::<Vec<_>>().join(",\n"));
+    let path = dir.join("leads.json");
+    std::fs::write(&path, array).expect("write");
+    let from_lines = diff_json(
+        "qualify",
+        "policies/qualification@1",
+        "policies/qualification@2",
+        "policies/samples/leads.jsonl",
+    );
+    let from_array = diff_json(
+        "qualify",
+        "policies/qualification@1",
+        "policies/qualification@2",
+        path.to_str().expect("utf-8"),
+    );
+    assert_eq!(from_lines, from_array);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -396,11 +396,14 @@ pub fn records(
     );
     let mut total = RecordDiff::new(block, old.0, new.0);
     let template = total.empty_like();
-    // JSON lines are parsed by the workers; other inputs are read here.
-    let (mut lines, mut items) = if input.is_jsonl() {
-        (input.into_lines(), None)
+    // JSON lines and a JSON array's elements are parsed by the workers;
+    // other inputs are read here.
+    let (mut lines, mut elements, mut items) = if input.is_jsonl() {
+        (input.into_lines(), None, None)
+    } else if input.is_array() {
+        (None, input.into_elements(), None)
     } else {
-        (None, Some(input))
+        (None, None, Some(input))
     };
     let mut line_no = 0usize;
     let mut text = String::new();
@@ -443,7 +446,7 @@ pub fn records(
                     // each schema; anything else is parsed once, and each
                     // policy says what is wrong.
                     let clean = |e: &RowEvaluator<'_>| {
-                        (state == LineState::Text)
+                        matches!(state, LineState::Text | LineState::Element { .. })
                             .then(|| e.eval_text(&t, line))
                             .flatten()
                     };
@@ -481,6 +484,20 @@ pub fn records(
                             batch.push((line_no, std::mem::take(&mut text), state));
                         }
                         Err(e) => return Err(RunError::Input(format!("cannot read input: {e}"))),
+                    }
+                }
+                return Ok((!batch.is_empty()).then_some(Batch::Lines(batch)));
+            }
+            if let Some(els) = &mut elements {
+                let mut batch = Vec::with_capacity(BATCH);
+                while batch.len() < BATCH {
+                    match els.next_piece() {
+                        None => break,
+                        Some(Err(e)) => return Err(RunError::Input(e)),
+                        Some(Ok(p)) => batch.push(match p.text {
+                            Ok(t) => (p.line, t, LineState::Element { start: p.start }),
+                            Err(why) => (p.line, why, LineState::Broken),
+                        }),
                     }
                 }
                 return Ok((!batch.is_empty()).then_some(Batch::Lines(batch)));
