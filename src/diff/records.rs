@@ -136,32 +136,6 @@ impl RecordDiff {
         }
     }
 
-    /// An empty diff of the same shape, for a batch.
-    fn empty_like(&self) -> RecordDiff {
-        let mut d = self.clone();
-        d.records = 0;
-        d.changed = 0;
-        d.moved = 0;
-        d.became_errors = 0;
-        d.stopped_being_errors = 0;
-        d.matrix.clear();
-        if let Some(q) = &mut d.qualify {
-            *q = QualifyDiff {
-                old: reset_q(&q.old),
-                new: reset_q(&q.new),
-                ..QualifyDiff::default()
-            };
-        }
-        if let Some(h) = &mut d.health {
-            *h = HealthDiff {
-                old: reset_h(&h.old),
-                new: reset_h(&h.new),
-                ..HealthDiff::default()
-            };
-        }
-        d
-    }
-
     /// Counts one record's two outcomes; whether they differ.
     fn add(&mut self, old: &Written, new: &Written) -> bool {
         self.records += 1;
@@ -331,24 +305,6 @@ impl RecordDiff {
     }
 }
 
-fn reset_q(t: &QualifyTally) -> QualifyTally {
-    QualifyTally::with_stages(
-        t.stages
-            .iter()
-            .map(|(k, _)| k)
-            .filter(|k| *k != crate::tally::NONE),
-    )
-}
-
-fn reset_h(t: &HealthTally) -> HealthTally {
-    HealthTally::with_bands(
-        t.bands
-            .iter()
-            .map(|(k, _)| k)
-            .filter(|k| *k != crate::tally::NONE),
-    )
-}
-
 fn tally_q(t: &mut QualifyTally, w: &Written) {
     match w {
         Written::Result(RecordResult::Decision(d)) => t.add(d),
@@ -395,7 +351,8 @@ pub fn records(
         eval_new.with(new.1.explained()),
     );
     let mut total = RecordDiff::new(block, old.0, new.0);
-    let template = total.empty_like();
+    // Each batch counts into an empty diff of the same shape.
+    let template = total.clone();
     // JSON lines and a JSON array's elements are parsed by the workers;
     // other inputs are read here.
     let (mut lines, mut elements, mut items) = if input.is_jsonl() {
@@ -408,7 +365,7 @@ pub fn records(
     let mut line_no = 0usize;
     let mut text = String::new();
     let work = |batch: Batch| -> (RecordDiff, Vec<Change>) {
-        let mut part = template.empty_like();
+        let mut part = template.clone();
         let mut changes = Vec::new();
         let mut both = |line: usize, a: Written, b: Written, row: &dyn Fn() -> Option<Item>| {
             if part.add(&a, &b) && keep {
