@@ -115,17 +115,23 @@ fn load(path: &Path) -> Result<Manifest, Fatal> {
 /// `baton check baton.toml`: the file's form, then each job against its
 /// policy and its exports' headers.
 pub(super) fn check(path: &Path) -> Result<(), Fatal> {
+    let m = load_checked(path)?;
+    super::files::say(format_args!(
+        "{}: ok ({} policies, {} inputs, {} jobs)",
+        path.display(),
+        m.policies.len(),
+        m.inputs.len(),
+        m.jobs.len()
+    ))
+}
+
+/// Loads a manifest and checks it against its policies and exports,
+/// printing every problem.
+fn load_checked(path: &Path) -> Result<Manifest, Fatal> {
     let m = load(path)?;
     let problems = m.check();
     if problems.is_empty() {
-        super::files::say(format_args!(
-            "{}: ok ({} policies, {} inputs, {} jobs)",
-            path.display(),
-            m.policies.len(),
-            m.inputs.len(),
-            m.jobs.len()
-        ))?;
-        return Ok(());
+        return Ok(m);
     }
     for d in &problems {
         eprint!("{}", d.render(&m.source));
@@ -220,18 +226,7 @@ pub(super) fn run(a: &RunArgs) -> Result<ExitCode, Fatal> {
             })?
         }
     };
-    let m = load(&path)?;
-    let problems = m.check();
-    if !problems.is_empty() {
-        for d in &problems {
-            eprint!("{}", d.render(&m.source));
-        }
-        return Err(Fatal(format!(
-            "{} failed its check ({} errors)",
-            path.display(),
-            problems.len()
-        )));
-    }
+    let m = load_checked(&path)?;
     for name in &a.jobs {
         if !m.jobs.iter().any(|j| &j.name == name) {
             let names: Vec<&str> = m.jobs.iter().map(|j| j.name.as_str()).collect();
