@@ -25,17 +25,6 @@ fn type_alias(name: &str) -> Option<&'static str> {
     })
 }
 
-const TYPE_NAMES: [&str; 8] = [
-    "bool",
-    "int",
-    "decimal",
-    "money",
-    "text",
-    "date",
-    "timestamp",
-    "duration",
-];
-
 impl Checker<'_> {
     pub(super) fn records(&mut self, f: &ast::File, currency: Option<Currency>) -> Vec<Schema> {
         let mut out: Vec<Schema> = Vec::new();
@@ -179,10 +168,10 @@ impl Checker<'_> {
                 d = match type_alias(other) {
                     // A name other languages use for one of baton's types.
                     Some(ours) => d.with_help(format!("did you mean `{ours}`?")),
-                    None => self.sink.help_closest(d, other, TYPE_NAMES, || {
+                    None => self.sink.help_closest(d, other, Type::SCALAR_NAMES, || {
                         format!(
                             "types are {}, and `set of text` / `set of int`",
-                            TYPE_NAMES.join(", ")
+                            Type::SCALAR_NAMES.join(", ")
                         )
                     }),
                 };

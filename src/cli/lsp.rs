@@ -667,18 +667,8 @@ const TOP: &[&str] = &[
     "commission",
     "test",
 ];
-const RECORD: &[&str] = &[
-    "bool",
-    "int",
-    "decimal",
-    "money",
-    "text",
-    "date",
-    "timestamp",
-    "duration",
-    "set",
-    "of",
-];
+/// Besides the type names ([`baton::Type::SCALAR_NAMES`]).
+const RECORD: &[&str] = &["set", "of"];
 const SCORE: &[&str] = &["add", "subtract", "when", "clamp"];
 const QUALIFY: &[&str] = &["stage", "when"];
 const HEALTH: &[&str] = &["measure", "weight", "band", "when", "otherwise"];
@@ -788,6 +778,9 @@ fn context_at(text: &str, offset: usize) -> (Vec<&'static str>, Option<String>) 
         _ => (&[], true),
     };
     let mut out = own.to_vec();
+    if opener == "record" {
+        out.extend_from_slice(&baton::Type::SCALAR_NAMES);
+    }
     if expressions {
         out.extend_from_slice(EXPR);
     }

@@ -50,6 +50,19 @@ pub enum Type {
 }
 
 impl Type {
+    /// The names of the types a field may take alone (`set of` comes
+    /// before `text` or `int`).
+    pub const SCALAR_NAMES: [&'static str; 8] = [
+        "bool",
+        "int",
+        "decimal",
+        "money",
+        "text",
+        "date",
+        "timestamp",
+        "duration",
+    ];
+
     /// The type as a user writes it.
     pub fn name(self) -> &'static str {
         match self {
