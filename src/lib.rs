@@ -81,13 +81,15 @@ pub use health::{HealthScore, Scorecard};
 pub use policy::{
     format_policy, policy_files, read_policy_file, At, Block, BookedLedger, ClawbackOptions,
     Condition, EvalOptions, FormatError, LoadError, Policy, PolicyFileError, PolicySet,
-    ResolveError, Resolved, RunError, RunStats, Summary, MAX_POLICY_BYTES,
+    ResolveError, Resolved, RunError, RunStats, SlaError, Summary, MAX_POLICY_BYTES,
 };
 pub use program::eval::{EvalError, Tri};
 pub use program::exact::Frac;
 pub use program::handoff::{Event, EventError, EventKind};
 pub use qualify::Decision;
-pub use record::{Field, FieldDef, Key, Record, RecordBatch, RecordBuilder, RecordError, Schema};
+pub use record::{
+    Field, FieldDef, InputCell, Key, Record, RecordBatch, RecordBuilder, RecordError, Schema,
+};
 pub use sla::{AlertOut, GoalOut, HandoffStatus, InstanceError, NoteOut};
 pub use span::Span;
 pub use syntax::{MAX_EXPR_DEPTH, MAX_NESTING};

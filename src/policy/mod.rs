@@ -22,7 +22,7 @@ pub use load::{
     MAX_POLICY_BYTES,
 };
 pub use options::{At, ClawbackOptions, EvalOptions, ResolveError};
-pub use run::{RunError, RunStats, Summary};
+pub use run::{RunError, RunStats, SlaError, Summary};
 pub use set::{BookedLedger, PolicySet, Resolved};
 
 use crate::diag::Diagnostic;

@@ -18,6 +18,7 @@ use crate::program::eval::EvalError;
 use crate::program::handoff::Event;
 use crate::qualify::Decision;
 use crate::record::{Record, Schema};
+use crate::sla::HandoffStatus;
 use crate::tally::{HealthTally, QualifyTally, SlaTally};
 
 /// What a run over an input did.
@@ -323,6 +324,55 @@ impl Policy {
         self.sla_run(events, out, at, Some(SlaTally::default()))
     }
 
+    /// The status of every handoff instance in `events` at instant `at`,
+    /// events given as JSON objects (lines counted from 1 in the order
+    /// given): the outcomes [`Policy::sla_input`] writes, in its order.
+    ///
+    /// ```
+    /// use baton::{DateTime, Policy};
+    /// let p: Policy = r#"policy "h" version 1 effective 2026-01-01
+    /// record note key id { id: text }
+    /// handoff onboarding note note { sla first_response within 4h met by "replied" }"#.parse().unwrap();
+    /// let events = [
+    ///     serde_json::json!({"handoff": "H-1", "block": "onboarding", "type": "opened", "at": "2026-11-06T09:00:00Z", "note": {"id": "H-1"}}),
+    ///     serde_json::json!({"type": "replied", "at": "2026-11-06T12:00:00Z"}),
+    /// ];
+    /// let at = DateTime::parse_from_rfc3339("2026-11-07T00:00:00Z").unwrap().to_utc();
+    /// let out = p.sla_values(events, at);
+    /// assert_eq!(out[0].as_ref().unwrap().goals[0].1.state, "breached");
+    /// assert_eq!(out[1].as_ref().unwrap_err().line, 2); // no handoff id
+    /// ```
+    pub fn sla_values(
+        &self,
+        events: impl IntoIterator<Item = serde_json::Value>,
+        at: DateTime<Utc>,
+    ) -> Vec<Result<HandoffStatus, SlaError>> {
+        let items = events.into_iter().enumerate().map(|(i, v)| {
+            Ok(Item {
+                line: i + 1,
+                row: Ok(Row::Json(crate::json::Json::from_serde(&v))),
+            })
+        });
+        // Items read from values cannot fail to be read.
+        let entries = group_items(items).unwrap_or_default();
+        entries
+            .into_iter()
+            .map(|entry| self.instance_status(entry, at))
+            .collect()
+    }
+
+    /// The outcome of one output record of `sla`.
+    fn instance_status(&self, entry: Entry, at: DateTime<Utc>) -> Result<HandoffStatus, SlaError> {
+        match entry {
+            Entry::Orphan(e) | Entry::Instance(_, _, Some(e)) => Err(e),
+            Entry::Instance(id, events, None) => self.sla(&id, &events, at).map_err(|e| SlaError {
+                error: e.message,
+                line: e.line,
+                handoff: Some(id),
+            }),
+        }
+    }
+
     fn sla_run(
         &self,
         mut events: Reader,
@@ -337,18 +387,7 @@ impl Policy {
             written.write_to(out).map_err(output_error)
         };
         for entry in group_events(&mut events)? {
-            let status = match entry {
-                Entry::Orphan(e) => Err(e),
-                Entry::Instance(_, _, Some(bad)) => Err(bad),
-                Entry::Instance(id, events, None) => {
-                    self.sla(&id, &events, at).map_err(|e| SlaError {
-                        error: e.message,
-                        line: e.line,
-                        handoff: Some(id),
-                    })
-                }
-            };
-            match status {
+            match self.instance_status(entry, at) {
                 Ok(status) => {
                     if let Some(t) = &mut tally {
                         t.add(&status);
@@ -380,12 +419,16 @@ impl<T: Serialize> ErasedWrite for T {
 }
 
 /// The error object of a handoff instance (CLI.md: `handoff` instead of
-/// `key`).
-#[derive(Serialize)]
-pub(crate) struct SlaError {
-    error: String,
-    line: usize,
-    handoff: Option<String>,
+/// `key`): an event line naming no handoff, or the first bad event of an
+/// instance, or why the instance could not be evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SlaError {
+    /// What is wrong.
+    pub error: String,
+    /// The input line (or position) of the event it is about.
+    pub line: usize,
+    /// The instance, when the line names one.
+    pub handoff: Option<String>,
 }
 
 /// One output record of `sla`, in input order: an instance with its
@@ -397,9 +440,14 @@ pub(crate) enum Entry {
 
 /// Groups events by handoff id, in order of each id's first appearance.
 pub(crate) fn group_events(reader: &mut Reader) -> Result<Vec<Entry>, RunError> {
+    group_items(std::iter::from_fn(|| reader.next_item()))
+}
+
+/// [`group_events`] over items however they were read.
+fn group_items(items: impl Iterator<Item = Result<Item, String>>) -> Result<Vec<Entry>, RunError> {
     let mut order: Vec<Entry> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    while let Some(item) = reader.next_item() {
+    for item in items {
         let item = item.map_err(RunError::Input)?;
         let (id, event) = match &item.row {
             Ok(Row::Json(v)) => Event::from_value(item.line, v),
