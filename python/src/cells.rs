@@ -1,6 +1,9 @@
 //! Arrow cells read as baton reads input: each row as the JSON object it
 //! stands for (CLI.md), so that a table converts exactly as the same rows
-//! given as JSON lines do, errors included.
+//! given as JSON lines do, errors included, with one difference: a record
+//! field's null or blank cell reads as an empty CSV cell (absent, or the
+//! empty set for a required set field), since a table loaded from CSV by
+//! pyarrow, Polars or pandas holds its empty cells as nulls.
 //!
 //! - strings are JSON strings; booleans and integers are JSON booleans and
 //!   numbers;
@@ -12,7 +15,11 @@
 //! - `date32`/`date64` are `YYYY-MM-DD`; timestamps are RFC 3339 in UTC
 //!   (a timestamp without a time zone is taken as UTC); durations are
 //!   whole seconds;
-//! - lists are JSON arrays, structs JSON objects; null is JSON null.
+//! - lists are JSON arrays, structs JSON objects;
+//! - a null member of a struct, or a null cell of a whole row (deals,
+//!   events), is left out of its object: Arrow cannot tell a null member
+//!   from an absent one, and a struct column holds every member any row
+//!   has (a `note_updated` event's note names only what it changes).
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
@@ -175,7 +182,9 @@ pub fn json(a: &dyn Array, row: usize) -> Json {
             let s = a.as_struct();
             let mut m = Map::new();
             for (name, column) in s.column_names().iter().zip(s.columns()) {
-                m.insert((*name).to_string(), json(column, row));
+                if !column.is_null(row) {
+                    m.insert((*name).to_string(), json(column, row));
+                }
             }
             Json::Object(m)
         }
@@ -284,9 +293,11 @@ impl<'a> Fields<'a> {
         let mut cells = scratch.iter();
         self.schema
             .from_cells(|_| match cells.next() {
+                // A table's null or blank cell is an empty CSV cell.
+                Some(Cell::Text(t)) if t.trim().is_empty() => InputCell::Empty,
                 Some(Cell::Text(t)) => InputCell::Text(t),
                 Some(Cell::Json(j)) => InputCell::Json(j),
-                Some(Cell::Null) => InputCell::Null,
+                Some(Cell::Null) => InputCell::Empty,
                 Some(Cell::Absent) | None => InputCell::Absent,
             })
             .map_err(|e| e.to_string())
@@ -317,7 +328,9 @@ pub fn rows(batch: &RecordBatch) -> impl Iterator<Item = Json> + '_ {
     (0..batch.num_rows()).map(move |row| {
         let mut m = Map::new();
         for (name, column) in names.iter().zip(batch.columns()) {
-            m.insert(name.clone(), json(column, row));
+            if !column.is_null(row) {
+                m.insert(name.clone(), json(column, row));
+            }
         }
         Json::Object(m)
     })

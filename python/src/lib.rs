@@ -265,7 +265,11 @@ impl PolicySet {
     /// The versions, in order.
     #[getter]
     fn versions(&self) -> Vec<i64> {
-        self.set.versions().iter().map(baton::Policy::version).collect()
+        self.set
+            .versions()
+            .iter()
+            .map(baton::Policy::version)
+            .collect()
     }
 
     /// The version in force on a date (`None` when none is).
@@ -363,30 +367,31 @@ impl PolicySet {
             options = options.pinned(v);
         }
         let set = &self.set;
-        let (ledger, summary, errors) = py.detach(|| {
-            let deals = baton::Table::from_json(deal_batches.iter().flat_map(cells::rows));
-            let events = baton::Table::from_json(event_batches.iter().flat_map(cells::rows));
-            let ledger = set
-                .clawback(&deals, &events, &options)
-                .map_err(|e| e.to_string())?;
-            let summary = ledger.summary().map_err(|e| e.to_string())?;
-            let (lines, errors) = match &posted {
-                None => (ledger.lines, Vec::new()),
-                Some(booked) => {
-                    let diff = baton::ledger::diff_posted(&ledger.lines, booked)
-                        .map_err(|e| format!("posted: {e}"))?;
-                    let errors = ledger
-                        .lines
-                        .iter()
-                        .filter(|l| l.status == baton::Status::Error)
-                        .map(|l| l.explanation.clone())
-                        .collect();
-                    (diff, errors)
-                }
-            };
-            Ok::<_, String>((run::ledger(&lines)?, run::summary(&summary)?, errors))
-        })
-        .map_err(PyValueError::new_err)?;
+        let (ledger, summary, errors) = py
+            .detach(|| {
+                let deals = baton::Table::from_json(deal_batches.iter().flat_map(cells::rows));
+                let events = baton::Table::from_json(event_batches.iter().flat_map(cells::rows));
+                let ledger = set
+                    .clawback(&deals, &events, &options)
+                    .map_err(|e| e.to_string())?;
+                let summary = ledger.summary().map_err(|e| e.to_string())?;
+                let (lines, errors) = match &posted {
+                    None => (ledger.lines, Vec::new()),
+                    Some(booked) => {
+                        let diff = baton::ledger::diff_posted(&ledger.lines, booked)
+                            .map_err(|e| format!("posted: {e}"))?;
+                        let errors = ledger
+                            .lines
+                            .iter()
+                            .filter(|l| l.status == baton::Status::Error)
+                            .map(|l| l.explanation.clone())
+                            .collect();
+                        (diff, errors)
+                    }
+                };
+                Ok::<_, String>((run::ledger(&lines)?, run::summary(&summary)?, errors))
+            })
+            .map_err(PyValueError::new_err)?;
         Ok((
             ArrowStream::new(run::ledger_spec().schema, vec![ledger]),
             ArrowStream::new(run::summary_spec().schema, vec![summary]),
@@ -395,7 +400,11 @@ impl PolicySet {
     }
 
     fn __repr__(&self) -> String {
-        format!("PolicySet({:?}, versions={:?})", self.name(), self.versions())
+        format!(
+            "PolicySet({:?}, versions={:?})",
+            self.name(),
+            self.versions()
+        )
     }
 }
 

@@ -8,12 +8,12 @@ use std::sync::Mutex;
 use arrow_array::RecordBatch;
 use baton::ledger::SummaryRow;
 use baton::{
-    Block, DateTime, Decimal, EvalOptions, HandoffStatus, Key, LedgerLine, Policy, SlaError,
-    Type, Utc,
+    Block, DateTime, Decimal, EvalOptions, HandoffStatus, Key, LedgerLine, Policy, SlaError, Type,
+    Utc,
 };
 
 use crate::cells::{Cell, Fields};
-use crate::out::{fit, unfit, Kind, Spec, V, DECIMAL, MONEY, RATE, SCORE};
+use crate::out::{fit, unfit, Kind, Spec, DECIMAL, MONEY, RATE, SCORE, V};
 
 /// Rows handed to a worker at a time.
 const PIECE: usize = 16_384;
@@ -102,7 +102,9 @@ pub fn records(
             }
         });
     }
-    let done = done.into_inner().map_err(|_| "a worker stopped".to_string())?;
+    let done = done
+        .into_inner()
+        .map_err(|_| "a worker stopped".to_string())?;
     done.into_iter()
         .map(|r| r.unwrap_or_else(|| Err("a piece of the table was not evaluated".into())))
         .collect()
@@ -143,54 +145,61 @@ fn piece(
     let explain_at = spec.index("explain");
     for r in 0..batch.num_rows() {
         let line = i64::try_from(first + r).unwrap_or(i64::MAX);
-        let result = fields.record(r, &mut scratch).and_then(|rec| match domain {
-            Domain::Qualify => policy
-                .qualify(&rec, options)
-                .map_err(|e| e.to_string())
-                .and_then(|d| {
-                    let explain = explain_json(d.explain.as_ref());
-                    let mut cells = vec![
-                        key_owned(&d.key),
-                        Owned::Text(d.policy),
-                        Owned::Int(d.version),
-                        d.stage.map_or(Owned::Null, Owned::Text),
-                    ];
-                    cells.extend(d.stages.iter().map(|(_, t)| t.map_or(Owned::Null, Owned::Bool)));
-                    for (name, s) in &d.scores {
-                        let col = format!("scores.{name}");
-                        cells.push(Owned::Dec(
-                            fit(*s, DECIMAL).ok_or_else(|| unfit(&col, *s, DECIMAL))?,
-                        ));
-                    }
-                    Ok((cells, explain))
-                }),
-            Domain::Health => policy
-                .health(&rec, options)
-                .map_err(|e| e.to_string())
-                .and_then(|c| {
-                    let explain = explain_json(c.explain.as_ref());
-                    let score = match c.score {
-                        Some(s) => Owned::Dec(fit(s, SCORE).ok_or_else(|| unfit("score", s, SCORE))?),
-                        None => Owned::Null,
-                    };
-                    let mut cells = vec![
-                        key_owned(&c.key),
-                        Owned::Text(c.policy),
-                        Owned::Int(c.version),
-                        score,
-                        c.band.map_or(Owned::Null, Owned::Text),
-                    ];
-                    for (name, m) in &c.measures {
-                        cells.push(match m {
-                            Some(m) => Owned::Dec(fit(*m, DECIMAL).ok_or_else(|| {
-                                unfit(&format!("measures.{name}"), *m, DECIMAL)
-                            })?),
+        let result =
+            fields.record(r, &mut scratch).and_then(|rec| match domain {
+                Domain::Qualify => policy
+                    .qualify(&rec, options)
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| {
+                        let explain = explain_json(d.explain.as_ref());
+                        let mut cells = vec![
+                            key_owned(&d.key),
+                            Owned::Text(d.policy),
+                            Owned::Int(d.version),
+                            d.stage.map_or(Owned::Null, Owned::Text),
+                        ];
+                        cells.extend(
+                            d.stages
+                                .iter()
+                                .map(|(_, t)| t.map_or(Owned::Null, Owned::Bool)),
+                        );
+                        for (name, s) in &d.scores {
+                            let col = format!("scores.{name}");
+                            cells.push(Owned::Dec(
+                                fit(*s, DECIMAL).ok_or_else(|| unfit(&col, *s, DECIMAL))?,
+                            ));
+                        }
+                        Ok((cells, explain))
+                    }),
+                Domain::Health => policy
+                    .health(&rec, options)
+                    .map_err(|e| e.to_string())
+                    .and_then(|c| {
+                        let explain = explain_json(c.explain.as_ref());
+                        let score = match c.score {
+                            Some(s) => {
+                                Owned::Dec(fit(s, SCORE).ok_or_else(|| unfit("score", s, SCORE))?)
+                            }
                             None => Owned::Null,
-                        });
-                    }
-                    Ok((cells, explain))
-                }),
-        });
+                        };
+                        let mut cells = vec![
+                            key_owned(&c.key),
+                            Owned::Text(c.policy),
+                            Owned::Int(c.version),
+                            score,
+                            c.band.map_or(Owned::Null, Owned::Text),
+                        ];
+                        for (name, m) in &c.measures {
+                            cells.push(match m {
+                                Some(m) => Owned::Dec(fit(*m, DECIMAL).ok_or_else(|| {
+                                    unfit(&format!("measures.{name}"), *m, DECIMAL)
+                                })?),
+                                None => Owned::Null,
+                            });
+                        }
+                        Ok((cells, explain))
+                    }),
+            });
         let key;
         let mut row: Vec<V<'_>> = Vec::with_capacity(spec.len());
         match &result {
@@ -326,9 +335,7 @@ fn status_cell<'a>(s: &'a HandoffStatus, column: &str) -> V<'a> {
         "flags" => V::Texts(&s.flags),
         "error" | "line" => V::Null,
         goal => {
-            let Some((name, field)) = goal
-                .strip_prefix("goals.")
-                .and_then(|g| g.rsplit_once('.'))
+            let Some((name, field)) = goal.strip_prefix("goals.").and_then(|g| g.rsplit_once('.'))
             else {
                 return V::Null;
             };

@@ -307,6 +307,7 @@ impl Schema {
         self.build(|f| match cell(f) {
             InputCell::Absent => Cell::Absent("absent"),
             InputCell::Null => Cell::Absent("null"),
+            InputCell::Empty => Cell::Empty,
             InputCell::Text(t) => Cell::Text(t),
             InputCell::Json(j) if j.is_null() => Cell::Absent("null"),
             InputCell::Json(j) => Cell::Json(j),
@@ -527,8 +528,12 @@ impl Schema {
 pub enum InputCell<'v> {
     /// The table has no column for the field.
     Absent,
-    /// The cell is null.
+    /// The cell is null, as in a JSON object: absent (an error for a
+    /// required field).
     Null,
+    /// An empty cell, as in a CSV row: absent, or the empty set for a
+    /// required `set of …` field.
+    Empty,
     /// A string cell, read as a JSON string is.
     Text(&'v str),
     /// Any other cell as the JSON value it stands for: a number, a
