@@ -158,11 +158,14 @@ impl PolicySet {
         py: Python<'_>,
         domain: Domain,
         table: &Bound<'_, PyAny>,
-        as_of: &str,
-        version: Option<i64>,
-        explain: bool,
-        threads: usize,
+        args: RecordArgs<'_>,
     ) -> PyResult<ArrowStream> {
+        let RecordArgs {
+            as_of,
+            version,
+            explain,
+            threads,
+        } = args;
         let block = match domain {
             Domain::Qualify => baton::Block::Qualify,
             Domain::Health => baton::Block::Health,
@@ -194,10 +197,23 @@ impl PolicySet {
             options = options.explained();
         }
         let out = py
-            .detach(|| run::records(policy, domain, &spec, &batches, &options, threads))
+            .detach(|| {
+                let threads = threads.unwrap_or_else(|| {
+                    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+                });
+                run::records(policy, domain, &spec, &batches, &options, threads)
+            })
             .map_err(internal)?;
         Ok(ArrowStream::new(spec.schema, out))
     }
+}
+
+/// How `qualify` and `health` run.
+struct RecordArgs<'a> {
+    as_of: &'a str,
+    version: Option<i64>,
+    explain: bool,
+    threads: Option<usize>,
 }
 
 fn readable_all(schema: &arrow_schema::Schema, what: &str) -> PyResult<()> {
@@ -210,10 +226,6 @@ fn readable_all(schema: &arrow_schema::Schema, what: &str) -> PyResult<()> {
             bad.join(", ")
         )))
     }
-}
-
-fn threads(n: Option<usize>) -> usize {
-    n.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 #[pymethods]
@@ -296,8 +308,13 @@ impl PolicySet {
         explain: bool,
         threads: Option<usize>,
     ) -> PyResult<ArrowStream> {
-        let n = self::threads(threads);
-        self.records(py, Domain::Qualify, table, as_of, version, explain, n)
+        let args = RecordArgs {
+            as_of,
+            version,
+            explain,
+            threads,
+        };
+        self.records(py, Domain::Qualify, table, args)
     }
 
     #[pyo3(signature = (table, as_of, version=None, explain=false, threads=None))]
@@ -310,8 +327,13 @@ impl PolicySet {
         explain: bool,
         threads: Option<usize>,
     ) -> PyResult<ArrowStream> {
-        let n = self::threads(threads);
-        self.records(py, Domain::Health, table, as_of, version, explain, n)
+        let args = RecordArgs {
+            as_of,
+            version,
+            explain,
+            threads,
+        };
+        self.records(py, Domain::Health, table, args)
     }
 
     #[pyo3(signature = (events, at, version=None))]
