@@ -199,10 +199,7 @@ class PolicySet:
         before ``error`` when asked). A lead that cannot be read or
         evaluated is a row with ``error`` set and ``line`` its 1-based row;
         no exception is raised for a bad record."""
-        day = _date(as_of, self.timezone)
-        return pa.table(
-            self._inner.qualify(to_arrow(table), day, version, explain, threads)
-        )
+        return self._records("qualify", table, as_of, version, explain, threads)
 
     def health(
         self,
@@ -215,9 +212,12 @@ class PolicySet:
     ) -> pa.Table:
         """One scorecard per customer: ``key, policy, version, score, band,
         measures.NAME…, error, line``."""
+        return self._records("health", table, as_of, version, explain, threads)
+
+    def _records(self, kind, table, as_of, version, explain, threads) -> pa.Table:
         day = _date(as_of, self.timezone)
         return pa.table(
-            self._inner.health(to_arrow(table), day, version, explain, threads)
+            self._inner.records(kind, to_arrow(table), day, version, explain, threads)
         )
 
     def sla(self, events: Any, at: InstantLike, *, version: Optional[int] = None) -> pa.Table:

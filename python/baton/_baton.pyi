@@ -48,16 +48,9 @@ class PolicySet:
     def versions(self) -> List[int]: ...
     def version_on(self, as_of: str) -> Optional[int]: ...
     def warnings(self) -> List[Diagnostic]: ...
-    def qualify(
+    def records(
         self,
-        table: Any,
-        as_of: str,
-        version: Optional[int] = None,
-        explain: bool = False,
-        threads: Optional[int] = None,
-    ) -> ArrowStream: ...
-    def health(
-        self,
+        kind: str,
         table: Any,
         as_of: str,
         version: Optional[int] = None,

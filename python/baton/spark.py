@@ -85,9 +85,16 @@ def _apply(grouped, func: Callable[..., pa.Table], schema: StructType) -> DataFr
     arrow = lambda frame: pa.Table.from_pandas(frame, preserve_index=False)
     if isinstance(grouped, PandasCogroupedOps):  # Spark counts the arguments
         return grouped.applyInPandas(
-            lambda left, right: func(arrow(left), arrow(right)).to_pandas(), schema
+            lambda left, right: _pandas(func(arrow(left), arrow(right))), schema
         )
-    return grouped.applyInPandas(lambda frame: func(arrow(frame)).to_pandas(), schema)
+    return grouped.applyInPandas(lambda frame: _pandas(func(arrow(frame))), schema)
+
+
+def _pandas(table: pa.Table):
+    """Strings as Python objects: pandas 3's Arrow-backed strings trip
+    Spark's conversion."""
+    text = [f.name for f in table.schema if pa.types.is_string(f.type)]
+    return table.to_pandas().astype({name: object for name in text})
 
 
 def _records(

@@ -153,7 +153,7 @@ impl PolicySet {
         })
     }
 
-    fn records(
+    fn evaluate(
         &self,
         py: Python<'_>,
         domain: Domain,
@@ -298,42 +298,34 @@ impl PolicySet {
             .collect()
     }
 
-    #[pyo3(signature = (table, as_of, version=None, explain=false, threads=None))]
-    fn qualify(
+    /// One result row per record of `table`: `kind` is `qualify` or
+    /// `health`.
+    #[pyo3(signature = (kind, table, as_of, version=None, explain=false, threads=None))]
+    fn records(
         &self,
-        py: Python<'_>,
+        kind: &str,
         table: &Bound<'_, PyAny>,
         as_of: &str,
         version: Option<i64>,
         explain: bool,
         threads: Option<usize>,
     ) -> PyResult<ArrowStream> {
+        let domain = match kind {
+            "qualify" => Domain::Qualify,
+            "health" => Domain::Health,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "kind is `qualify` or `health`, not {other:?}"
+                )))
+            }
+        };
         let args = RecordArgs {
             as_of,
             version,
             explain,
             threads,
         };
-        self.records(py, Domain::Qualify, table, args)
-    }
-
-    #[pyo3(signature = (table, as_of, version=None, explain=false, threads=None))]
-    fn health(
-        &self,
-        py: Python<'_>,
-        table: &Bound<'_, PyAny>,
-        as_of: &str,
-        version: Option<i64>,
-        explain: bool,
-        threads: Option<usize>,
-    ) -> PyResult<ArrowStream> {
-        let args = RecordArgs {
-            as_of,
-            version,
-            explain,
-            threads,
-        };
-        self.records(py, Domain::Health, table, args)
+        self.evaluate(table.py(), domain, table, args)
     }
 
     #[pyo3(signature = (events, at, version=None))]

@@ -268,3 +268,21 @@ def test_many_pieces_keep_input_order_and_lines_on_any_thread_count(leads):
     assert one_thread.column("line").to_pylist() == list(range(1, n + 1))
     sql = sum(1 for i in range(n) if i >= 10_000 and i % 100 >= 50)
     assert one_thread.column("stage").to_pylist().count("SQL") == sql
+
+
+def test_explain_adds_the_trace_the_cli_prints(cli):
+    import json
+    import subprocess
+
+    from conftest import REPO
+
+    table = jsonl_table(SAMPLES / "leads.jsonl").slice(0, 5)
+    got = baton.load(POLICIES / "qualification").qualify(table, as_of="2026-11-02", explain=True)
+    assert got.schema.names[-3:] == ["explain", "error", "line"]
+    out = subprocess.run(
+        [str(cli), "qualify", "--policy", "policies/qualification", "--as-of", "2026-11-02", "--explain", "-"],
+        input="\n".join(json.dumps(r) for r in table.to_pylist()), capture_output=True, text=True, cwd=REPO,
+    ).stdout
+    want = [json.loads(l)["explain"] for l in out.splitlines()]
+    assert [json.loads(e) for e in got.column("explain").to_pylist()] == want
+    assert all(len(w) > 1 for w in want)
