@@ -16,13 +16,21 @@ CLI; Spark only moves the rows:
 - Output columns keep baton's names (dotted ones such as ``stages.MQL``
   included: quote them with backticks in Spark SQL) and types, except that
   timestamps become Spark's (microseconds, UTC).
-- ``as_of`` / ``at`` are resolved once on the driver (an omitted date would
-  otherwise be "today" wherever each task runs).
+- ``as_of`` / ``at`` are resolved once on the driver (a date given as a
+  ``datetime.date`` or text; the version in force is then the same in
+  every task).
+- A null cell reads as an empty CSV cell, as in :mod:`baton`: a field
+  some JSON lines omit is null in Spark, so its absence reads as empty
+  (a required set as the empty set, a required text as "the cell is
+  empty" rather than the CLI's "absent").
+- ``qualify``/``health`` evaluate each batch on one thread
+  (``threads=1``): Spark's tasks are the parallelism, and baton's own
+  threads would compete with them for the executor's cores.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Optional, Tuple, Union
+from typing import Any, Callable, Iterator, Optional, Tuple, Union
 
 import pyarrow as pa
 from pyspark.sql import DataFrame
@@ -75,7 +83,7 @@ def _restore(table: pa.Table) -> pa.Table:
     return table.sort_by(_ORDER).drop_columns([_ORDER])
 
 
-def _apply(grouped, func: Callable[..., pa.Table], schema: StructType) -> DataFrame:
+def _apply(grouped: Any, func: Callable[..., pa.Table], schema: StructType) -> DataFrame:
     """``applyInArrow`` on grouped or cogrouped data (Spark >= 4.0), else
     ``applyInPandas`` converting each group through pyarrow (Spark 3.5;
     pandas loses some types on the way, e.g. integers with nulls become
@@ -90,7 +98,7 @@ def _apply(grouped, func: Callable[..., pa.Table], schema: StructType) -> DataFr
     return grouped.applyInPandas(lambda frame: _pandas(func(arrow(frame))), schema)
 
 
-def _pandas(table: pa.Table):
+def _pandas(table: pa.Table) -> "pandas.DataFrame":
     """Strings as Python objects: pandas 3's Arrow-backed strings trip
     Spark's conversion."""
     text = [f.name for f in table.schema if pa.types.is_string(f.type)]
@@ -107,7 +115,7 @@ def _records(
 
     def evaluate(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            out = getattr(policy, method)(batch, day, version=version)
+            out = getattr(policy, method)(batch, day, version=version, threads=1)
             yield from out.cast(target).to_batches()
 
     return df.mapInArrow(evaluate, schema)
@@ -146,10 +154,10 @@ def sla(
 
     Rows come out in no particular order (per group, not in order of each
     id's first event), and an error row's ``line`` is its event's position
-    within its group. ``note`` is an Arrow struct: a field null in it is a
-    JSON ``null``, which for ``note_updated`` makes that field absent — a
-    struct cannot say "not given", so a partial update read into a struct
-    with more fields than it names clears the others."""
+    within its group. ``note`` is a struct column (as ``spark.read.json``
+    infers it, with every member any event has); baton leaves a null
+    member out of the note, so a ``note_updated`` changes only what it
+    names, as in the CLI's JSON lines."""
     policy = _policy(policy)
     instant = _instant(at)
     result = policy.sla(_empty(events), instant, version=version)

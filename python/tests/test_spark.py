@@ -1,8 +1,9 @@
-"""baton.spark against the CLI (qualify, clawback) and against the plain
-Python API (health, sla), on the shipped samples, in Spark local mode.
+"""baton.spark against the CLI (qualify, sla, clawback) and against the
+plain Python API (health, sla), on the shipped samples (and a few bad rows
+added to them), in Spark local mode.
 
 The dates and instants are those of the sample jobs in policies/baton.toml.
-The CLI is $BATON_BIN, or target/debug/baton built here with cargo.
+The CLI is conftest's: $BATON_BIN, or the debug binary built here with cargo.
 """
 
 from __future__ import annotations
@@ -14,19 +15,23 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    import tomli as tomllib
+
 import baton
 from baton import spark as bs
 
-ROOT = Path(__file__).resolve().parents[2]
-POLICIES = ROOT / "policies"
-SAMPLES = POLICIES / "samples"
+from conftest import POLICIES, SAMPLES
+from conftest import REPO as ROOT
 JOBS = tomllib.loads((POLICIES / "baton.toml").read_text())["jobs"]
 QUALIFY_AS_OF = JOBS["weekly_qualification"]["as_of"]
 HEALTH_AS_OF = JOBS["health_scorecards"]["as_of"]
@@ -36,25 +41,6 @@ CLAWBACK_AS_OF = JOBS["monthly_clawback"]["as_of"]
 LEDGER_TEXT = ("deal", "rep", "event", "kind", "status", "policy", "currency", "explanation")
 LEDGER_INT = ("version", "days_retained")
 LEDGER_DECIMAL = ("rate", "base", "amount")
-
-
-@pytest.fixture(scope="module")
-def baton_bin() -> Path:
-    given = os.environ.get("BATON_BIN")
-    if given:
-        path = Path(given)
-        if not path.is_file():
-            pytest.fail(f"BATON_BIN={given} is not a file")
-        return path
-    build = subprocess.run(
-        ["cargo", "build", "--bin", "baton"], cwd=ROOT, capture_output=True, text=True
-    )
-    if build.returncode != 0:
-        pytest.fail(f"`cargo build --bin baton` failed (set BATON_BIN to skip it):\n{build.stderr}")
-    path = ROOT / "target" / "debug" / "baton"
-    if not path.is_file():
-        pytest.fail(f"cargo built, but {path} is missing")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +64,9 @@ def spark() -> Iterator[Any]:
     session.stop()
 
 
-def cli(baton_bin: Path, *args: str, ok: Tuple[int, ...] = (0,)) -> str:
+def run_baton(cli: Path, *args: str, ok: Tuple[int, ...] = (0,)) -> str:
     run = subprocess.run(
-        [str(baton_bin), *args], cwd=ROOT, capture_output=True, text=True
+        [str(cli), *args], cwd=ROOT, capture_output=True, text=True
     )
     if run.returncode not in ok:
         pytest.fail(f"baton {' '.join(args)} exited {run.returncode}:\n{run.stderr}")
@@ -95,14 +81,33 @@ def read_strings(spark: Any, path: Path, **options: str) -> Any:
 # ---------------------------------------------------------------- qualify
 
 
-def test_qualify_matches_cli(spark: Any, baton_bin: Path) -> None:
-    out = cli(baton_bin, "qualify", "--policy", str(POLICIES / "qualification"),
-              "--as-of", QUALIFY_AS_OF, str(SAMPLES / "leads.jsonl"))
+# Leads the samples lack, whose cells Spark reads with the samples' types:
+# bad money, a bad date, a bad duration. (A *missing* field is where a
+# table and JSON lines differ: a null cell reads as an empty CSV cell.)
+BAD_LEADS = (
+    '{"id": "L-BAD-1", "company": "X", "industry": "saas", "budget": "lots", '
+    '"employees": 10, "features": [], "source": "web", "created": "2026-10-01"}\n'
+    '{"id": "L-BAD-2", "company": "X", "industry": "saas", "employees": 10, '
+    '"features": [], "source": "web", "created": "2026-02-30"}\n'
+    '{"id": "L-BAD-3", "company": "X", "industry": "saas", "employees": 10, '
+    '"features": ["api"], "source": "web", "created": "2026-10-01", "timeline": "soon"}\n'
+)
+
+
+@pytest.mark.parametrize("extra, errors", [("", 0), (BAD_LEADS, 3)], ids=["samples", "bad-leads"])
+def test_qualify_matches_cli(
+    spark: Any, cli: Path, tmp_path: Path, extra: str, errors: int
+) -> None:
+    path = tmp_path / "leads.jsonl"
+    path.write_text((SAMPLES / "leads.jsonl").read_text() + extra)
+    out = run_baton(cli, "qualify", "--policy", str(POLICIES / "qualification"),
+              "--as-of", QUALIFY_AS_OF, str(path), ok=(0, 1) if errors else (0,))
     expected = [json.loads(line) for line in out.splitlines()]
     by_key = {r["key"]: r for r in expected}
-    assert len(by_key) == len(expected) == 3000
+    assert len(by_key) == len(expected) == 3000 + errors
+    assert sum("error" in r for r in expected) == errors
 
-    leads = spark.read.json(str(SAMPLES / "leads.jsonl"))
+    leads = spark.read.json(str(path))
     types = dict(leads.dtypes)
     # The JSON types baton must see: a set of text, an int, a bool.
     assert types["features"] == "array<string>"
@@ -124,7 +129,7 @@ def test_qualify_matches_cli(spark: Any, baton_bin: Path) -> None:
     )
     for key, c in by_key.items():
         s = got[key]
-        assert s["policy"] == c["policy"] and s["version"] == c["version"], key
+        assert (s["policy"], s["version"]) == (c.get("policy"), c.get("version")), key
         assert s["stage"] == c.get("stage"), key
         assert s["error"] == c.get("error"), key
         for name, value in (c.get("stages") or {}).items():
@@ -173,12 +178,44 @@ def test_health_matches_python(spark: Any) -> None:
 # -------------------------------------------------------------------- sla
 
 
-def test_sla_matches_python(spark: Any) -> None:
+# Events the samples lack: no handoff id, a bad instant (H-00001 becomes
+# an error row), an event before `opened`.
+BAD_EVENTS = (
+    '{"type": "cx_replied", "at": "2026-11-30T21:00:00Z"}\n'
+    '{"handoff": "H-00001", "type": "cx_replied", "at": "not a time"}\n'
+    '{"handoff": "H-99999", "type": "cx_replied", "at": "2026-11-30T21:00:00Z"}\n'
+)
+
+
+def sla_key(row: Dict[str, Any]) -> Tuple[Any, Any]:
+    return (row["handoff"] or "", row["error"] or "")
+
+
+def cli_sla_row(c: Dict[str, Any]) -> Dict[str, Any]:
+    """A CLI status as the flat row of the Arrow result (`line` left out)."""
+    ts = lambda v: None if v is None else datetime.fromisoformat(v)
+    row = {"handoff": c.get("handoff"), "error": c.get("error")}
+    if row["error"] is None:
+        row.update(block=c["block"], policy=c["policy"], version=c["version"],
+                   opened=ts(c["opened"]), flags=c["flags"])
+        row["note.complete"] = c["note"]["complete"]
+        row["note.missing"] = c["note"]["missing"]
+        row["alerts"] = [{**a, "at": ts(a["at"])} for a in c["alerts"]]
+        for goal, fields in c["goals"].items():
+            for name, value in fields.items():
+                row[f"goals.{goal}.{name}"] = ts(value) if name in ("due", "met_at") else value
+    return row
+
+
+def test_sla_matches_python_and_cli(spark: Any, cli: Path, tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text((SAMPLES / "handoff_events.jsonl").read_text() + BAD_EVENTS)
     # Small file splits: a handoff's events reach its group from several
-    # partitions, so their input order has to be restored.
+    # partitions. (These statuses do not depend on the order of a
+    # handoff's events; the repeated deal of the clawback error test does.)
     spark.conf.set("spark.sql.files.maxPartitionBytes", "32768")
     try:
-        events = spark.read.json(str(SAMPLES / "handoff_events.jsonl"))
+        events = spark.read.json(str(path))
         assert events.rdd.getNumPartitions() > 1
         assert dict(events.dtypes)["note"].startswith("struct<")
         policy = baton.load(POLICIES / "handoff")
@@ -188,19 +225,30 @@ def test_sla_matches_python(spark: Any) -> None:
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
 
-    def keyed(rows: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
-        out = {r["handoff"]: r for r in rows}
-        assert len(out) == len(rows), "a handoff came out twice"
+    def keyed(rows: List[Dict[str, Any]]) -> Dict[Tuple[Any, Any], Dict[str, Any]]:
+        out = {sla_key(r): r for r in rows}
+        assert len(out) == len(rows), "a handoff (or an error) came out twice"
         return out
 
+    # Against plain Python: every column but `line` (an error row's line
+    # counts events within its group in Spark).
     want, have = keyed(expected), keyed(got)
-    assert len(want) == 300
+    assert len(want) == 302 and sum(r["error"] is not None for r in expected) == 3
     assert set(have) == set(want)
-    for handoff, w in want.items():
-        h = have[handoff]
+    for key, w in want.items():
+        h = have[key]
         assert h.keys() == w.keys()
         for column, value in w.items():
-            assert h[column] == value, (handoff, column, h[column], value)
+            if column != "line":
+                assert h[column] == value, (key, column, h[column], value)
+
+    # Against the CLI's JSON lines (it exits 1 on error rows).
+    out = run_baton(cli, "sla", "--policy", str(POLICIES / "handoff"), "--at", SLA_AT,
+              str(path), ok=(0, 1))
+    from_cli = keyed([cli_sla_row(json.loads(line)) for line in out.splitlines()])
+    assert set(from_cli) == set(have)
+    for key, c in from_cli.items():
+        assert {k: have[key][k] for k in c} == c, key
 
 
 # --------------------------------------------------------------- clawback
@@ -248,18 +296,18 @@ def spark_ledger(spark: Any, deals: Path, events: Path) -> List[Any]:
     ).collect()
 
 
-def cli_ledger(baton_bin: Path, deals: Path, events: Path, ok: Tuple[int, ...] = (0,)) -> str:
-    return cli(baton_bin, "clawback", "--policy", str(POLICIES / "commission"),
+def cli_ledger(cli: Path, deals: Path, events: Path, ok: Tuple[int, ...] = (0,)) -> str:
+    return run_baton(cli, "clawback", "--policy", str(POLICIES / "commission"),
                "--deals", str(deals), "--events", str(events), "--as-of", CLAWBACK_AS_OF, ok=ok)
 
 
-def test_clawback_matches_cli(spark: Any, baton_bin: Path) -> None:
+def test_clawback_matches_cli(spark: Any, cli: Path) -> None:
     deals, events = SAMPLES / "deals.csv", SAMPLES / "deal_events.csv"
-    rows = compare_ledgers(cli_ledger(baton_bin, deals, events), spark_ledger(spark, deals, events))
+    rows = compare_ledgers(cli_ledger(cli, deals, events), spark_ledger(spark, deals, events))
     assert rows > 3000
 
 
-def test_clawback_error_lines_match_cli(spark: Any, baton_bin: Path, tmp_path: Path) -> None:
+def test_clawback_error_lines_match_cli(spark: Any, cli: Path, tmp_path: Path) -> None:
     """Unknown deal, no deal, a bad date, a repeated deal and a repeated
     event: every error line comes out, as the CLI's (line numbers aside)."""
     deals, events = tmp_path / "deals.csv", tmp_path / "events.csv"
@@ -272,17 +320,35 @@ def test_clawback_error_lines_match_cli(spark: Any, baton_bin: Path, tmp_path: P
                       + "E-X-4,D-000003,cancellation,2026-10-01,poor_fit,,,,\n"
                       + "E-X-4,D-000003,cancellation,2026-10-02,poor_fit,,,,\n")
     # The CLI exits 1 when the ledger holds error lines.
-    want = cli_ledger(baton_bin, deals, events, ok=(0, 1))
+    want = cli_ledger(cli, deals, events, ok=(0, 1))
     assert want.count(",error,") == 5
-    rows = spark_ledger(spark, deals, events)
+    # Several partitions per file: which D-000001 row stands depends on
+    # the deals' input order being kept within the group.
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "32768")
+    try:
+        rows = spark_ledger(spark, deals, events)
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
     assert sum(r["status"] == "error" for r in rows) == 5
     compare_ledgers(want, rows, strip_lines=True)
 
 
-def test_clawback_pandas_fallback(spark: Any, baton_bin: Path, monkeypatch: Any) -> None:
-    """Without cogrouped applyInArrow (Spark < 4), applyInPandas."""
+def test_clawback_pandas_fallback(
+    spark: Any, cli: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Without cogrouped applyInArrow (Spark < 4), applyInPandas. On the
+    first 400 deals and their events (a group at a time through pandas is
+    slow), plus an event of an unknown deal."""
     from pyspark.sql.pandas.group_ops import PandasCogroupedOps
 
     monkeypatch.delattr(PandasCogroupedOps, "applyInArrow")
-    deals, events = SAMPLES / "deals.csv", SAMPLES / "deal_events.csv"
-    compare_ledgers(cli_ledger(baton_bin, deals, events), spark_ledger(spark, deals, events))
+    deal_lines = (SAMPLES / "deals.csv").read_text().splitlines(keepends=True)[:401]
+    kept = {line.split(",", 1)[0] for line in deal_lines[1:]}
+    event_lines = (SAMPLES / "deal_events.csv").read_text().splitlines(keepends=True)
+    events_kept = [event_lines[0]] + [l for l in event_lines[1:] if l.split(",")[1] in kept]
+    assert len(events_kept) > 50
+    deals, events = tmp_path / "deals.csv", tmp_path / "events.csv"
+    deals.write_text("".join(deal_lines))
+    events.write_text("".join(events_kept) + "E-X-1,D-999999,cancellation,2026-10-01,poor_fit,,,,\n")
+    want = cli_ledger(cli, deals, events, ok=(0, 1))
+    compare_ledgers(want, spark_ledger(spark, deals, events), strip_lines=True)
