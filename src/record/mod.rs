@@ -3,6 +3,7 @@
 //! text; no binary floating point is involved anywhere.
 
 mod builder;
+mod cells;
 mod convert;
 mod key;
 mod names;
@@ -11,6 +12,7 @@ use crate::json::{Json, Node, View};
 use serde::Serialize;
 
 pub use builder::{Field, RecordBuilder};
+pub use cells::InputCell;
 use convert::shown_json;
 pub(crate) use convert::{
     convert_json, convert_text, expected_name, parse_date, parse_decimal, parse_timestamp,
@@ -282,38 +284,6 @@ impl Schema {
         self.json_record(v)
     }
 
-    /// Builds a record from the cells of a typed table (Arrow columns, a
-    /// data frame): each field's cell read as the same value in a JSON
-    /// object would be, so a row converts exactly as its JSON object does,
-    /// errors included. `cell` is called once per field, in slot order.
-    ///
-    /// ```
-    /// use baton::{FieldDef, InputCell, Schema, Type};
-    /// let s = Schema::new("r", vec![
-    ///     FieldDef { name: "n".into(), ty: Type::Int, optional: false },
-    ///     FieldDef { name: "d".into(), ty: Type::Decimal, optional: true },
-    /// ], None, None);
-    /// let seven = serde_json::json!(7);
-    /// let r = s.from_cells(|f| if f.name == "n" { InputCell::Json(&seven) } else { InputCell::Text("0.1") });
-    /// assert!(r.is_ok());
-    /// let e = s.from_cells(|f| if f.name == "n" { InputCell::Null } else { InputCell::Text("x") });
-    /// assert_eq!(e.unwrap_err().to_string(),
-    ///     "field `n` is required but null; field `d`: \"x\" is not a decimal");
-    /// ```
-    pub fn from_cells<'v>(
-        &self,
-        mut cell: impl FnMut(&FieldDef) -> InputCell<'v>,
-    ) -> Result<Record, RecordError> {
-        self.build(|f| match cell(f) {
-            InputCell::Absent => Cell::Absent("absent"),
-            InputCell::Null => Cell::Absent("null"),
-            InputCell::Empty => Cell::Empty,
-            InputCell::Text(t) => Cell::Text(t),
-            InputCell::Json(j) if j.is_null() => Cell::Absent("null"),
-            InputCell::Json(j) => Cell::Json(j),
-        })
-    }
-
     /// Converts a JSON object of either tree (numbers by their text).
     pub(crate) fn json_record<J: Node>(&self, v: &J) -> Result<Record, RecordError> {
         if !matches!(v.view(), View::Object) {
@@ -521,24 +491,6 @@ impl Schema {
             Err(_) => Key::Text(cell.to_string()),
         })
     }
-}
-
-/// One field's cell in a typed table, for [`Schema::from_cells`].
-#[derive(Debug, Clone, Copy)]
-pub enum InputCell<'v> {
-    /// The table has no column for the field.
-    Absent,
-    /// The cell is null, as in a JSON object: absent (an error for a
-    /// required field).
-    Null,
-    /// An empty cell, as in a CSV row: absent, or the empty set for a
-    /// required `set of …` field.
-    Empty,
-    /// A string cell, read as a JSON string is.
-    Text(&'v str),
-    /// Any other cell as the JSON value it stands for: a number, a
-    /// boolean, an array for a list.
-    Json(&'v serde_json::Value),
 }
 
 enum Cell<'v, J> {
