@@ -54,3 +54,57 @@ impl Schema {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{TextSet, Type, Value};
+
+    fn schema() -> Schema {
+        let f = |name: &str, ty, optional| FieldDef {
+            name: name.into(),
+            ty,
+            optional,
+        };
+        Schema::new(
+            "r",
+            vec![
+                f("n", Type::Int, true),
+                f("tags", Type::SetText, false),
+                f("d", Type::Decimal, false),
+            ],
+            None,
+            None,
+        )
+    }
+
+    #[test]
+    fn an_empty_cell_is_absent_or_the_empty_set_as_in_csv() {
+        let s = schema();
+        let one = serde_json::json!(1);
+        let r = s
+            .from_cells(|f| match f.name.as_str() {
+                "d" => InputCell::Json(&one),
+                _ => InputCell::Empty,
+            })
+            .unwrap();
+        assert_eq!(
+            r.values(),
+            &[
+                None,
+                Some(Value::SetText(TextSet::default())),
+                Some(Value::Decimal(1.into()))
+            ]
+        );
+        let e = s.from_cells(|_| InputCell::Empty).unwrap_err();
+        assert_eq!(e.to_string(), "field `d` is required but the cell is empty");
+        // A null set is absent, as a JSON null is: required, so an error.
+        let e = s
+            .from_cells(|f| match f.name.as_str() {
+                "tags" => InputCell::Null,
+                _ => InputCell::Json(&one),
+            })
+            .unwrap_err();
+        assert_eq!(e.to_string(), "field `tags` is required but null");
+    }
+}
