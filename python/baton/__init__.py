@@ -154,7 +154,7 @@ class PolicySet:
         """The versions of one policy from ``(file name, text)`` pairs."""
         return cls(_baton.PolicySet.from_sources(list(sources)))
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, Tuple[List[Tuple[str, str]]]]:
         return (PolicySet.from_sources, (self._inner.sources,))
 
     def __repr__(self) -> str:
@@ -214,7 +214,15 @@ class PolicySet:
         measures.NAME…, error, line``."""
         return self._records("health", table, as_of, version, explain, threads)
 
-    def _records(self, kind, table, as_of, version, explain, threads) -> pa.Table:
+    def _records(
+        self,
+        kind: str,
+        table: Any,
+        as_of: Optional[DateLike],
+        version: Optional[int],
+        explain: bool,
+        threads: Optional[int],
+    ) -> pa.Table:
         day = _date(as_of, self.timezone)
         return pa.table(
             self._inner.records(kind, to_arrow(table), day, version, explain, threads)

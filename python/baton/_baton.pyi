@@ -1,13 +1,16 @@
 """Types of the native module. Use the `baton` package, not this module:
 it takes any Arrow-compatible table and returns pyarrow tables."""
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple, final
+
+__all__ = ["ArrowStream", "Diagnostic", "PolicyError", "PolicySet", "check"]
 
 class PolicyError(ValueError):
     """A policy failed its check."""
 
     diagnostics: List["Diagnostic"]
 
+@final
 class Diagnostic:
     """One problem found in a policy."""
 
@@ -28,11 +31,13 @@ class Diagnostic:
     @property
     def rendered(self) -> str: ...
 
+@final
 class ArrowStream:
     """Result batches, exported once through the Arrow PyCapsule interface."""
 
     def __arrow_c_stream__(self, requested_schema: Optional[Any] = None) -> Any: ...
 
+@final
 class PolicySet:
     @staticmethod
     def load(path: str) -> "PolicySet": ...

@@ -30,7 +30,7 @@ CLI; Spark only moves the rows:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Tuple, Union
 
 import pyarrow as pa
 from pyspark.sql import DataFrame
@@ -38,6 +38,9 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.group_ops import PandasCogroupedOps
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 from pyspark.sql.types import StructType
+
+if TYPE_CHECKING:
+    import pandas
 
 from . import DateLike, InstantLike, PathLike, PolicySet, _date, _instant
 
