@@ -79,9 +79,9 @@ pub use diag::{thousands, Code, Diagnostic, Related, Severity};
 pub use explain::{ConditionTrace, OperandTrace, Step};
 pub use health::{HealthScore, Scorecard};
 pub use policy::{
-    format_policy, policy_files, read_policy_file, At, Block, BookedLedger, ClawbackOptions,
-    Condition, EvalOptions, FormatError, LoadError, Policy, PolicyFileError, PolicySet,
-    ResolveError, Resolved, RunError, RunStats, SlaError, Summary, MAX_POLICY_BYTES,
+    format_policy, policy_files, policy_paths, read_policy_file, At, Block, BookedLedger,
+    ClawbackOptions, Condition, EvalOptions, FormatError, LoadError, Policy, PolicyFileError,
+    PolicySet, ResolveError, Resolved, RunError, RunStats, SlaError, Summary, MAX_POLICY_BYTES,
 };
 pub use program::eval::{EvalError, Tri};
 pub use program::exact::Frac;

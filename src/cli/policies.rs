@@ -7,39 +7,25 @@ use super::files::{say, Pending};
 use super::{load, Fatal, Warnings};
 use baton::FormatError;
 
-/// The policies a path names: a file, a policy directory, or a folder of
-/// policy directories (no `.baton` file of its own, subfolders that have
-/// them), each of its subfolders then in name order.
-fn policies_in(path: &PathBuf) -> Vec<PathBuf> {
+/// The policies a path names ([`baton::policy_paths`]); a folder of
+/// policy directories brings its project file along.
+fn policies_in(path: &std::path::Path) -> Vec<PathBuf> {
+    let mut paths = baton::policy_paths(path);
     let own = baton::policy_files(path).unwrap_or_default();
-    if !path.is_dir() || !own.is_empty() {
-        return vec![path.clone()];
-    }
-    // A folder's project file is checked with its policies.
     let manifest = path.join(baton::project::MANIFEST);
-    let manifest = manifest.is_file().then_some(manifest);
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.is_dir() && baton::policy_files(p).is_ok_and(|f| !f.is_empty()))
-                .collect()
-        })
-        .unwrap_or_default();
-    dirs.sort();
-    dirs.extend(manifest);
-    if dirs.is_empty() {
-        // Nothing to expand: the load says what is wrong with the path.
-        vec![path.clone()]
-    } else {
-        dirs
+    if path.is_dir() && own.is_empty() && manifest.is_file() {
+        // Nothing but the project file to check when no subfolder expands.
+        if paths.as_slice() == [path.to_path_buf()] {
+            paths.clear();
+        }
+        paths.push(manifest);
     }
+    paths
 }
 
 pub(super) fn check(paths: &[PathBuf], warnings: Warnings) -> Result<ExitCode, Fatal> {
     let mut failed = 0;
-    let paths: Vec<PathBuf> = paths.iter().flat_map(policies_in).collect();
+    let paths: Vec<PathBuf> = paths.iter().flat_map(|p| policies_in(p)).collect();
     for path in &paths {
         // A project file (`baton.toml`, or any `.toml` named): its form,
         // its jobs against their policies and its exports' headers.

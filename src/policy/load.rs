@@ -113,6 +113,40 @@ pub fn policy_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, LoadError> {
     Ok(files)
 }
 
+/// The policies a path names, as `baton check` takes them: the path
+/// itself when it is a file or a policy directory; for a folder of policy
+/// directories (no `.baton` file of its own), each subfolder that has
+/// `.baton` files, in name order. A folder with nothing to expand is
+/// itself (its load says what is wrong).
+///
+/// ```
+/// let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+/// let names: Vec<_> = baton::policy_paths(&root).iter()
+///     .map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+/// assert_eq!(names, ["commission", "handoff", "health", "qualification"]);
+/// ```
+pub fn policy_paths(path: &Path) -> Vec<std::path::PathBuf> {
+    let own = policy_files(path).unwrap_or_default();
+    if !path.is_dir() || !own.is_empty() {
+        return vec![path.to_path_buf()];
+    }
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir() && policy_files(p).is_ok_and(|f| !f.is_empty()))
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    if dirs.is_empty() {
+        vec![path.to_path_buf()]
+    } else {
+        dirs
+    }
+}
+
 /// The most bytes a policy file may hold (8 MiB): a larger file is
 /// refused, not read.
 pub const MAX_POLICY_BYTES: u64 = 8 << 20;

@@ -18,8 +18,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use condition::Condition;
 pub(crate) use load::render_all;
 pub use load::{
-    format_policy, policy_files, read_policy_file, FormatError, LoadError, PolicyFileError,
-    MAX_POLICY_BYTES,
+    format_policy, policy_files, policy_paths, read_policy_file, FormatError, LoadError,
+    PolicyFileError, MAX_POLICY_BYTES,
 };
 pub use options::{At, ClawbackOptions, EvalOptions, ResolveError};
 pub use run::{RunError, RunStats, SlaError, Summary};
