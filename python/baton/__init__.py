@@ -60,8 +60,9 @@ def to_arrow(data: Any) -> pa.Table:
 
     Accepts pyarrow tables, record batches and readers, objects exporting
     ``__arrow_c_stream__`` (Polars, DuckDB, …), pandas data frames, a dict
-    of columns or a list of row dicts. Dictionary-encoded columns (pandas
-    categoricals, Polars categoricals) are decoded to their values.
+    of columns or a list of row dicts (every key any row has is a column).
+    Dictionary-encoded columns (pandas and Polars categoricals) are read
+    by their values.
     """
     if isinstance(data, pa.Table):
         table = data
@@ -82,16 +83,16 @@ def to_arrow(data: Any) -> pa.Table:
     elif isinstance(data, dict):
         table = pa.table(data)
     elif isinstance(data, (list, tuple)):
-        table = pa.Table.from_pylist(list(data))
+        # Every key any row has is a column (`from_pylist` would take the
+        # first row's keys only, silently dropping the others').
+        rows = pa.array(list(data)) if data else None
+        if rows is not None and not pa.types.is_struct(rows.type):
+            raise TypeError("expected a list of dicts (one per row)")
+        table = pa.Table.from_struct_array(rows) if rows is not None else pa.table({})
     else:
         raise TypeError(
             f"expected an Arrow-compatible table, found {type(data).__name__}"
         )
-    for i, field in enumerate(table.schema):
-        if pa.types.is_dictionary(field.type):
-            table = table.set_column(
-                i, field.name, table.column(i).cast(field.type.value_type)
-            )
     return table
 
 
@@ -290,7 +291,8 @@ def load(path: PathLike) -> PolicySet:
 
 
 def check(paths: Union[PathLike, Sequence[PathLike]]) -> List[Diagnostic]:
-    """Checks policy files or directories: every error and warning, each
+    """Checks policy files, policy directories and folders of policy
+    directories (as ``baton check`` expands them): every error and warning, each
     with ``code, severity, message, file, line, column, help, rendered``.
     An empty list means clean."""
     if isinstance(paths, (str, os.PathLike)):

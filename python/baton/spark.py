@@ -50,6 +50,8 @@ PolicyLike = Union[PolicySet, PathLike]
 
 # The column carrying each row's input position through a shuffle.
 _ORDER = "__baton_order"
+# The deal id a clawback group is keyed by: the cell as the engine reads it.
+_DEAL = "__baton_deal"
 
 
 def _policy(policy: PolicyLike) -> PolicySet:
@@ -83,7 +85,19 @@ def _restore(table: pa.Table) -> pa.Table:
     """A group's rows back in input order, without the order column."""
     if _ORDER not in table.column_names:  # an empty side of a cogroup
         return table
-    return table.sort_by(_ORDER).drop_columns([_ORDER])
+    helpers = [c for c in (_ORDER, _DEAL) if c in table.column_names]
+    return table.sort_by(_ORDER).drop_columns(helpers)
+
+
+def _by_deal(df: DataFrame) -> DataFrame:
+    """``df`` with the deal id its group is keyed by: the ``deal`` cell as
+    text without surrounding white space (Unicode's, as the engine trims
+    it), so that ``" D-1"`` and ``"D-1"`` land in one group as they are
+    one deal."""
+    if _DEAL in df.columns:
+        raise ValueError(f"the input already has a column named {_DEAL!r}")
+    text = F.col("deal").cast("string")
+    return _ordered(df).withColumn(_DEAL, F.regexp_replace(text, r"(?U)^\s+|\s+$", ""))
 
 
 def _apply(grouped: Any, func: Callable[..., pa.Table], schema: StructType) -> DataFrame:
@@ -193,7 +207,9 @@ def clawback(
       within the input.
 
     Nothing else is lost by grouping: the engine keys everything by deal
-    (a repeated deal id, a repeated event id of a deal).
+    (a repeated deal id, a repeated event id of a deal), and the groups are
+    keyed by the deal id as the engine reads it (without surrounding white
+    space).
 
     Read CSV inputs with every column as string (empty cells null) to give
     baton the cells the CLI reads. The summary is not computed: aggregate
@@ -209,5 +225,5 @@ def clawback(
         ).ledger
         return ledger.cast(target)
 
-    grouped = _ordered(deals).groupBy("deal").cogroup(_ordered(events).groupBy("deal"))
+    grouped = _by_deal(deals).groupBy(_DEAL).cogroup(_by_deal(events).groupBy(_DEAL))
     return _apply(grouped, evaluate, schema)

@@ -15,7 +15,8 @@
 //! - `date32`/`date64` are `YYYY-MM-DD`; timestamps are RFC 3339 in UTC
 //!   (a timestamp without a time zone is taken as UTC); durations are
 //!   whole seconds;
-//! - lists are JSON arrays, structs JSON objects;
+//! - lists are JSON arrays, structs JSON objects, a dictionary-encoded
+//!   (categorical) cell its value;
 //! - a null member of a struct, or a null cell of a whole row (deals,
 //!   events), is left out of its object: Arrow cannot tell a null member
 //!   from an absent one, and a struct column holds every member any row
@@ -56,6 +57,7 @@ pub fn readable(dt: &DataType) -> bool {
             readable(f.data_type())
         }
         DataType::Struct(fields) => fields.iter().all(|f| readable(f.data_type())),
+        DataType::Dictionary(key, values) => key.is_integer() && readable(values),
         _ => false,
     }
 }
@@ -93,6 +95,10 @@ pub fn cell(column: Option<&dyn Array>, row: usize) -> Cell<'_> {
         DataType::Utf8 => Cell::Text(a.as_string::<i32>().value(row)),
         DataType::LargeUtf8 => Cell::Text(a.as_string::<i64>().value(row)),
         DataType::Utf8View => Cell::Text(a.as_string_view().value(row)),
+        DataType::Dictionary(..) => match dictionary_entry(a, row) {
+            Some((values, i)) => cell(Some(values), i),
+            None => Cell::Null,
+        },
         _ => match json(a, row) {
             Json::Null => Cell::Null,
             j => Cell::Json(j),
@@ -126,13 +132,9 @@ pub fn json(a: &dyn Array, row: usize) -> Json {
         DataType::Float64 => float(a.as_primitive::<Float64Type>().value(row)),
         DataType::Float32 => {
             let v = a.as_primitive::<Float32Type>().value(row);
-            if v.is_finite() {
-                // Its own shortest text: widened to f64 first, 0.1 would
-                // read 0.10000000149011612.
-                Json::String(v.to_string())
-            } else {
-                float(f64::from(v))
-            }
+            // By its own shortest text: widened to f64 as it is, 0.1
+            // would read 0.10000000149011612.
+            float(v.to_string().parse().unwrap_or(f64::NAN))
         }
         DataType::Utf8 => Json::String(a.as_string::<i32>().value(row).to_string()),
         DataType::LargeUtf8 => Json::String(a.as_string::<i64>().value(row).to_string()),
@@ -151,14 +153,14 @@ pub fn json(a: &dyn Array, row: usize) -> Json {
                 .value(row)
                 .div_euclid(86_400_000),
         ),
-        DataType::Timestamp(unit, _) => {
+        DataType::Timestamp(unit, zone) => {
             let v = match unit {
                 TimeUnit::Second => a.as_primitive::<TimestampSecondType>().value(row),
                 TimeUnit::Millisecond => a.as_primitive::<TimestampMillisecondType>().value(row),
                 TimeUnit::Microsecond => a.as_primitive::<TimestampMicrosecondType>().value(row),
                 TimeUnit::Nanosecond => a.as_primitive::<TimestampNanosecondType>().value(row),
             };
-            timestamp(v, *unit)
+            timestamp(v, *unit, zone.is_some())
         }
         DataType::Duration(unit) => {
             let v = match unit {
@@ -188,9 +190,33 @@ pub fn json(a: &dyn Array, row: usize) -> Json {
             }
             Json::Object(m)
         }
+        DataType::Dictionary(..) => match dictionary_entry(a, row) {
+            Some((values, i)) => json(values, i),
+            None => Json::Null,
+        },
         // Refused before any row is read (`readable`).
         _ => Json::Null,
     }
+}
+
+/// A dictionary-encoded cell (a pandas or Polars categorical): its
+/// dictionary and the index of its value there.
+fn dictionary_entry(a: &dyn Array, row: usize) -> Option<(&dyn Array, usize)> {
+    let d = a.as_any_dictionary_opt()?;
+    let keys = d.keys();
+    let index = match keys.data_type() {
+        DataType::Int8 => usize::try_from(keys.as_primitive::<Int8Type>().value(row)).ok(),
+        DataType::Int16 => usize::try_from(keys.as_primitive::<Int16Type>().value(row)).ok(),
+        DataType::Int32 => usize::try_from(keys.as_primitive::<Int32Type>().value(row)).ok(),
+        DataType::Int64 => usize::try_from(keys.as_primitive::<Int64Type>().value(row)).ok(),
+        DataType::UInt8 => Some(usize::from(keys.as_primitive::<UInt8Type>().value(row))),
+        DataType::UInt16 => Some(usize::from(keys.as_primitive::<UInt16Type>().value(row))),
+        DataType::UInt32 => usize::try_from(keys.as_primitive::<UInt32Type>().value(row)).ok(),
+        DataType::UInt64 => usize::try_from(keys.as_primitive::<UInt64Type>().value(row)).ok(),
+        _ => None,
+    }?;
+    let values = &**d.values();
+    (index < values.len()).then_some((values, index))
 }
 
 fn list(values: &dyn Array) -> Json {
@@ -235,13 +261,26 @@ fn scale_of(per: i64) -> i8 {
     }
 }
 
-fn timestamp(v: i64, unit: TimeUnit) -> Json {
+/// An instant (a timestamp with a time zone) in RFC 3339, UTC. A timestamp
+/// without one names no instant, only a wall-clock reading: at midnight it
+/// is its date (what pyarrow and pandas infer from a date-only text), at
+/// any other time its text without an offset, which a date or timestamp
+/// field refuses (an error row) rather than guess the zone.
+fn timestamp(v: i64, unit: TimeUnit, zoned: bool) -> Json {
     let per = per_second(unit);
     let (secs, frac) = (v.div_euclid(per), v.rem_euclid(per));
     let nanos = u32::try_from(frac * (1_000_000_000 / per)).unwrap_or(0);
-    match chrono::DateTime::from_timestamp(secs, nanos) {
-        Some(t) => Json::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-        None => Json::String(format!("{secs} seconds after 1970-01-01T00:00:00Z")),
+    let Some(t) = chrono::DateTime::from_timestamp(secs, nanos) else {
+        return Json::String(format!("{secs} seconds after 1970-01-01T00:00:00"));
+    };
+    if zoned {
+        return Json::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+    }
+    let wall = t.naive_utc();
+    if secs.rem_euclid(86_400) == 0 && nanos == 0 {
+        Json::String(wall.date().format("%Y-%m-%d").to_string())
+    } else {
+        Json::String(wall.format("%Y-%m-%dT%H:%M:%S%.f").to_string())
     }
 }
 
@@ -303,20 +342,29 @@ impl<'a> Fields<'a> {
             .map_err(|e| e.to_string())
     }
 
-    /// The key of `row` as given, for the error row of a record that did
-    /// not convert.
-    pub fn raw_key(&self, row: usize) -> Option<Key> {
-        let column = *self.columns.get(self.key?)?;
-        match cell(column, row) {
-            Cell::Text(t) => Some(Key::Text(t.to_string())),
-            Cell::Json(Json::Number(n)) => Some(match n.as_i64() {
-                Some(i) => Key::Number(i),
-                None => Key::Text(n.to_string()),
-            }),
-            Cell::Json(Json::Bool(b)) => Some(Key::Bool(b)),
-            Cell::Json(Json::String(s)) => Some(Key::Text(s)),
-            Cell::Json(j) => Some(Key::Text(j.to_string())),
-            Cell::Null | Cell::Absent => None,
+    /// The key of a converted record, as text.
+    pub fn key(&self, record: &baton::Record) -> Option<String> {
+        let value = record.values().get(self.key?)?.as_ref()?;
+        Some(Key::of(value).to_string())
+    }
+
+    /// The key of `row`, for the error row of a record that did not
+    /// convert: its value when the key cell converts, else the cell as
+    /// given (as the CLI names an error line's key).
+    pub fn raw_key(&self, row: usize) -> Option<String> {
+        let slot = self.key?;
+        let ty = self.schema.field(u16::try_from(slot).ok()?)?.ty;
+        let currency = self.schema.default_currency();
+        let text = match cell(*self.columns.get(slot)?, row) {
+            Cell::Text(t) => t.to_string(),
+            Cell::Json(Json::String(s)) => s,
+            Cell::Json(Json::Number(n)) => n.to_string(),
+            Cell::Json(j) => j.to_string(),
+            Cell::Null | Cell::Absent => return None,
+        };
+        match baton::Value::from_text(ty, &text, currency) {
+            Ok(v) => Some(Key::of(&v).to_string()),
+            Err(_) => Some(text),
         }
     }
 }

@@ -97,11 +97,12 @@ fn policy_error(py: Python<'_>, e: &baton::LoadError) -> PyErr {
     err
 }
 
-/// Checks policy files or directories: every problem of every path.
+/// Checks policy files, policy directories and folders of them (as
+/// `baton check` expands a path): every problem of every policy.
 #[pyfunction]
 fn check(paths: Vec<PathBuf>) -> Vec<Diagnostic> {
     let mut all = Vec::new();
-    for path in paths {
+    for path in paths.iter().flat_map(|p| baton::policy_paths(p)) {
         match baton::PolicySet::load(&path) {
             Ok(set) => {
                 for p in set.versions() {
@@ -121,15 +122,23 @@ pub struct PolicySet {
     sources: Vec<(String, String)>,
 }
 
+/// A date in the one form baton reads everywhere (`--as-of`).
 fn date(text: &str) -> PyResult<baton::NaiveDate> {
-    text.parse()
-        .map_err(|_| PyValueError::new_err(format!("{text:?} is not a date (YYYY-MM-DD)")))
+    match baton::Value::from_text(baton::Type::Date, text, None) {
+        Ok(baton::Value::Date(d)) => Ok(d),
+        _ => Err(PyValueError::new_err(format!(
+            "{text:?} is not a date (YYYY-MM-DD)"
+        ))),
+    }
 }
 
+/// An instant as `--at` reads it (RFC 3339 with an offset).
 fn instant(text: &str) -> PyResult<baton::DateTime<baton::Utc>> {
-    baton::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.to_utc())
-        .map_err(|_| PyValueError::new_err(format!("{text:?} is not an RFC 3339 timestamp")))
+    match baton::Value::from_text(baton::Type::Timestamp, text, None) {
+        Ok(baton::Value::Timestamp(t)) => baton::DateTime::from_timestamp(t, 0),
+        _ => None,
+    }
+    .ok_or_else(|| PyValueError::new_err(format!("{text:?} is not an RFC 3339 timestamp")))
 }
 
 fn internal(e: String) -> PyErr {
@@ -463,6 +472,14 @@ fn posted_cell(column: &dyn arrow_array::Array, row: usize) -> String {
             .parse::<baton::Decimal>()
             .map_or(s, |d| d.normalize().to_string()),
         serde_json::Value::String(s) => s,
+        // A whole float is an int column pandas widened for its empty
+        // cells (`version`, `days_retained`): `3.0` is read as 3.
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                format!("{f:.0}")
+            }
+            _ => n.to_string(),
+        },
         other => other.to_string(),
     }
 }

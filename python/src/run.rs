@@ -8,8 +8,7 @@ use std::sync::Mutex;
 use arrow_array::RecordBatch;
 use baton::ledger::SummaryRow;
 use baton::{
-    Block, DateTime, Decimal, EvalOptions, HandoffStatus, Key, LedgerLine, Policy, SlaError, Type,
-    Utc,
+    Block, DateTime, Decimal, EvalOptions, HandoffStatus, LedgerLine, Policy, SlaError, Utc,
 };
 
 use crate::cells::{Cell, Fields};
@@ -27,20 +26,16 @@ pub enum Domain {
 
 /// The result columns of `qualify`/`health` under `policy`.
 pub fn record_spec(policy: &Policy, domain: Domain, explain: bool) -> Spec {
-    let (block, schema) = match domain {
-        Domain::Qualify => (Block::Qualify, policy.qualify_schema()),
-        Domain::Health => (Block::Health, policy.health_schema()),
+    let block = match domain {
+        Domain::Qualify => Block::Qualify,
+        Domain::Health => Block::Health,
     };
-    let key = schema
-        .and_then(|s| s.field(s.key()?))
-        .map_or(Kind::Text, |f| match f.ty {
-            Type::Int | Type::Duration => Kind::Int,
-            _ => Kind::Text,
-        });
     let mut cols = Vec::new();
     for name in policy.columns(block) {
         let kind = match name.as_str() {
-            "key" => key,
+            // Text whatever the key field's type: an error row's key is
+            // the cell as given when it does not convert (`"abc"` for an
+            // int key), as the CLI names it.
             "version" | "line" => Kind::Int,
             "score" => Kind::Dec(SCORE),
             n if n.starts_with("stages.") => Kind::Bool,
@@ -110,16 +105,6 @@ pub fn records(
         .collect()
 }
 
-fn key_cell(k: &Option<Key>) -> V<'_> {
-    match k {
-        Some(Key::Text(t)) => V::Text(t),
-        Some(Key::Number(n)) => V::Int(*n),
-        Some(Key::Bool(true)) => V::Text("true"),
-        Some(Key::Bool(false)) => V::Text("false"),
-        None => V::Null,
-    }
-}
-
 /// The rows of one piece.
 fn piece(
     policy: &Policy,
@@ -137,104 +122,95 @@ fn piece(
     let fields = Fields::new(schema, batch);
     let mut table = spec.builder(batch.num_rows());
     let mut scratch: Vec<Cell<'_>> = Vec::new();
-    let (error_at, line_at, key_at) = (
+    let (error_at, line_at) = (
         spec.index("error").unwrap_or(0),
         spec.index("line").unwrap_or(0),
-        spec.index("key").unwrap_or(0),
     );
     let explain_at = spec.index("explain");
     for r in 0..batch.num_rows() {
         let line = i64::try_from(first + r).unwrap_or(i64::MAX);
-        let result =
-            fields.record(r, &mut scratch).and_then(|rec| match domain {
-                Domain::Qualify => policy
-                    .qualify(&rec, options)
-                    .map_err(|e| e.to_string())
-                    .and_then(|d| {
-                        let explain = explain_json(d.explain.as_ref());
-                        let mut cells = vec![
-                            key_owned(&d.key),
-                            Owned::Text(d.policy),
-                            Owned::Int(d.version),
-                            d.stage.map_or(Owned::Null, Owned::Text),
-                        ];
-                        cells.extend(
-                            d.stages
-                                .iter()
-                                .map(|(_, t)| t.map_or(Owned::Null, Owned::Bool)),
-                        );
-                        for (name, s) in &d.scores {
-                            let col = format!("scores.{name}");
-                            cells.push(Owned::Dec(
-                                fit(*s, DECIMAL).ok_or_else(|| unfit(&col, *s, DECIMAL))?,
-                            ));
-                        }
-                        Ok((cells, explain))
-                    }),
-                Domain::Health => policy
-                    .health(&rec, options)
-                    .map_err(|e| e.to_string())
-                    .and_then(|c| {
-                        let explain = explain_json(c.explain.as_ref());
-                        let score = match c.score {
-                            Some(s) => {
-                                Owned::Dec(fit(s, SCORE).ok_or_else(|| unfit("score", s, SCORE))?)
-                            }
-                            None => Owned::Null,
-                        };
-                        let mut cells = vec![
-                            key_owned(&c.key),
-                            Owned::Text(c.policy),
-                            Owned::Int(c.version),
-                            score,
-                            c.band.map_or(Owned::Null, Owned::Text),
-                        ];
-                        for (name, m) in &c.measures {
-                            cells.push(match m {
-                                Some(m) => Owned::Dec(fit(*m, DECIMAL).ok_or_else(|| {
-                                    unfit(&format!("measures.{name}"), *m, DECIMAL)
-                                })?),
-                                None => Owned::Null,
-                            });
-                        }
-                        Ok((cells, explain))
-                    }),
-            });
-        let key;
+        // The key as the CLI names it: the record's, or the cell as given
+        // when the record did not convert.
+        let (result, key) = match fields.record(r, &mut scratch) {
+            Ok(rec) => (evaluate(policy, domain, &rec, options), fields.key(&rec)),
+            Err(e) => (Err(e), fields.raw_key(r)),
+        };
+        // The key first, then the result's cells (or nulls), then the
+        // explanation, error and line where their columns are.
         let mut row: Vec<V<'_>> = Vec::with_capacity(spec.len());
-        match &result {
-            Ok((cells, explain)) => {
-                row.extend(cells.iter().map(Owned::view));
-                while row.len() < spec.len() {
-                    row.push(V::Null);
-                }
-                if let (Some(i), Some(e)) = (explain_at, explain) {
-                    if let Some(c) = row.get_mut(i) {
-                        *c = V::Text(e);
-                    }
-                }
-                if let Some(c) = row.get_mut(line_at) {
-                    *c = V::Int(line);
-                }
-                table.push(&row);
-            }
-            Err(message) => {
-                key = fields.raw_key(r);
-                row.extend((0..spec.len()).map(|_| V::Null));
-                if let Some(c) = row.get_mut(key_at) {
-                    *c = key_cell(&key);
-                }
-                if let Some(c) = row.get_mut(error_at) {
-                    *c = V::Text(message);
-                }
-                if let Some(c) = row.get_mut(line_at) {
-                    *c = V::Int(line);
-                }
-                table.push(&row);
+        row.push(key.as_deref().map_or(V::Null, V::Text));
+        if let Ok((cells, _)) = &result {
+            row.extend(cells.iter().map(Owned::view));
+        }
+        while row.len() < spec.len() {
+            row.push(V::Null);
+        }
+        let (at, v) = match &result {
+            Ok((_, explain)) => (explain_at, explain.as_deref().map_or(V::Null, V::Text)),
+            Err(message) => (Some(error_at), V::Text(message)),
+        };
+        for (at, v) in [(at, v), (Some(line_at), V::Int(line))] {
+            if let Some(c) = at.and_then(|i| row.get_mut(i)) {
+                *c = v;
             }
         }
+        table.push(&row);
     }
     table.finish().map_err(|e| e.to_string())
+}
+
+/// A converted record's result cells after `key`, and its trace.
+fn evaluate(
+    policy: &Policy,
+    domain: Domain,
+    rec: &baton::Record,
+    options: &EvalOptions,
+) -> Result<(Vec<Owned>, Option<String>), String> {
+    match domain {
+        Domain::Qualify => {
+            let d = policy.qualify(rec, options).map_err(|e| e.to_string())?;
+            let mut cells = vec![
+                Owned::Text(d.policy),
+                Owned::Int(d.version),
+                d.stage.map_or(Owned::Null, Owned::Text),
+            ];
+            cells.extend(
+                d.stages
+                    .iter()
+                    .map(|(_, t)| t.map_or(Owned::Null, Owned::Bool)),
+            );
+            for (name, s) in &d.scores {
+                let col = format!("scores.{name}");
+                cells.push(Owned::Dec(
+                    fit(*s, DECIMAL).ok_or_else(|| unfit(&col, *s, DECIMAL))?,
+                ));
+            }
+            Ok((cells, explain_json(d.explain.as_ref())))
+        }
+        Domain::Health => {
+            let c = policy.health(rec, options).map_err(|e| e.to_string())?;
+            let score = match c.score {
+                Some(s) => Owned::Dec(fit(s, SCORE).ok_or_else(|| unfit("score", s, SCORE))?),
+                None => Owned::Null,
+            };
+            let mut cells = vec![
+                Owned::Text(c.policy),
+                Owned::Int(c.version),
+                score,
+                c.band.map_or(Owned::Null, Owned::Text),
+            ];
+            for (name, m) in &c.measures {
+                cells.push(match m {
+                    Some(m) => Owned::Dec(
+                        fit(*m, DECIMAL)
+                            .ok_or_else(|| unfit(&format!("measures.{name}"), *m, DECIMAL))?,
+                    ),
+                    None => Owned::Null,
+                });
+            }
+            Ok((cells, explain_json(c.explain.as_ref())))
+        }
+    }
 }
 
 fn explain_json<T: serde::Serialize>(steps: Option<&T>) -> Option<String> {
@@ -259,15 +235,6 @@ impl Owned {
             Owned::Bool(b) => V::Bool(*b),
             Owned::Dec(d) => V::Dec(*d),
         }
-    }
-}
-
-fn key_owned(k: &Option<Key>) -> Owned {
-    match k {
-        Some(Key::Text(t)) => Owned::Text(t.clone()),
-        Some(Key::Number(n)) => Owned::Int(*n),
-        Some(Key::Bool(b)) => Owned::Text(b.to_string()),
-        None => Owned::Null,
     }
 }
 

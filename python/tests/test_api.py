@@ -286,3 +286,141 @@ def test_explain_adds_the_trace_the_cli_prints(cli):
     want = [json.loads(l)["explain"] for l in out.splitlines()]
     assert [json.loads(e) for e in got.column("explain").to_pylist()] == want
     assert all(len(w) > 1 for w in want)
+
+
+# -- found by review: each of these failed before its fix ---------------------
+
+
+def test_a_list_of_row_dicts_keeps_every_key_any_row_has(cli):
+    import json
+
+    from conftest import cli_decision, decision, jsonl, run_cli
+
+    rows = jsonl((SAMPLES / "leads.jsonl").read_text())
+    # The first lead lacks fields later leads have.
+    assert set(rows[0]) < set().union(*rows)
+    got = baton.load(POLICIES / "qualification").qualify(rows, as_of="2026-11-02")
+    want = jsonl(run_cli(cli, "qualify", "--policy", "policies/qualification", "--as-of",
+                         "2026-11-02", "policies/samples/leads.jsonl"))
+    assert [decision(r) for r in got.to_pylist()] == [cli_decision(w) for w in want]
+    from conftest import status
+
+    events = [json.loads(l) for l in (SAMPLES / "handoff_events.jsonl").read_text().splitlines()]
+    assert "block" not in events[1]
+    moved = events[1:2] + events[:1] + events[2:]  # a first row without `block` or `note.id`
+    text = "\n".join(json.dumps(e) for e in moved)
+    got = baton.load(POLICIES / "handoff").sla(moved, at="2026-12-15T17:00:00Z")
+    import subprocess
+
+    from conftest import REPO
+
+    want = jsonl(subprocess.run([str(cli), "sla", "--policy", "policies/handoff", "--at", "2026-12-15T17:00:00Z", "-"],
+                                input=text, capture_output=True, text=True, cwd=REPO).stdout)
+    assert [status(r) for r in got.to_pylist()] == want
+    assert want[0]["block"] == "closed_won_onboarding"
+
+
+def test_an_error_rows_key_is_the_key_as_the_cli_names_it():
+    p = baton.Policy.from_source(
+        'policy "p" version 1 effective 2026-01-01\n currency USD\n'
+        "record r key id { id: int  m: money }\nqualify r { stage A when m > 0 USD }\n"
+    )
+    t = pa.table({"id": ["42", "abc", " 7 "], "m": ["5 EUR", "5", "x"]})
+    rows = p.qualify(t, as_of="2026-02-01").to_pylist()
+    # 42 converted (evaluation failed), "abc" did not, " 7 " converts to 7.
+    assert [(r["key"], bool(r["error"])) for r in rows] == [("42", True), ("abc", True), ("7", True)]
+    big = pa.table({"id": pa.array([2**63], pa.uint64()), "m": ["1"]})
+    assert one(p.qualify(big, as_of="2026-02-01"))["key"] == "9223372036854775808"
+    text_key = baton.Policy.from_source(LEADS)
+    got = one(text_key.qualify(pa.table({"id": [7], "seats": ["x"], "tags": [[]]}), as_of="2026-02-01"))
+    assert (got["key"], got["error"]) == ("7", "field `seats`: \"x\" is not an int")
+    assert text_key.qualify(pa.table({"id": ["a"]}), as_of="2026-02-01").schema.field("key").type == pa.string()
+
+
+def test_polars_categoricals_and_enums_are_read_by_their_values(leads):
+    import polars as pl
+
+    t = pa.table({"id": ["a", "b"], "seats": [80, 3], "budget": ["20000", "5"], "tags": [["x"], []]})
+    want = leads.qualify(t, as_of="2026-11-02")
+    df = pl.from_arrow(t)
+    assert leads.qualify(df.with_columns(pl.col("id").cast(pl.Categorical)), as_of="2026-11-02").equals(want)
+    enum = pl.Enum(["5", "20000"])
+    assert leads.qualify(df.with_columns(pl.col("budget").cast(enum)), as_of="2026-11-02").equals(want)
+
+
+def test_a_naive_timestamp_is_its_date_at_midnight_and_an_error_otherwise(cli, tmp_path):
+    import csv
+    import json
+
+    import pyarrow.json as pajson
+
+    from conftest import cli_ledger_rows, ledger_rows, run_cli
+
+    # The sample deals and events as JSON lines: pyarrow's reader infers
+    # `closed_on` and `on` as naive timestamps at midnight.
+    for name in ("deals", "deal_events"):
+        with open(SAMPLES / f"{name}.csv", newline="") as f, open(tmp_path / f"{name}.jsonl", "w") as out:
+            for r in csv.DictReader(f):
+                out.write(json.dumps({k: v for k, v in r.items() if v != ""}) + "\n")
+    deals, events = pajson.read_json(tmp_path / "deals.jsonl"), pajson.read_json(tmp_path / "deal_events.jsonl")
+    assert deals.schema.field("closed_on").type == pa.timestamp("s")
+    got = baton.load(POLICIES / "commission").clawback(deals, events, as_of="2026-11-30")
+    want = run_cli(cli, "clawback", "--policy", "policies/commission", "--deals", str(tmp_path / "deals.jsonl"),
+                   "--events", str(tmp_path / "deal_events.jsonl"), "--as-of", "2026-11-30")
+    assert ledger_rows(got.ledger) == cli_ledger_rows(want)
+    # Any other wall-clock time names no instant: an error row, not a guess.
+    p = baton.Policy.from_source(LEADS)
+    t = pa.table({"id": ["a", "b"], "seats": [1, 1], "tags": [[], []],
+                  "created": pa.array([dt.datetime(2026, 3, 1), dt.datetime(2026, 3, 1, 23, 30)], pa.timestamp("us"))})
+    rows = p.qualify(t, as_of="2026-11-02").to_pylist()
+    assert rows[0]["error"] is None
+    assert rows[1]["error"] == 'field `created`: "2026-03-01T23:30:00" is not a date (YYYY-MM-DD)'
+
+
+def test_a_posted_ledger_read_by_pandas_reverses_with_its_days(cli, tmp_path):
+    import pandas as pd
+
+    from conftest import cli_ledger_rows, csv_text_table, ledger_rows, run_cli
+
+    booked = tmp_path / "booked.csv"
+    booked.write_text(run_cli(cli, "clawback", "--policy", "policies/commission",
+                              "--deals", "policies/samples/deals.csv",
+                              "--events", "policies/samples/deal_events.csv", "--as-of", "2026-11-30"))
+    events = csv_text_table(SAMPLES / "deal_events.csv")
+    fewer = events.filter(pa.compute.not_equal(events.column("event"), "E-003683-1"))
+    fewer_csv = tmp_path / "events.csv"
+    import pyarrow.csv as pacsv
+
+    pacsv.write_csv(fewer, fewer_csv, pacsv.WriteOptions(quoting_style="needed"))
+    want = run_cli(cli, "clawback", "--policy", "policies/commission", "--deals", "policies/samples/deals.csv",
+                   "--events", str(fewer_csv), "--as-of", "2026-11-30", "--posted", str(booked))
+    policy = baton.load(POLICIES / "commission")
+    deals = csv_text_table(SAMPLES / "deals.csv")
+    from_pandas = policy.clawback(deals, fewer, as_of="2026-11-30", posted=pd.read_csv(booked))
+    assert pd.read_csv(booked)["days_retained"].dtype == "float64"  # widened for its empty cells
+    assert ledger_rows(from_pandas.ledger) == cli_ledger_rows(want)
+    reversal = [r for r in from_pandas.ledger.to_pylist() if r["event"] == "E-003683-1"]
+    assert reversal and reversal[0]["days_retained"] == 3
+
+
+def test_check_takes_a_folder_of_policies_and_renders_as_the_cli(cli):
+    assert baton.check(POLICIES) == []
+    bad = LEADS.replace("seats >= 50", "seets >= 50")
+    with pytest.raises(baton.PolicyError) as e:
+        baton.Policy.from_source(bad, "bad.baton")
+    assert "  --> bad.baton:12:15" in e.value.diagnostics[0].rendered
+
+
+def test_dates_and_instants_take_the_cli_forms_only(leads):
+    for text in ("2026-2-1", "+2026-02-01", "2026-02-01T00:00:00Z"):
+        with pytest.raises(ValueError, match="not a date"):
+            leads.qualify(pa.table({"id": ["a"]}), as_of=text)
+    with pytest.raises(ValueError, match="not an RFC 3339"):
+        baton.load(POLICIES / "handoff").sla(pa.table({"handoff": ["H"]}), at="2026-12-15")
+
+
+def test_float32_reads_as_float64_does(leads):
+    for ty in (pa.float32(), pa.float64()):
+        t = pa.table({"id": ["a", "b"], "seats": pa.array([2.0, 2.5], ty), "tags": [[], []]})
+        rows = leads.qualify(t, as_of="2026-11-02").to_pylist()
+        assert [r["error"] for r in rows] == ["field `seats`: 2.0 is not an int", "field `seats`: 2.5 is not an int"]

@@ -333,6 +333,30 @@ def test_clawback_error_lines_match_cli(spark: Any, cli: Path, tmp_path: Path) -
     compare_ledgers(want, rows, strip_lines=True)
 
 
+def test_clawback_groups_deal_ids_as_the_engine_reads_them(
+    spark: Any, cli: Path, tmp_path: Path
+) -> None:
+    """A deal id with white space around it is the same deal to the engine
+    (found by review: Spark grouped the raw cells, and the ledger changed
+    rep, amounts and lines)."""
+    deals, events = tmp_path / "deals.csv", tmp_path / "events.csv"
+    deals.write_text(
+        "deal,rep,amount,currency,deal_value,closed_on,segment\n"
+        "D-1,ana,1000.00,USD,10000,2026-09-01,smb\n"
+        '"D-2 ",ben,500.00,USD,10000,2026-09-01,smb\n'
+        "D-2,cat,700.00,USD,10000,2026-09-01,smb\n"
+    )
+    events.write_text(
+        "event,deal,type,on,reason,lost_value,added_value,rep,team\n"
+        'E-1," D-1",cancellation,2026-09-10,poor_fit,,,,\n'
+        "E-2,D-2,cancellation,2026-09-20,poor_fit,,,,\n"
+        "E-3,D-1,downgrade,2026-09-25,poor_fit,100,,,\n"
+    )
+    want = cli_ledger(cli, deals, events, ok=(0, 1))
+    assert want.count(",error,") == 2  # the repeated deal, the downgrade of a cancelled deal
+    compare_ledgers(want, spark_ledger(spark, deals, events), strip_lines=True)
+
+
 def test_clawback_pandas_fallback(
     spark: Any, cli: Path, tmp_path: Path, monkeypatch: Any
 ) -> None:
