@@ -254,32 +254,16 @@ class PolicySet:
         to book: the recomputed amount less the booked one per (deal, event,
         kind), and reversals."""
         day = _date(as_of, self.timezone)
-        booked = None
-        if posted is not None:
-            if isinstance(posted, (str, os.PathLike)):
-                import pyarrow.csv as pacsv
-
-                columns = _LEDGER_TEXT_COLUMNS
-                booked = pacsv.read_csv(
-                    os.fspath(posted),
-                    convert_options=pacsv.ConvertOptions(
-                        column_types={c: pa.string() for c in columns},
-                        strings_can_be_null=False,
-                    ),
-                )
-            else:
-                booked = to_arrow(posted)
+        booked: Any = None
+        if isinstance(posted, (str, os.PathLike)):
+            booked = os.fspath(posted)  # read as the CLI reads `--posted`
+        elif posted is not None:
+            booked = to_arrow(posted)
         ledger, summary, errors = self._inner.clawback(
             to_arrow(deals), to_arrow(events), day, version, booked
         )
         return ClawbackResult(pa.table(ledger), pa.table(summary), list(errors))
 
-
-# A booked ledger's CSV is read as text, cell for cell: the CLI reads it so.
-_LEDGER_TEXT_COLUMNS = (
-    "deal", "rep", "event", "kind", "status", "policy", "version",
-    "days_retained", "rate", "base", "amount", "currency", "explanation",
-)
 
 Policy = PolicySet
 

@@ -119,7 +119,6 @@ fn check(paths: Vec<PathBuf>) -> Vec<Diagnostic> {
 #[pyclass(module = "baton._baton", frozen)]
 pub struct PolicySet {
     set: Arc<baton::PolicySet>,
-    sources: Vec<(String, String)>,
 }
 
 /// A date in the one form baton reads everywhere (`--as-of`).
@@ -149,17 +148,28 @@ fn resolve_error(e: baton::ResolveError) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
+/// Every batch of an Arrow table, refused (`TypeError`) when a column
+/// `wanted` holds a type baton does not read.
+fn read_table(
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> PyResult<(arrow_schema::SchemaRef, Vec<arrow_array::RecordBatch>)> {
+    let (schema, batches) = read_stream(obj)?;
+    let bad: Vec<String> = cells::unreadable(&schema, wanted).collect();
+    if bad.is_empty() {
+        Ok((schema, batches))
+    } else {
+        Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "baton cannot read the Arrow type of {what} column {}",
+            bad.join(", ")
+        )))
+    }
+}
+
 impl PolicySet {
-    fn from_pairs(py: Python<'_>, sources: Vec<(String, String)>) -> PyResult<PolicySet> {
-        let refs: Vec<(&str, &str)> = sources
-            .iter()
-            .map(|(f, s)| (f.as_str(), s.as_str()))
-            .collect();
-        let set = baton::PolicySet::from_sources(&refs).map_err(|e| policy_error(py, &e))?;
-        Ok(PolicySet {
-            set: Arc::new(set),
-            sources,
-        })
+    fn new(set: baton::PolicySet) -> PolicySet {
+        PolicySet { set: Arc::new(set) }
     }
 
     fn evaluate(
@@ -186,21 +196,14 @@ impl PolicySet {
             .map_err(resolve_error)?;
         let policy = resolved.policy;
         let spec = run::record_spec(policy, domain, explain);
-        let (schema, batches) = read_stream(table)?;
         let record = match domain {
             Domain::Qualify => policy.qualify_schema(),
             Domain::Health => policy.health_schema(),
         };
-        if let Some(record) = record {
-            let bad: Vec<String> =
-                cells::unreadable(&schema, |name| record.slot(name).is_some()).collect();
-            if !bad.is_empty() {
-                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                    "baton cannot read the Arrow type of column {}",
-                    bad.join(", ")
-                )));
-            }
-        }
+        // Only the columns a field names are read.
+        let (_, batches) = read_table(table, "the", |name| {
+            record.is_some_and(|r| r.slot(name).is_some())
+        })?;
         let mut options = baton::EvalOptions::on(day);
         if explain {
             options = options.explained();
@@ -225,50 +228,36 @@ struct RecordArgs<'a> {
     threads: Option<usize>,
 }
 
-fn readable_all(schema: &arrow_schema::Schema, what: &str) -> PyResult<()> {
-    let bad: Vec<String> = cells::unreadable(schema, |_| true).collect();
-    if bad.is_empty() {
-        Ok(())
-    } else {
-        Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "baton cannot read the Arrow type of {what} column {}",
-            bad.join(", ")
-        )))
-    }
-}
-
 #[pymethods]
 impl PolicySet {
     /// Loads a `.baton` file or a policy directory.
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<PolicySet> {
-        let files = if path.is_dir() {
-            baton::policy_files(&path).map_err(|e| policy_error(py, &e))?
-        } else {
-            vec![path.clone()]
-        };
-        let mut sources = Vec::new();
-        for f in files {
-            let bytes = baton::read_policy_file(&f)
-                .map_err(|e| PyValueError::new_err(format!("{}: {e}", f.display())))?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                PyValueError::new_err(format!("{}: the file is not UTF-8", f.display()))
-            })?;
-            sources.push((f.display().to_string(), text));
-        }
-        PolicySet::from_pairs(py, sources)
+        baton::PolicySet::load(&path)
+            .map(PolicySet::new)
+            .map_err(|e| policy_error(py, &e))
     }
 
     /// Loads policy sources given as `(file name, text)` pairs.
     #[staticmethod]
     fn from_sources(py: Python<'_>, sources: Vec<(String, String)>) -> PyResult<PolicySet> {
-        PolicySet::from_pairs(py, sources)
+        let refs: Vec<(&str, &str)> = sources
+            .iter()
+            .map(|(f, s)| (f.as_str(), s.as_str()))
+            .collect();
+        baton::PolicySet::from_sources(&refs)
+            .map(PolicySet::new)
+            .map_err(|e| policy_error(py, &e))
     }
 
     /// The `(file name, text)` of every version: what the set pickles as.
     #[getter]
     fn sources(&self) -> Vec<(String, String)> {
-        self.sources.clone()
+        self.set
+            .versions()
+            .iter()
+            .map(|p| (p.file().to_string(), p.source().to_string()))
+            .collect()
     }
 
     /// The policy's name.
@@ -351,8 +340,7 @@ impl PolicySet {
             .resolve_for(baton::Block::Handoff, at, version)
             .map_err(resolve_error)?;
         let spec = run::sla_spec(resolved.policy);
-        let (schema, batches) = read_stream(events)?;
-        readable_all(&schema, "events")?;
+        let (_, batches) = read_table(events, "events", |_| true)?;
         let out = py
             .detach(|| run::sla(resolved.policy, &spec, &batches, at))
             .map_err(internal)?;
@@ -373,18 +361,10 @@ impl PolicySet {
         posted: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<(ArrowStream, ArrowStream, Vec<String>)> {
         let as_of = date(as_of)?;
-        let (deal_schema, deal_batches) = read_stream(deals)?;
-        readable_all(&deal_schema, "deals")?;
-        let (event_schema, event_batches) = read_stream(events)?;
-        readable_all(&event_schema, "events")?;
-        let posted = match posted {
-            Some(p) => {
-                let (schema, batches) = read_stream(p)?;
-                readable_all(&schema, "posted")?;
-                Some(posted_lines(&batches)?)
-            }
-            None => None,
-        };
+        // Deal and event rows are read whole.
+        let (_, deal_batches) = read_table(deals, "deals", |_| true)?;
+        let (_, event_batches) = read_table(events, "events", |_| true)?;
+        let posted = posted.map(posted_lines).transpose()?;
         let mut options = baton::ClawbackOptions::as_of(as_of);
         if let Some(v) = version {
             options = options.pinned(v);
@@ -431,32 +411,30 @@ impl PolicySet {
     }
 }
 
-/// A booked ledger given as a table, read as its CSV would be.
-fn posted_lines(batches: &[arrow_array::RecordBatch]) -> PyResult<Vec<baton::ledger::PostedLine>> {
-    let mut csv = String::new();
-    for (i, b) in batches.iter().enumerate() {
-        let schema = b.schema();
-        if i == 0 {
-            let header: Vec<String> = schema.fields().iter().map(|f| quote(f.name())).collect();
-            csv.push_str(&header.join(","));
-            csv.push('\n');
-        }
+/// The booked ledger `posted` names: the path of its CSV, read as
+/// `--posted` reads it, or a table in the ledger's columns, its cells
+/// written as that CSV's.
+fn posted_lines(posted: &Bound<'_, PyAny>) -> PyResult<Vec<baton::ledger::PostedLine>> {
+    let refused = |e: &dyn std::fmt::Display| PyValueError::new_err(format!("posted: {e}"));
+    if posted.is_instance_of::<pyo3::types::PyString>() {
+        let path: String = posted.extract()?;
+        let file = std::fs::File::open(&path)
+            .map_err(|e| PyValueError::new_err(format!("cannot read `{path}`: {e}")))?;
+        return baton::ledger::read_posted(file)
+            .map_err(|e| PyValueError::new_err(format!("{path}: {e}")));
+    }
+    let (schema, batches) = read_table(posted, "posted", |_| true)?;
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(schema.fields().iter().map(|f| f.name()))
+        .map_err(|e| refused(&e))?;
+    for b in &batches {
         for row in 0..b.num_rows() {
-            let cells: Vec<String> = b
-                .columns()
-                .iter()
-                .map(|c| quote(&posted_cell(c, row)))
-                .collect();
-            csv.push_str(&cells.join(","));
-            csv.push('\n');
+            csv.write_record(b.columns().iter().map(|c| posted_cell(&**c, row)))
+                .map_err(|e| refused(&e))?;
         }
     }
-    if batches.is_empty() {
-        csv.push_str(&baton::ledger::COLUMNS.join(","));
-        csv.push('\n');
-    }
-    baton::ledger::read_posted(csv.as_bytes())
-        .map_err(|e| PyValueError::new_err(format!("posted: {e}")))
+    let text = csv.into_inner().map_err(|e| refused(&e))?;
+    baton::ledger::read_posted(text.as_slice()).map_err(|e| refused(&e))
 }
 
 /// A booked ledger's cell as CSV text; a decimal column's cell without the
@@ -481,14 +459,6 @@ fn posted_cell(column: &dyn arrow_array::Array, row: usize) -> String {
             _ => n.to_string(),
         },
         other => other.to_string(),
-    }
-}
-
-fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 

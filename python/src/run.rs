@@ -2,9 +2,6 @@
 //! instance for `sla`, per ledger line for `clawback`), in input order,
 //! with the CLI's columns (CLI.md "Results").
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-
 use arrow_array::RecordBatch;
 use baton::ledger::SummaryRow;
 use baton::{
@@ -72,37 +69,29 @@ pub fn records(
         }
         line += b.num_rows();
     }
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<Option<Result<RecordBatch, String>>>> =
-        Mutex::new((0..pieces.len()).map(|_| None).collect());
-    let work = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some((batch, first)) = pieces.get(i) else {
-            break;
-        };
-        let r = piece(policy, domain, spec, batch, *first, options);
-        if let Ok(mut d) = done.lock() {
-            if let Some(slot) = d.get_mut(i) {
-                *slot = Some(r);
-            }
-        }
-    };
+    // Each thread takes a run of consecutive pieces (they cost alike), so
+    // the results join back in order.
     let threads = threads.clamp(1, pieces.len().max(1));
+    let run = |group: &[(RecordBatch, usize)]| -> Result<Vec<RecordBatch>, String> {
+        group
+            .iter()
+            .map(|(batch, first)| piece(policy, domain, spec, batch, *first, options))
+            .collect()
+    };
     if threads == 1 {
-        work();
-    } else {
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(work);
-            }
-        });
+        return run(&pieces);
     }
-    let done = done
-        .into_inner()
-        .map_err(|_| "a worker stopped".to_string())?;
-    done.into_iter()
-        .map(|r| r.unwrap_or_else(|| Err("a piece of the table was not evaluated".into())))
-        .collect()
+    std::thread::scope(|s| {
+        let workers: Vec<_> = pieces
+            .chunks(pieces.len().div_ceil(threads))
+            .map(|group| s.spawn(move || run(group)))
+            .collect();
+        let mut out = Vec::with_capacity(pieces.len());
+        for w in workers {
+            out.extend(w.join().map_err(|_| "a worker stopped".to_string())??);
+        }
+        Ok(out)
+    })
 }
 
 /// The rows of one piece.
@@ -241,24 +230,127 @@ impl Owned {
 /// The result columns of `sla` under `policy`: the CLI's CSV columns, and
 /// the lists CSV leaves out (`note.missing`, `alerts`, `flags`) typed.
 pub fn sla_spec(policy: &Policy) -> Spec {
+    Spec::new(
+        sla_columns(policy)
+            .into_iter()
+            .map(|(name, col)| (name, col.kind()))
+            .collect(),
+    )
+}
+
+/// A column of `sla`'s result, what it shows resolved from its name once.
+enum SlaCol {
+    Handoff,
+    Block,
+    Policy,
+    Version,
+    Opened,
+    Goal(String, GoalField),
+    NoteComplete,
+    NoteMissing,
+    Alerts,
+    Flags,
+    Error,
+    Line,
+}
+
+#[derive(Clone, Copy)]
+enum GoalField {
+    State,
+    Target,
+    Elapsed,
+    Due,
+    MetAt,
+}
+
+/// The columns of `sla`'s result, in order.
+fn sla_columns(policy: &Policy) -> Vec<(String, SlaCol)> {
     let mut cols = Vec::new();
     for name in policy.columns(Block::Handoff) {
-        let kind = match name.as_str() {
-            "version" | "line" => Kind::Int,
-            "opened" => Kind::Ts,
-            "note.complete" => Kind::Bool,
-            n if n.ends_with("_seconds") => Kind::Int,
-            n if n.ends_with(".due") || n.ends_with(".met_at") => Kind::Ts,
-            _ => Kind::Text,
+        let col = match name.as_str() {
+            "handoff" => SlaCol::Handoff,
+            "block" => SlaCol::Block,
+            "policy" => SlaCol::Policy,
+            "version" => SlaCol::Version,
+            "opened" => SlaCol::Opened,
+            "note.complete" => SlaCol::NoteComplete,
+            "line" => SlaCol::Line,
+            "error" => {
+                // The lists CSV leaves out, before `error` and `line`.
+                cols.push(("note.missing".to_string(), SlaCol::NoteMissing));
+                cols.push(("alerts".to_string(), SlaCol::Alerts));
+                cols.push(("flags".to_string(), SlaCol::Flags));
+                SlaCol::Error
+            }
+            goal => {
+                let Some((g, field)) = goal.strip_prefix("goals.").and_then(|g| g.rsplit_once('.'))
+                else {
+                    continue;
+                };
+                let field = match field {
+                    "state" => GoalField::State,
+                    "target_seconds" => GoalField::Target,
+                    "elapsed_seconds" => GoalField::Elapsed,
+                    "due" => GoalField::Due,
+                    "met_at" => GoalField::MetAt,
+                    _ => continue,
+                };
+                SlaCol::Goal(g.to_string(), field)
+            }
         };
-        if name == "error" {
-            cols.push(("note.missing".to_string(), Kind::Texts));
-            cols.push(("alerts".to_string(), Kind::Alerts));
-            cols.push(("flags".to_string(), Kind::Texts));
-        }
-        cols.push((name, kind));
+        cols.push((name, col));
     }
-    Spec::new(cols)
+    cols
+}
+
+impl SlaCol {
+    fn kind(&self) -> Kind {
+        match self {
+            SlaCol::Version | SlaCol::Line => Kind::Int,
+            SlaCol::Opened => Kind::Ts,
+            SlaCol::NoteComplete => Kind::Bool,
+            SlaCol::NoteMissing | SlaCol::Flags => Kind::Texts,
+            SlaCol::Alerts => Kind::Alerts,
+            SlaCol::Goal(_, GoalField::Target | GoalField::Elapsed) => Kind::Int,
+            SlaCol::Goal(_, GoalField::Due | GoalField::MetAt) => Kind::Ts,
+            _ => Kind::Text,
+        }
+    }
+
+    fn status<'a>(&self, s: &'a HandoffStatus) -> V<'a> {
+        match self {
+            SlaCol::Handoff => V::Text(&s.handoff),
+            SlaCol::Block => V::Text(&s.block),
+            SlaCol::Policy => V::Text(&s.policy),
+            SlaCol::Version => V::Int(s.version),
+            SlaCol::Opened => V::Ts(s.opened),
+            SlaCol::NoteComplete => V::Bool(s.note.complete),
+            SlaCol::NoteMissing => V::Texts(&s.note.missing),
+            SlaCol::Alerts => V::Alerts(&s.alerts),
+            SlaCol::Flags => V::Texts(&s.flags),
+            SlaCol::Error | SlaCol::Line => V::Null,
+            // An instance has the goals of its block only.
+            SlaCol::Goal(name, field) => match s.goals.iter().find(|(n, _)| n == name) {
+                None => V::Null,
+                Some((_, g)) => match field {
+                    GoalField::State => V::Text(g.state),
+                    GoalField::Target => V::Int(g.target_seconds),
+                    GoalField::Elapsed => V::Int(g.elapsed_seconds),
+                    GoalField::Due => g.due.map_or(V::Null, V::Ts),
+                    GoalField::MetAt => g.met_at.map_or(V::Null, V::Ts),
+                },
+            },
+        }
+    }
+
+    fn error<'a>(&self, e: &'a SlaError) -> V<'a> {
+        match self {
+            SlaCol::Handoff => e.handoff.as_deref().map_or(V::Null, V::Text),
+            SlaCol::Error => V::Text(&e.error),
+            SlaCol::Line => V::Int(i64::try_from(e.line).unwrap_or(i64::MAX)),
+            _ => V::Null,
+        }
+    }
 }
 
 /// The statuses of every handoff instance in `events`.
@@ -270,64 +362,18 @@ pub fn sla(
 ) -> Result<RecordBatch, String> {
     let values = events.iter().flat_map(crate::cells::rows);
     let outcomes = policy.sla_values(values, at);
+    let cols: Vec<SlaCol> = sla_columns(policy).into_iter().map(|(_, c)| c).collect();
     let mut table = spec.builder(outcomes.len());
-    let names: Vec<String> = spec
-        .schema
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let mut row: Vec<V<'_>> = Vec::with_capacity(names.len());
+    let mut row: Vec<V<'_>> = Vec::with_capacity(cols.len());
     for o in &outcomes {
         row.clear();
         match o {
-            Ok(s) => row.extend(names.iter().map(|n| status_cell(s, n))),
-            Err(e) => row.extend(names.iter().map(|n| sla_error_cell(e, n))),
+            Ok(s) => row.extend(cols.iter().map(|c| c.status(s))),
+            Err(e) => row.extend(cols.iter().map(|c| c.error(e))),
         }
         table.push(&row);
     }
     table.finish().map_err(|e| e.to_string())
-}
-
-fn status_cell<'a>(s: &'a HandoffStatus, column: &str) -> V<'a> {
-    match column {
-        "handoff" => V::Text(&s.handoff),
-        "block" => V::Text(&s.block),
-        "policy" => V::Text(&s.policy),
-        "version" => V::Int(s.version),
-        "opened" => V::Ts(s.opened),
-        "note.complete" => V::Bool(s.note.complete),
-        "note.missing" => V::Texts(&s.note.missing),
-        "alerts" => V::Alerts(&s.alerts),
-        "flags" => V::Texts(&s.flags),
-        "error" | "line" => V::Null,
-        goal => {
-            let Some((name, field)) = goal.strip_prefix("goals.").and_then(|g| g.rsplit_once('.'))
-            else {
-                return V::Null;
-            };
-            let Some((_, g)) = s.goals.iter().find(|(n, _)| n == name) else {
-                return V::Null;
-            };
-            match field {
-                "state" => V::Text(g.state),
-                "target_seconds" => V::Int(g.target_seconds),
-                "elapsed_seconds" => V::Int(g.elapsed_seconds),
-                "due" => g.due.map_or(V::Null, V::Ts),
-                "met_at" => g.met_at.map_or(V::Null, V::Ts),
-                _ => V::Null,
-            }
-        }
-    }
-}
-
-fn sla_error_cell<'a>(e: &'a SlaError, column: &str) -> V<'a> {
-    match column {
-        "handoff" => e.handoff.as_deref().map_or(V::Null, V::Text),
-        "error" => V::Text(&e.error),
-        "line" => V::Int(i64::try_from(e.line).unwrap_or(i64::MAX)),
-        _ => V::Null,
-    }
 }
 
 /// The ledger's columns (CLI.md), typed.
