@@ -44,6 +44,14 @@ fn texts() -> Vec<String> {
         .collect()
 }
 
+/// The leads as `serde_json::Value`s.
+fn parsed() -> Vec<serde_json::Value> {
+    texts()
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect()
+}
+
 fn leads() -> Vec<Lead> {
     texts()
         .iter()
@@ -227,10 +235,7 @@ fn from_json_str(bencher: divan::Bencher) {
 fn from_json_value(bencher: divan::Bencher) {
     let p = policy();
     let schema = p.qualify_schema().unwrap();
-    let parsed: Vec<serde_json::Value> = texts()
-        .iter()
-        .map(|t| serde_json::from_str(t).unwrap())
-        .collect();
+    let parsed = parsed();
     bencher
         .counter(divan::counter::ItemsCount::new(N))
         .bench(|| {
@@ -256,10 +261,7 @@ fn hand_from_json_value(bencher: divan::Bencher) {
     use baton::Type;
     let p = policy();
     let usd = p.qualify_schema().unwrap().default_currency();
-    let parsed: Vec<serde_json::Value> = texts()
-        .iter()
-        .map(|t| serde_json::from_str(t).unwrap())
-        .collect();
+    let parsed = parsed();
     let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(Value::text);
     let parse = |v: &serde_json::Value, k: &str, ty: Type| {
         v.get(k)
